@@ -1,0 +1,335 @@
+package parser
+
+import (
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/google/uuid"
+)
+
+// The grammar is the AST: each struct below is one production, its participle tag the rule.
+// Fields without a tag are filled in after parsing (decoded values, the expression tree).
+
+// Block is one unit of a script: a management command, optionally followed by a query over its
+// result (`.show operations | where State == "InProgress"`), or a query.
+type Block struct {
+	Pos     lexer.Position
+	Query   *Query      `parser:"( @@"`
+	Command Command     `parser:"| @@"`
+	Then    []*Operator `parser:"  ( '|' @@ )* ) ';'?"`
+	Source  *Source     // the text this block was parsed from
+}
+
+// Command is one of Kustard's management commands.
+type Command interface{ command() }
+
+// CancelOperation is `.cancel operation <guid> [with (reason = "…")]`.
+type CancelOperation struct {
+	Pos  lexer.Position
+	ID   *GuidArg    `parser:"'.' 'cancel' 'operation' @@"`
+	With *Properties `parser:"( 'with' @@ )?"`
+}
+
+// ShowOperations is `.show operations`, `.show operations <guid>` or `.show operations (<guid>, …)`.
+type ShowOperations struct {
+	Pos lexer.Position
+	IDs []*GuidArg `parser:"'.' 'show' 'operations' ( '(' @@ ( ',' @@ )* ')' | @@ )?"`
+}
+
+// ShowOperationDetails is `.show operation <guid> details`.
+type ShowOperationDetails struct {
+	Pos lexer.Position
+	ID  *GuidArg `parser:"'.' 'show' 'operation' @@ 'details'"`
+}
+
+// Ingest is an ingest-from-query command:
+// `.set | .append | .set-or-append | .set-or-replace [async] T [with (…)] <| query`.
+type Ingest struct {
+	Pos    lexer.Position
+	Verb   string      `parser:"'.' @( 'set-or-append' | 'set-or-replace' | 'set' | 'append' )"`
+	Async  bool        `parser:"@'async'?"`
+	Table  *Name       `parser:"@@"`
+	With   *Properties `parser:"( 'with' @@ )?"`
+	Source *Block      `parser:"'<|' @@"`
+}
+
+// CreateTable is `.create table T (col:type, …) [with (…)]` or the same with `.create-merge`.
+type CreateTable struct {
+	Pos     lexer.Position
+	Merge   bool         `parser:"'.' ( 'create' | @'create-merge' ) 'table'"`
+	Table   *Name        `parser:"@@"`
+	Columns []*ColumnDef `parser:"'(' @@ ( ',' @@ )* ')'"`
+	With    *Properties  `parser:"( 'with' @@ )?"`
+}
+
+// DropTable is `.drop table T [ifexists]`.
+type DropTable struct {
+	Pos      lexer.Position
+	Table    *Name `parser:"'.' 'drop' 'table' @@"`
+	IfExists bool  `parser:"@'ifexists'?"`
+}
+
+// ShowTables is `.show tables [(T1, …)] [details]`.
+type ShowTables struct {
+	Pos     lexer.Position
+	Tables  []*Name `parser:"'.' 'show' 'tables' ( '(' @@ ( ',' @@ )* ')' )?"`
+	Details bool    `parser:"@'details'?"`
+}
+
+// ShowTable is `.show table T schema as json`, `.show table T cslschema` or `.show table T details`.
+type ShowTable struct {
+	Pos   lexer.Position
+	Table *Name  `parser:"'.' 'show' 'table' @@"`
+	What  string `parser:"( @'schema' 'as' 'json' | @'cslschema' | @'details' )"`
+}
+
+// ShowDatabases is `.show databases`.
+type ShowDatabases struct {
+	Pos lexer.Position
+	Dot string `parser:"'.' 'show' @'databases'"`
+}
+
+// ShowVersion is `.show version`.
+type ShowVersion struct {
+	Pos lexer.Position
+	Dot string `parser:"'.' 'show' @'version'"`
+}
+
+func (*CancelOperation) command()      {}
+func (*ShowOperations) command()       {}
+func (*ShowOperationDetails) command() {}
+func (*Ingest) command()               {}
+func (*CreateTable) command()          {}
+func (*DropTable) command()            {}
+func (*ShowTables) command()           {}
+func (*ShowTable) command()            {}
+func (*ShowDatabases) command()        {}
+func (*ShowVersion) command()          {}
+
+// commandMembers lists the command union in the order participle tries it.
+var commandMembers = []Command{
+	&CancelOperation{}, &ShowOperationDetails{}, &ShowOperations{}, &Ingest{}, &CreateTable{},
+	&DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
+}
+
+// Name is an identifier or a bracketed name (['a b']); Value is the name itself.
+type Name struct {
+	Pos   lexer.Position
+	Value nameText `parser:"@( Ident | QuotedIdent )"`
+}
+
+func (n *Name) String() string { return string(n.Value) }
+
+// ColumnDef is `name:type` in a schema.
+type ColumnDef struct {
+	Pos      lexer.Position
+	Name     *Name  `parser:"@@ ':'"`
+	TypeName string `parser:"@Ident"`
+	Type     Type
+}
+
+// GuidArg is an operation id: a raw guid, a quoted string, or guid(…).
+type GuidArg struct {
+	Pos    lexer.Position
+	Tokens []lexer.Token
+	Text   string `parser:"@( GUID | String | TypedLit )"`
+	Value  uuid.UUID
+}
+
+// Properties is a `with (name = value, …)` list. After parsing, Values holds the validated
+// values under their canonical names.
+type Properties struct {
+	Pos    lexer.Position
+	List   []*Property `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
+	Values NamedValues
+}
+
+// Property is one `name = value` of a with list.
+type Property struct {
+	Pos    lexer.Position
+	Name   *Name `parser:"@@ '='"`
+	Tokens []lexer.Token
+	Text   string `parser:"@( String | Int | Real | Timespan | TypedLit | GUID | Ident )"`
+	Value  Literal
+}
+
+// NamedValues holds validated with-properties by canonical name.
+type NamedValues map[string]Literal
+
+// Query is `let` statements followed by a tabular expression.
+type Query struct {
+	Pos  lexer.Position
+	Lets []*Let    `parser:"( @@ ';' )*"`
+	Body *Pipeline `parser:"@@"`
+}
+
+// Let is `let name = scalar` or `let name = tabular`.
+type Let struct {
+	Pos     lexer.Position
+	Name    *Name       `parser:"'let' @@ '='"`
+	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' | '(' ( Ident | QuotedIdent ) '|' ) @@"`
+	Scalar  *ScalarExpr `parser:"| @@ )"`
+}
+
+// Pipeline is a tabular source followed by `| operator` steps.
+type Pipeline struct {
+	Pos    lexer.Position
+	Source TabularSource `parser:"@@"`
+	Ops    []*Operator   `parser:"( '|' @@ )*"`
+}
+
+// TabularSource starts a pipeline.
+type TabularSource interface{ tabularSource() }
+
+// RangeSource is `range x from A to B step C`.
+type RangeSource struct {
+	Pos    lexer.Position
+	Column *Name       `parser:"'range' @@"`
+	From   *ScalarExpr `parser:"'from' @@"`
+	To     *ScalarExpr `parser:"'to' @@"`
+	Step   *ScalarExpr `parser:"'step' @@"`
+}
+
+// DatatableSource is `datatable(col:type, …)[value, …]`.
+type DatatableSource struct {
+	Pos     lexer.Position
+	Columns []*ColumnDef  `parser:"'datatable' '(' @@ ( ',' @@ )* ')'"`
+	Values  []*ScalarExpr `parser:"'[' ( @@ ( ',' @@ )* ','? )? ']'"`
+}
+
+// PrintSource is `print [name =] expr, …`.
+type PrintSource struct {
+	Pos     lexer.Position
+	Columns []*NamedExpr `parser:"'print' @@ ( ',' @@ )*"`
+}
+
+// ParenSource is a parenthesized pipeline.
+type ParenSource struct {
+	Pos  lexer.Position
+	Body *Pipeline `parser:"'(' @@ ')'"`
+}
+
+// TableRef names a table or a tabular let.
+type TableRef struct {
+	Pos  lexer.Position
+	Name *Name `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' ) @@"`
+}
+
+func (*RangeSource) tabularSource()     {}
+func (*DatatableSource) tabularSource() {}
+func (*PrintSource) tabularSource()     {}
+func (*ParenSource) tabularSource()     {}
+func (*TableRef) tabularSource()        {}
+
+var sourceMembers = []TabularSource{&RangeSource{}, &DatatableSource{}, &PrintSource{}, &ParenSource{}, &TableRef{}}
+
+// Operator is one `| operator` step of a pipeline.
+type Operator struct {
+	Pos         lexer.Position
+	Where       *ScalarExpr  `parser:"  ( 'where' | 'filter' ) @@"`
+	Project     []*NamedExpr `parser:"| 'project' @@ ( ',' @@ )*"`
+	ProjectAway []*Name      `parser:"| 'project-away' @@ ( ',' @@ )*"`
+	Extend      []*NamedExpr `parser:"| 'extend' @@ ( ',' @@ )*"`
+	Take        *ScalarExpr  `parser:"| ( 'take' | 'limit' ) @@"`
+	Count       bool         `parser:"| @'count'"`
+}
+
+// NamedExpr is `[name =] expr`, as in project, extend and print.
+type NamedExpr struct {
+	Pos  lexer.Position
+	Name *Name       `parser:"( @@ '=' )?"`
+	Expr *ScalarExpr `parser:"@@"`
+}
+
+// ScalarExpr is a scalar expression. The layered grammar fields encode precedence; Tree is the
+// expression itself, built after parsing.
+type ScalarExpr struct {
+	Pos  lexer.Position
+	Or   *orExpr `parser:"@@"`
+	Tree Expr
+}
+
+type orExpr struct {
+	Pos   lexer.Position
+	Left  *andExpr   `parser:"@@"`
+	Right []*andExpr `parser:"( 'or' @@ )*"`
+}
+
+type andExpr struct {
+	Pos   lexer.Position
+	Left  *cmpExpr   `parser:"@@"`
+	Right []*cmpExpr `parser:"( 'and' @@ )*"`
+}
+
+type cmpExpr struct {
+	Pos    lexer.Position
+	Left   *addExpr      `parser:"@@"`
+	InOp   string        `parser:"( @( 'in' | '!in' | 'in~' | '!in~' )"`
+	InList []*ScalarExpr `parser:"  '(' @@ ( ',' @@ )* ')'"`
+	Op     string        `parser:"| @( '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '=~' | '!~' | 'contains' | '!contains' | 'contains_cs' | '!contains_cs' | 'has' | '!has' | 'has_cs' | '!has_cs' | 'hasprefix' | '!hasprefix' | 'hassuffix' | '!hassuffix' | 'startswith' | '!startswith' | 'startswith_cs' | '!startswith_cs' | 'endswith' | '!endswith' | 'endswith_cs' | '!endswith_cs' )"`
+	Right  *addExpr      `parser:"  @@ )?"`
+}
+
+type addExpr struct {
+	Pos   lexer.Position
+	Left  *mulExpr   `parser:"@@"`
+	Right []*addTerm `parser:"@@*"`
+}
+
+type addTerm struct {
+	Pos     lexer.Position
+	Op      string   `parser:"@( '+' | '-' )"`
+	Operand *mulExpr `parser:"@@"`
+}
+
+type mulExpr struct {
+	Pos   lexer.Position
+	Left  *signedExpr `parser:"@@"`
+	Right []*mulTerm  `parser:"@@*"`
+}
+
+type mulTerm struct {
+	Pos     lexer.Position
+	Op      string      `parser:"@( '*' | '/' | '%' )"`
+	Operand *signedExpr `parser:"@@"`
+}
+
+type signedExpr struct {
+	Pos     lexer.Position
+	Op      string   `parser:"@( '-' | '+' )?"`
+	Operand *primary `parser:"@@"`
+}
+
+type primary struct {
+	Pos     lexer.Position
+	Literal *literal    `parser:"  @@"`
+	Call    *call       `parser:"| @@"`
+	Column  *Name       `parser:"| @@"`
+	Paren   *ScalarExpr `parser:"| '(' @@ ')'"`
+}
+
+type literal struct {
+	Pos    lexer.Position
+	Tokens []lexer.Token
+	Text   string `parser:"@( String | Int | Real | Timespan | TypedLit | 'true' | 'false' | 'True' | 'False' | 'TRUE' | 'FALSE' )"`
+}
+
+type call struct {
+	Pos  lexer.Position
+	Func *Name         `parser:"@@ '('"`
+	Args []*ScalarExpr `parser:"( @@ ( ',' @@ )* )? ')'"`
+}
+
+// nameText decodes a name as it is captured.
+type nameText string
+
+func (t *nameText) Capture(values []string) error {
+	v := values[0]
+	if len(v) > 0 && v[0] == '[' {
+		name, err := decodeBracketedName(v)
+		if err != nil {
+			return err
+		}
+		v = name
+	}
+	*t = nameText(v)
+	return nil
+}

@@ -1,0 +1,126 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Source is a named piece of Kusto text. Errors keep a pointer to it so that a byte offset can be
+// shown as file:line:col with the offending line and a caret.
+type Source struct {
+	Name string // shown in errors; empty for text typed at a prompt
+	Text string
+	// FirstLine is the line number of Text's first line in the file it came from, so that a block
+	// cut out of a script reports the script's line numbers. Zero means 1.
+	FirstLine int
+}
+
+// Position returns the 1-based line and column (in characters) of a byte offset in s.Text.
+func (s *Source) Position(offset int) (line, col int) {
+	offset = max(0, min(offset, len(s.Text)))
+	before := s.Text[:offset]
+	line = strings.Count(before, "\n") + max(1, s.FirstLine)
+	lineStart := strings.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCountInString(before[lineStart:]) + 1
+}
+
+// lineAt returns the whole line holding offset and the offset's byte index within it.
+func (s *Source) lineAt(offset int) (text string, index int) {
+	offset = max(0, min(offset, len(s.Text)))
+	start := strings.LastIndexByte(s.Text[:offset], '\n') + 1
+	end := strings.IndexByte(s.Text[offset:], '\n')
+	if end < 0 {
+		end = len(s.Text)
+	} else {
+		end += offset
+	}
+	return strings.TrimSuffix(s.Text[start:end], "\r"), offset - start
+}
+
+// Kind says what sort of failure an Error reports; front doors map it to exit codes, HTTP statuses
+// and Kusto's error codes.
+type Kind int
+
+const (
+	// KindSyntax: the text is not a well-formed command or query.
+	KindSyntax Kind = iota
+	// KindSemantic: well-formed, but it names a column that does not exist, mixes types, etc.
+	KindSemantic
+	// KindNotFound: a table, database or operation that does not exist.
+	KindNotFound
+	// KindConflict: the entity already exists or is in a state that forbids the command.
+	KindConflict
+	// KindCanceled: the command was canceled while it ran.
+	KindCanceled
+	// KindThrottled: the command was refused for lack of capacity.
+	KindThrottled
+	// KindInternal: a fault of Kustard's own.
+	KindInternal
+)
+
+var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is the one error type of Kustard: a message about a place in a Source. Parser, engine and
+// front doors all report through it so that every failure can point at the text that caused it.
+type Error struct {
+	Kind   Kind
+	Msg    string
+	Offset int     // byte offset into Src.Text; negative when the error has no place
+	Src    *Source // nil when the error has no place
+}
+
+// Errorf returns an Error of the given kind at offset in src.
+func Errorf(kind Kind, src *Source, offset int, format string, args ...any) *Error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Offset: offset, Src: src}
+}
+
+// Error returns "file:line:col: message", or just the message when there is no place.
+func (e *Error) Error() string {
+	if !e.hasPlace() {
+		return e.Msg
+	}
+	line, col := e.Src.Position(e.Offset)
+	name := e.Src.Name
+	if name == "" {
+		name = "<input>"
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", name, line, col, e.Msg)
+}
+
+func (e *Error) hasPlace() bool { return e.Src != nil && e.Offset >= 0 }
+
+// Detail renders the error for a person: the Error() line, then the source line and a caret under
+// the offending character. Tabs before the caret are kept so that it lines up in a terminal.
+func (e *Error) Detail() string {
+	if !e.hasPlace() {
+		return e.Msg
+	}
+	text, index := e.Src.lineAt(e.Offset)
+	var caret strings.Builder
+	for _, r := range text[:index] {
+		if r == '\t' {
+			caret.WriteByte('\t')
+		} else {
+			caret.WriteByte(' ')
+		}
+	}
+	caret.WriteByte('^')
+	return fmt.Sprintf("%s\n    %s\n    %s", e.Error(), text, caret.String())
+}
+
+// Place sets the source of an error that was made without one (for instance by a helper that only
+// knew an offset) and returns it.
+func (e *Error) Place(src *Source) *Error {
+	if e.Src == nil {
+		e.Src = src
+	}
+	return e
+}

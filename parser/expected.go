@@ -1,0 +1,232 @@
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Participle reports expectations as grammar fragments ("expected GuidArg ("with" Properties)?").
+// Users should read Kusto instead, so on a syntax error we find what could have come next by
+// probing: the tokens before the error, then each candidate token, are parsed again, and the
+// candidates that let the parse get further are what was expected. It costs a few dozen parses of
+// a short prefix, only when there is an error.
+
+// candidate is one token the grammar can expect.
+type candidate struct {
+	token lexer.Token
+	label string // how an error message names it
+}
+
+// classCandidates stand for the token classes; their labels are what users read.
+var classCandidates = []candidate{
+	{lexer.Token{Type: TokIdent, Value: "name_"}, "a name"},
+	{lexer.Token{Type: TokString, Value: `"s"`}, "a string"},
+	{lexer.Token{Type: TokGUID, Value: "00000000-0000-0000-0000-000000000000"}, "a guid"},
+	{lexer.Token{Type: TokInt, Value: "1"}, "a number"},
+	{lexer.Token{Type: TokTimespan, Value: "1d"}, "a timespan"},
+	{lexer.Token{Type: TokTypedLit, Value: "guid(00000000-0000-0000-0000-000000000000)"}, "a literal"},
+	{lexer.Token{Type: TokEOF}, "the end of the text"},
+}
+
+// keywordCandidates are the literal tokens of the grammar, read off its EBNF so they never go
+// stale.
+var keywordCandidates = func() []candidate {
+	var out []candidate
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(Grammar(), -1) {
+		word := m[1]
+		if seen[word] {
+			continue
+		}
+		seen[word] = true
+		toks, err := Tokenize(&Source{Text: word})
+		if err != nil || len(toks) != 2 {
+			continue
+		}
+		out = append(out, candidate{toks[0], fmt.Sprintf("%q", word)})
+	}
+	return out
+}()
+
+// maxProbeTokens bounds the work spent explaining an error in very long input.
+const maxProbeTokens = 2000
+
+// accepts reports whether candidate c may stand at position index of tokens: whether the parse of
+// the tokens before it, then c, gets past c.
+func accepts(tokens []lexer.Token, index int, c candidate) bool {
+	probe := make([]lexer.Token, 0, index+2)
+	probe = append(probe, tokens[:index]...)
+	tok := c.token
+	tok.Pos = tokens[index].Pos
+	probe = append(probe, tok)
+	if tok.Type != TokEOF {
+		end := tok.Pos
+		end.Offset += len(tok.Value) + 1
+		probe = append(probe, lexer.Token{Type: TokEOF, Pos: end})
+	}
+	_, err := parseTokens(probe)
+	return err == nil || errorOffset(err) > tokens[index].Pos.Offset
+}
+
+// expectedAt returns labels for the tokens that could stand at position index of tokens.
+func expectedAt(tokens []lexer.Token, index int) []string {
+	if index > maxProbeTokens {
+		return nil
+	}
+	accepted := func(c candidate) bool { return accepts(tokens, index, c) }
+	var classes, keywords []string
+	identOK := false
+	for _, c := range classCandidates {
+		if accepted(c) {
+			classes = append(classes, c.label)
+			identOK = identOK || c.token.Type == TokIdent
+		}
+	}
+	for _, c := range keywordCandidates {
+		// Where a name may stand, a plain-word keyword is accepted as a name too; listing every
+		// keyword there would bury the message.
+		if identOK && c.token.Type == TokIdent {
+			continue
+		}
+		if accepted(c) {
+			keywords = append(keywords, c.label)
+		}
+	}
+	if slices.Contains(classes, "a name") && slices.Contains(classes, "a number") && slices.Contains(classes, "a string") {
+		// An expression may start here; its many possible first tokens read better as one word.
+		rest := []string{"an expression"}
+		for _, k := range keywords {
+			if !strings.Contains(`"(" "-" "+"`, k) {
+				rest = append(rest, k)
+			}
+		}
+		if slices.Contains(classes, "the end of the text") {
+			rest = append(rest, "the end of the text")
+		}
+		return rest
+	}
+	if slices.Contains(classes, "a guid") {
+		classes = slices.DeleteFunc(classes, func(s string) bool { return s == "a literal" })
+	}
+	sort.Strings(keywords)
+	keywords = collapseOperators(keywords)
+	return append(keywords, classes...)
+}
+
+// binaryOperators are the infix operators of scalar expressions. After an operand nearly all of
+// them may follow, and a list of forty operators helps nobody.
+var binaryOperators = map[string]bool{}
+
+func init() {
+	for _, op := range strings.Fields(`== != <> <= >= < > =~ !~ + - * / % and or in !in in~ !in~
+		contains !contains contains_cs !contains_cs has !has has_cs !has_cs hasprefix !hasprefix
+		hassuffix !hassuffix startswith !startswith startswith_cs !startswith_cs endswith !endswith
+		endswith_cs !endswith_cs`) {
+		binaryOperators[fmt.Sprintf("%q", op)] = true
+	}
+}
+
+func collapseOperators(keywords []string) []string {
+	n := 0
+	for _, k := range keywords {
+		if binaryOperators[k] {
+			n++
+		}
+	}
+	if n < 5 {
+		return keywords
+	}
+	out := []string{"an operator"}
+	for _, k := range keywords {
+		if !binaryOperators[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// parseTokens runs the grammar over already-lexed tokens.
+func parseTokens(tokens []lexer.Token) (*Block, error) {
+	peeking, err := lexer.Upgrade(&tokenList{tokens: tokens})
+	if err != nil {
+		return nil, err
+	}
+	return grammar.ParseFromLexer(peeking)
+}
+
+func errorOffset(err error) int {
+	var perr participle.Error
+	if errors.As(err, &perr) {
+		return perr.Position().Offset
+	}
+	return -1
+}
+
+// describeToken names a token the way an error message should.
+func describeToken(t lexer.Token) string {
+	switch t.Type {
+	case TokEOF:
+		return "end of text"
+	case TokIdent, TokQuotedIdent:
+		return fmt.Sprintf("name %s", t.Value)
+	case TokString:
+		return fmt.Sprintf("string %s", shorten(t.Value))
+	case TokInt, TokReal:
+		return fmt.Sprintf("number %s", t.Value)
+	case TokGUID:
+		return fmt.Sprintf("guid %s", t.Value)
+	case TokTimespan:
+		return fmt.Sprintf("timespan %s", t.Value)
+	case TokTypedLit:
+		return fmt.Sprintf("literal %s", shorten(t.Value))
+	default:
+		return fmt.Sprintf("%q", t.Value)
+	}
+}
+
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:37]) + "..."
+	}
+	return s
+}
+
+// joinAlternatives writes a, b or c.
+func joinAlternatives(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// translate turns a participle error into one that speaks Kusto.
+func translate(src *Source, tokens []lexer.Token, err error) error {
+	offset := errorOffset(err)
+	if offset < 0 {
+		return Errorf(KindSyntax, src, 0, "%v", err)
+	}
+	index := slices.IndexFunc(tokens, func(t lexer.Token) bool { return t.Pos.Offset >= offset })
+	if index < 0 {
+		index = len(tokens) - 1
+	}
+	tok := tokens[index]
+	expected := expectedAt(tokens, index)
+	msg := "unexpected " + describeToken(tok)
+	switch {
+	case tok.Value == "=" && accepts(tokens, index, candidate{token: lexer.Token{Type: TokPunct, Value: "=="}}):
+		msg += `; use "==" to compare values`
+	case len(expected) > 0:
+		msg += "; expected " + joinAlternatives(expected)
+	}
+	return Errorf(KindSyntax, src, tok.Pos.Offset, "%s", msg)
+}

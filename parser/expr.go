@@ -1,0 +1,239 @@
+package parser
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Expr is a scalar expression tree. Every node knows the byte offset of the text it came from,
+// so that type errors found later point at the right place.
+type Expr interface{ Offset() int }
+
+// LiteralExpr is a constant.
+type LiteralExpr struct {
+	At int
+	Literal
+}
+
+// ColumnExpr names a column or a scalar let.
+type ColumnExpr struct {
+	At   int
+	Name string
+}
+
+// CallExpr is a function call.
+type CallExpr struct {
+	At   int
+	Func string
+	Args []Expr
+}
+
+// BinaryExpr is `Left Op Right` for arithmetic, comparison, string and logical operators.
+type BinaryExpr struct {
+	At          int
+	Op          string
+	Left, Right Expr
+}
+
+// NegateExpr is unary minus.
+type NegateExpr struct {
+	At      int
+	Operand Expr
+}
+
+// InExpr is `Left in (List…)` and its negated and case-insensitive forms.
+type InExpr struct {
+	At   int
+	Op   string // in, !in, in~, !in~
+	Left Expr
+	List []Expr
+}
+
+func (e *LiteralExpr) Offset() int { return e.At }
+func (e *ColumnExpr) Offset() int  { return e.At }
+func (e *CallExpr) Offset() int    { return e.At }
+func (e *BinaryExpr) Offset() int  { return e.At }
+func (e *NegateExpr) Offset() int  { return e.At }
+func (e *InExpr) Offset() int      { return e.At }
+
+// tree returns the expression tree of a parsed scalar expression, building it on first use.
+func (s *ScalarExpr) tree(src *Source) (Expr, error) {
+	if s.Tree == nil {
+		t, err := s.Or.lower(src)
+		if err != nil {
+			return nil, err
+		}
+		s.Tree = t
+	}
+	return s.Tree, nil
+}
+
+func (e *orExpr) lower(src *Source) (Expr, error) {
+	left, err := e.Left.lower(src)
+	for _, r := range e.Right {
+		if err != nil {
+			return nil, err
+		}
+		var right Expr
+		right, err = r.lower(src)
+		left = &BinaryExpr{At: r.Pos.Offset, Op: "or", Left: left, Right: right}
+	}
+	return left, err
+}
+
+func (e *andExpr) lower(src *Source) (Expr, error) {
+	left, err := e.Left.lower(src)
+	for _, r := range e.Right {
+		if err != nil {
+			return nil, err
+		}
+		var right Expr
+		right, err = r.lower(src)
+		left = &BinaryExpr{At: r.Pos.Offset, Op: "and", Left: left, Right: right}
+	}
+	return left, err
+}
+
+func (e *cmpExpr) lower(src *Source) (Expr, error) {
+	left, err := e.Left.lower(src)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case e.InOp != "":
+		in := &InExpr{At: e.Pos.Offset, Op: e.InOp, Left: left}
+		for _, item := range e.InList {
+			t, err := item.tree(src)
+			if err != nil {
+				return nil, err
+			}
+			in.List = append(in.List, t)
+		}
+		return in, nil
+	case e.Op != "":
+		right, err := e.Right.lower(src)
+		if err != nil {
+			return nil, err
+		}
+		op := e.Op
+		if op == "<>" {
+			op = "!="
+		}
+		return &BinaryExpr{At: e.Pos.Offset, Op: op, Left: left, Right: right}, nil
+	}
+	return left, nil
+}
+
+func (e *addExpr) lower(src *Source) (Expr, error) {
+	left, err := e.Left.lower(src)
+	for _, r := range e.Right {
+		if err != nil {
+			return nil, err
+		}
+		var right Expr
+		right, err = r.Operand.lower(src)
+		left = &BinaryExpr{At: r.Pos.Offset, Op: r.Op, Left: left, Right: right}
+	}
+	return left, err
+}
+
+func (e *mulExpr) lower(src *Source) (Expr, error) {
+	left, err := e.Left.lower(src)
+	for _, r := range e.Right {
+		if err != nil {
+			return nil, err
+		}
+		var right Expr
+		right, err = r.Operand.lower(src)
+		left = &BinaryExpr{At: r.Pos.Offset, Op: r.Op, Left: left, Right: right}
+	}
+	return left, err
+}
+
+func (e *signedExpr) lower(src *Source) (Expr, error) {
+	operand, err := e.Operand.lower(src)
+	if err != nil || e.Op != "-" {
+		return operand, err
+	}
+	return &NegateExpr{At: e.Pos.Offset, Operand: operand}, nil
+}
+
+func (e *primary) lower(src *Source) (Expr, error) {
+	switch {
+	case e.Literal != nil:
+		lit, err := e.Literal.value(src)
+		if err != nil {
+			return nil, err
+		}
+		return &LiteralExpr{At: e.Pos.Offset, Literal: lit}, nil
+	case e.Call != nil:
+		c := &CallExpr{At: e.Pos.Offset, Func: e.Call.Func.String()}
+		for _, a := range e.Call.Args {
+			t, err := a.tree(src)
+			if err != nil {
+				return nil, err
+			}
+			c.Args = append(c.Args, t)
+		}
+		return c, nil
+	case e.Column != nil:
+		return &ColumnExpr{At: e.Pos.Offset, Name: e.Column.String()}, nil
+	default:
+		return e.Paren.tree(src)
+	}
+}
+
+func (l *literal) value(src *Source) (Literal, error) {
+	return tokenLiteral(src, l.Tokens[0])
+}
+
+// tokenLiteral decodes a literal token. The lexer has already checked its form, so errors here
+// are only range errors.
+func tokenLiteral(src *Source, tok lexer.Token) (Literal, error) {
+	fail := func(err error) (Literal, error) {
+		return Literal{}, Errorf(KindSyntax, src, tok.Pos.Offset, "%v", err)
+	}
+	switch tok.Type {
+	case TokString:
+		s, _, err := decodeStrings(tok.Value)
+		if err != nil {
+			return fail(err)
+		}
+		return Literal{Type: TypeString, Value: s}, nil
+	case TokInt:
+		n, err := strconv.ParseInt(tok.Value, 0, 64)
+		if err != nil {
+			return fail(err)
+		}
+		return Literal{Type: TypeLong, Value: n}, nil
+	case TokReal:
+		f, err := strconv.ParseFloat(tok.Value, 64)
+		if err != nil {
+			return fail(err)
+		}
+		return Literal{Type: TypeReal, Value: f}, nil
+	case TokTimespan:
+		t, err := parseTimespanToken(tok.Value)
+		if err != nil {
+			return fail(err)
+		}
+		return Literal{Type: TypeTimespan, Value: t}, nil
+	case TokTypedLit:
+		open := strings.IndexByte(tok.Value, '(')
+		lit, err := ParseTypedLiteral(tok.Value[:open], tok.Value[open+1:len(tok.Value)-1])
+		if err != nil {
+			return fail(err)
+		}
+		return lit, nil
+	case TokGUID:
+		g, err := parseGUID(tok.Value)
+		if err != nil {
+			return fail(err)
+		}
+		return Literal{Type: TypeGUID, Value: g}, nil
+	default: // true, false and their capitalized forms
+		return Literal{Type: TypeBool, Value: strings.EqualFold(tok.Value, "true")}, nil
+	}
+}

@@ -1,0 +1,163 @@
+package parser
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Kustard implements part of Kusto. A real Kusto command, statement or operator outside that part
+// is rejected by its name before parsing, so the user reads `unsupported command ".alter table"`
+// rather than a syntax error that suggests the text is wrong.
+
+// kustoCommandVerbs are the first words of Kusto's management commands.
+var kustoCommandVerbs = words(`add alter alter-merge append attach cancel clear create create-merge
+	create-or-alter delete detach disable drop drop-pretend dup-next-failed-ingest dup-next-ingest
+	enable evaluate execute export get ingest merge move purge rename replace seal set set-or-append
+	set-or-replace show undo`)
+
+// kustoEntityWords may follow a verb as part of a command's name (.alter table, .show extents).
+var kustoEntityWords = words(`async cache capacity cluster column columns commands
+	commands-and-queries continuous-export continuous-exports data database databases diagnostics
+	entity_groups extent extent-tags-retention extents external follower function functions
+	ingestion into journal mapping mappings materialized-view materialized-views operation
+	operations policies policy principal principals queries query queued request_classification
+	row_level_security running schema stored_query_result stored_query_results table tables
+	version workload_group workload_groups`)
+
+// supportedForms says, for each verb Kustard implements, which word may follow it.
+var supportedForms = map[string]func(next string) bool{
+	"cancel":         func(n string) bool { return n == "operation" },
+	"show":           func(n string) bool { return slices.Contains([]string{"operations", "operation", "tables", "table", "databases", "version"}, n) },
+	"create":         func(n string) bool { return n == "table" },
+	"create-merge":   func(n string) bool { return n == "table" },
+	"drop":           func(n string) bool { return n == "table" },
+	"set":            isIngestTarget,
+	"append":         isIngestTarget,
+	"set-or-append":  isIngestTarget,
+	"set-or-replace": isIngestTarget,
+}
+
+func isIngestTarget(next string) bool { return next != "stored_query_result" }
+
+// tableSubcommands lists, for `.verb table T <word>`, the words Kustard accepts after the name.
+var tableSubcommands = map[string][]string{
+	"show": {"schema", "cslschema", "details"},
+	"drop": {"ifexists"},
+}
+
+// kustoQueryOperators are Kusto's tabular operators; supportedOperators are Kustard's.
+var (
+	kustoQueryOperators = words(`as assert-schema consume count distinct evaluate extend externaldata
+		facet filter find fork getschema graph-match graph-shortest-paths graph-to-table invoke join
+		limit lookup macro-expand make-graph make-series mv-apply mv-expand order parse parse-kv
+		parse-where partition print project project-away project-keep project-rename project-reorder
+		range reduce render sample sample-distinct scan search serialize sort summarize take top
+		top-hitters top-nested union where`)
+	supportedOperators = words(`where filter project project-away extend take limit count`)
+)
+
+// unsupportedStatements are query statements other than let and a tabular expression.
+var unsupportedStatements = words(`set declare alias pattern restrict`)
+
+// unsupportedSources start a query in Kusto but not in Kustard.
+var unsupportedSources = words(`union find search externaldata evaluate`)
+
+// unsupportedScalarOperators are Kusto's scalar operators that Kustard does not implement.
+var unsupportedScalarOperators = words(`between !between has_any has_all`)
+
+func words(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+func isWord(t lexer.Token) bool { return t.Type == TokIdent || t.Type == TokKeyword }
+
+// checkSupported looks for Kusto features Kustard does not implement.
+func checkSupported(src *Source, tokens []lexer.Token) error {
+	unsupported := func(t lexer.Token, format string, args ...any) error {
+		return Errorf(KindSyntax, src, t.Pos.Offset, format, args...)
+	}
+	statementStart := true
+	for i, t := range tokens {
+		next := tokens[min(i+1, len(tokens)-1)]
+		switch {
+		case t.Value == "." && t.Type == TokPunct && statementStart:
+			if err := checkCommand(src, tokens[i:]); err != nil {
+				return err
+			}
+		case statementStart && isWord(t) && unsupportedStatements[t.Value] && next.Type != TokPunct:
+			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
+		case statementStart && isWord(t) && unsupportedSources[t.Value]:
+			return unsupported(t, "unsupported operator %q", t.Value)
+		case t.Value == "|" && isWord(next) && !supportedOperators[next.Value]:
+			if kustoQueryOperators[next.Value] {
+				return unsupported(next, "unsupported operator %q", next.Value)
+			}
+			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(supportedOperators), ", "))
+		case isWord(t) && unsupportedScalarOperators[t.Value]:
+			return unsupported(t, "unsupported operator %q", t.Value)
+		case t.Value == "matches" && next.Value == "regex":
+			return unsupported(t, `unsupported operator "matches regex"`)
+		}
+		// A statement starts the text and follows ';' and '<|'; a source also follows `let x =`.
+		statementStart = t.Value == ";" || t.Value == "<|" || t.Value == "=" && i >= 2 && tokens[i-2].Value == "let"
+	}
+	return nil
+}
+
+// checkCommand checks the command that starts at tokens[0] (a '.').
+func checkCommand(src *Source, tokens []lexer.Token) error {
+	if len(tokens) < 2 || !isWord(tokens[1]) {
+		return nil // not a command name at all; the grammar explains
+	}
+	verb := tokens[1].Value
+	next := ""
+	if len(tokens) > 2 && isWord(tokens[2]) {
+		next = tokens[2].Value
+	}
+	fail := func(format string, args ...any) error {
+		return Errorf(KindSyntax, src, tokens[0].Pos.Offset, format, args...)
+	}
+	if ok := supportedForms[verb]; ok != nil && ok(next) {
+		return checkTableSubcommand(src, tokens, verb, next)
+	}
+	if !kustoCommandVerbs[verb] {
+		return fail("unknown command \".%s\"", verb)
+	}
+	name := "." + verb
+	if kustoEntityWords[next] {
+		name += " " + next
+	}
+	if _, known := supportedForms[verb]; known && next == "" {
+		return nil // `.show` alone, `.drop (`: let the grammar say what may follow
+	}
+	return fail("unsupported command %q", name)
+}
+
+// checkTableSubcommand rejects `.show table T extents` and the like by name.
+func checkTableSubcommand(src *Source, tokens []lexer.Token, verb, next string) error {
+	accepted, ok := tableSubcommands[verb]
+	if !ok || next != "table" || len(tokens) < 5 {
+		return nil
+	}
+	word := tokens[4]
+	if word.Type != TokIdent || slices.Contains(accepted, word.Value) {
+		return nil
+	}
+	return Errorf(KindSyntax, src, word.Pos.Offset, "unsupported command %q", fmt.Sprintf(".%s table %s", verb, word.Value))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
