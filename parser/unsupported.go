@@ -29,8 +29,10 @@ var kustoEntityWords = words(`async cache capacity cluster column columns comman
 
 // supportedForms says, for each verb Kustard implements, which word may follow it.
 var supportedForms = map[string]func(next string) bool{
-	"cancel":         func(n string) bool { return n == "operation" },
-	"show":           func(n string) bool { return slices.Contains([]string{"operations", "operation", "tables", "table", "databases", "version"}, n) },
+	"cancel": func(n string) bool { return n == "operation" },
+	"show": func(n string) bool {
+		return slices.Contains([]string{"operations", "operation", "tables", "table", "databases", "version"}, n)
+	},
 	"create":         func(n string) bool { return n == "table" },
 	"create-merge":   func(n string) bool { return n == "table" },
 	"drop":           func(n string) bool { return n == "table" },
