@@ -57,9 +57,11 @@ const (
 	KindThrottled
 	// KindInternal: a fault of Kustard's own.
 	KindInternal
+	// KindLimits: the command went past a limit (result size, ingest size).
+	KindLimits
 )
 
-var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error"}
+var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error", "limits exceeded"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -123,4 +125,13 @@ func (e *Error) Place(src *Source) *Error {
 		e.Src = src
 	}
 	return e
+}
+
+// Status is the message alone, as an operation's Status column shows it.
+func (e *Error) Status() string { return e.Msg }
+
+// BadInput reports whether the input is at fault (a malformed, meaningless or dangling
+// reference), so that an operation ends BadInput rather than Failed.
+func (e *Error) BadInput() bool {
+	return e.Kind == KindSyntax || e.Kind == KindSemantic || e.Kind == KindNotFound
 }

@@ -1,0 +1,276 @@
+// Command kustard runs Kusto commands: `kustard run` for script files, `kustard exec` for one
+// command, `kustard check` to parse without running.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/engine/script"
+	"github.com/kustard/kustard/ops"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // a command failed
+	exitUsage  = 2 // a syntax or usage error
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(runMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// cli holds one invocation's streams and settings, so tests can run kustard in-process.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	exit           int
+
+	// Engine settings, from flags.
+	capacity       int
+	cancelWait     time.Duration
+	maxIngestBytes int64
+	deterministic  bool
+
+	// newEngineOptions, when set by tests, supplies the clock and ids.
+	testOptions func(*engine.Options)
+}
+
+// runMain runs kustard with the given arguments and returns its exit code.
+func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	return c.execute(ctx, args)
+}
+
+func (c *cli) execute(ctx context.Context, args []string) int {
+	root := c.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(c.stdin)
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(c.stderr, "kustard: %v\n", err)
+		return exitUsage
+	}
+	return c.exit
+}
+
+func (c *cli) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kustard",
+		Short: "A local engine for Kusto commands and long-running operations",
+		Long: `Kustard runs Kusto (Azure Data Explorer) management commands and queries locally:
+start an ingest from query (.set-or-append async T <| query), watch it (.show operations)
+and cancel it (.cancel operation <id> with (reason="…")).
+
+With no arguments and standard input not a terminal, kustard runs standard input as a script.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f, ok := c.stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+				return cmd.Help()
+			}
+			return c.runScripts(cmd.Context(), []string{"-"}, render.Table, false, false)
+		},
+	}
+	flags := root.PersistentFlags()
+	flags.IntVar(&c.capacity, "capacity", 0, "ingest operations that may run at once (default CPUs-1, at least 1)")
+	flags.DurationVar(&c.cancelWait, "cancel-wait", engine.DefaultCancelWait, "how long .cancel operation waits for the operation to stop")
+	flags.Int64Var(&c.maxIngestBytes, "max-ingest-bytes", engine.DefaultMaxIngestBytes, "the most data one ingest from query may build")
+	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
+	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
+	return root
+}
+
+func formatFlag(cmd *cobra.Command, format *string) {
+	cmd.Flags().StringVarP(format, "format", "f", string(render.Table), "output format: table, csv, json or markdown")
+}
+
+func (c *cli) runCommand() *cobra.Command {
+	var format string
+	var continueOnError, echo bool
+	cmd := &cobra.Command{
+		Use:   "run [flags] FILE...",
+		Short: "Run Kusto scripts (- reads standard input)",
+		Long: `Run Kusto scripts. Commands are blocks separated by blank lines; // lines are comments.
+Each block runs as soon as it is complete and its output is flushed, so another program can
+drive kustard through a pipe. A line starting with #wait waits for operations to finish.
+
+Exit status: 0 when every command succeeds, 1 when a command failed, 2 for a syntax or usage error.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := render.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			return c.runScripts(cmd.Context(), args, f, continueOnError, echo)
+		},
+	}
+	formatFlag(cmd, &format)
+	cmd.Flags().BoolVar(&continueOnError, "continue-on-error", false, "keep running after a command fails")
+	cmd.Flags().BoolVar(&echo, "echo", false, "print each command before its output")
+	return cmd
+}
+
+func (c *cli) execCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "exec [flags] TEXT",
+		Short: "Run one command or query",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := render.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			eng := c.newEngine()
+			defer c.closeEngine(eng)
+			r := c.runner(eng, f, false, false)
+			sum, err := r.Run(cmd.Context(), "<exec>", strings.NewReader(args[0]))
+			c.exit = exitCode(sum)
+			return err
+		},
+	}
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (c *cli) checkCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check FILE...",
+		Short: "Parse scripts without running them and report every syntax error",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r := &script.Runner{Err: c.stderr}
+			for _, name := range args {
+				in, closeIn, err := c.open(name)
+				if err != nil {
+					return err
+				}
+				sum, err := r.Check(name, in)
+				closeIn()
+				if err != nil {
+					return err
+				}
+				if sum.SyntaxErrors > 0 {
+					c.exit = exitUsage
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func (c *cli) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Kustard's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintf(c.stdout, "kustard %s\n", engine.Version)
+		},
+	}
+}
+
+func (c *cli) newEngine() *engine.Engine {
+	opts := engine.Options{Capacity: c.capacity, CancelWait: c.cancelWait, MaxIngestBytes: c.maxIngestBytes}
+	if c.deterministic {
+		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
+		opts.IDs = &ops.SequentialIDs{}
+		opts.User = "kustard"
+	}
+	if c.testOptions != nil {
+		c.testOptions(&opts)
+	}
+	return engine.New(opts)
+}
+
+// closeEngine cancels the operations a script left running: their data lives in this process
+// and would be lost with it anyway.
+func (c *cli) closeEngine(eng *engine.Engine) {
+	if n := len(eng.Ops().Active()); n > 0 {
+		fmt.Fprintf(c.stderr, "kustard: canceling %d operation(s) still running at exit\n", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Close(ctx); err != nil {
+		fmt.Fprintf(c.stderr, "kustard: %v\n", err)
+	}
+}
+
+func (c *cli) runner(eng *engine.Engine, format render.Format, continueOnError, echo bool) *script.Runner {
+	out := bufio.NewWriter(c.stdout)
+	return &script.Runner{
+		Session: eng.NewSession(), Out: out, Err: c.stderr, Format: format,
+		ContinueOnError: continueOnError, Echo: echo, Flush: out.Flush,
+	}
+}
+
+func (c *cli) runScripts(ctx context.Context, names []string, format render.Format, continueOnError, echo bool) error {
+	eng := c.newEngine()
+	defer c.closeEngine(eng)
+	r := c.runner(eng, format, continueOnError, echo)
+	var total script.Summary
+	for _, name := range names {
+		in, closeIn, err := c.open(name)
+		if err != nil {
+			return err
+		}
+		sum, err := r.Run(ctx, name, in)
+		closeIn()
+		total.Blocks += sum.Blocks
+		total.SyntaxErrors += sum.SyntaxErrors
+		total.Failures += sum.Failures
+		c.exit = exitCode(total)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				c.exit = exitFailed
+				fmt.Fprintln(c.stderr, "kustard: interrupted")
+				return nil
+			}
+			return err
+		}
+		if !sum.OK() && !continueOnError {
+			break
+		}
+	}
+	return nil
+}
+
+func exitCode(s script.Summary) int {
+	switch {
+	case s.SyntaxErrors > 0:
+		return exitUsage
+	case s.Failures > 0:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// open opens a script file, or standard input for "-".
+func (c *cli) open(name string) (io.Reader, func(), error) {
+	if name == "-" {
+		return c.stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}

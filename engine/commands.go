@@ -1,0 +1,469 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/parser"
+)
+
+// CommandInfo is one entry of the command registry. The registry is the single list of the
+// management commands Kustard implements: dispatch, `kustard check`, help and completion all read
+// it.
+type CommandInfo struct {
+	Name       string // .cancel operation
+	Synopsis   string
+	Summary    string
+	Result     Schema // nil when the result depends on the form (sync or async ingest)
+	Properties []parser.PropertySpec
+	// Kind is the Operation column of the operation the command runs as; empty for commands
+	// that only read.
+	Kind  string
+	node  reflect.Type
+	verb  string // for ingest commands, which share one AST node
+	run   func(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
+	async bool
+}
+
+// call carries what a command handler needs.
+type call struct {
+	sess  *Session
+	db    *Database
+	block *parser.Block
+}
+
+func (c *call) errorf(offset int, kind parser.Kind, format string, args ...any) error {
+	return parser.Errorf(kind, c.block.Source, offset, format, args...)
+}
+
+func (c *call) spec(kind string, cancellable bool) ops.Spec {
+	return ops.Spec{Kind: kind, Database: c.db.Name, User: c.sess.User, Principal: c.sess.Principal, Cancellable: cancellable}
+}
+
+// Result schemas, as the Kusto docs and Kusto.Language's command table give them.
+var (
+	operationsSchema = Schema{
+		{"OperationId", parser.TypeGUID}, {"Operation", parser.TypeString}, {"NodeId", parser.TypeString},
+		{"StartedOn", parser.TypeDateTime}, {"LastUpdatedOn", parser.TypeDateTime}, {"Duration", parser.TypeTimespan},
+		{"State", parser.TypeString}, {"Status", parser.TypeString}, {"RootActivityId", parser.TypeGUID},
+		{"ShouldRetry", parser.TypeBool}, {"Database", parser.TypeString}, {"Principal", parser.TypeString},
+		{"User", parser.TypeString},
+	}
+	cancelSchema = Schema{
+		{"OperationId", parser.TypeGUID}, {"Operation", parser.TypeString}, {"StartedOn", parser.TypeDateTime},
+		{"CancellationState", parser.TypeString}, {"ReasonPhrase", parser.TypeString},
+	}
+	extentsSchema = Schema{
+		{"ExtentId", parser.TypeGUID}, {"OriginalSize", parser.TypeLong}, {"ExtentSize", parser.TypeLong},
+		{"ColumnSize", parser.TypeLong}, {"IndexSize", parser.TypeLong}, {"RowCount", parser.TypeLong},
+	}
+	operationIDSchema = Schema{{"OperationId", parser.TypeGUID}}
+	tableSchemaSchema = Schema{
+		{"TableName", parser.TypeString}, {"Schema", parser.TypeString}, {"DatabaseName", parser.TypeString},
+		{"Folder", parser.TypeString}, {"DocString", parser.TypeString},
+	}
+	tablesSchema = Schema{
+		{"TableName", parser.TypeString}, {"DatabaseName", parser.TypeString}, {"Folder", parser.TypeString},
+		{"DocString", parser.TypeString},
+	}
+	droppedSchema      = Schema{{"TableName", parser.TypeString}, {"DatabaseName", parser.TypeString}}
+	tableDetailsSchema = Schema{
+		{"TableName", parser.TypeString}, {"DatabaseName", parser.TypeString}, {"Folder", parser.TypeString},
+		{"DocString", parser.TypeString}, {"TotalExtents", parser.TypeLong}, {"TotalExtentSize", parser.TypeReal},
+		{"TotalOriginalSize", parser.TypeReal}, {"TotalRowCount", parser.TypeLong}, {"HotExtents", parser.TypeLong},
+		{"HotExtentSize", parser.TypeReal}, {"HotOriginalSize", parser.TypeReal}, {"HotRowCount", parser.TypeLong},
+		{"AuthorizedPrincipals", parser.TypeString}, {"RetentionPolicy", parser.TypeString},
+		{"CachingPolicy", parser.TypeString}, {"ShardingPolicy", parser.TypeString}, {"MergePolicy", parser.TypeString},
+		{"StreamingIngestionPolicy", parser.TypeString}, {"IngestionBatchingPolicy", parser.TypeString},
+		{"MinExtentsCreationTime", parser.TypeDateTime}, {"MaxExtentsCreationTime", parser.TypeDateTime},
+		{"RowOrderPolicy", parser.TypeString}, {"TableId", parser.TypeGUID},
+	}
+	databasesSchema = Schema{
+		{"DatabaseName", parser.TypeString}, {"PersistentStorage", parser.TypeString}, {"Version", parser.TypeString},
+		{"IsCurrent", parser.TypeBool}, {"DatabaseAccessMode", parser.TypeString}, {"PrettyName", parser.TypeString},
+		{"DatabaseId", parser.TypeGUID}, {"InTransitionTo", parser.TypeString}, {"SuspensionState", parser.TypeString},
+	}
+	versionSchema = Schema{
+		{"BuildVersion", parser.TypeString}, {"BuildTime", parser.TypeDateTime}, {"ServiceType", parser.TypeString},
+		{"ProductVersion", parser.TypeString},
+	}
+)
+
+var registry []*CommandInfo
+
+func init() {
+	ingestSynopsis := func(verb string) string {
+		return "." + verb + " [async] TableName [with (PropertyName = Value, …)] <| QueryOrShowCommand"
+	}
+	ingestSummaries := map[string]string{
+		"set":            "Creates a table from a query's result; fails if the table exists.",
+		"append":         "Appends a query's result to an existing table.",
+		"set-or-append":  "Appends a query's result to a table, creating it if needed.",
+		"set-or-replace": "Replaces a table's data with a query's result, creating the table if needed.",
+	}
+	registry = []*CommandInfo{
+		{
+			Name: ".cancel operation", Synopsis: ".cancel operation OperationId [with (reason = ReasonPhrase)]",
+			Summary: "Cancels a running ingest-from-query operation and waits for it to stop.",
+			Result:  cancelSchema, Properties: parser.CancelProperties(), node: nodeType(&parser.CancelOperation{}),
+			run: runCancel,
+		},
+		{
+			Name: ".show operations", Synopsis: ".show operations [OperationId | (OperationId, …)]",
+			Summary: "Lists the operations of the last two weeks, every state change a row; with ids, the latest state of each.",
+			Result:  operationsSchema, node: nodeType(&parser.ShowOperations{}), run: runShowOperations,
+		},
+		{
+			Name: ".show operation details", Synopsis: ".show operation OperationId details",
+			Summary: "Returns the result a completed operation kept (ingest with persistDetails=true).",
+			node:    nodeType(&parser.ShowOperationDetails{}), run: runShowOperationDetails,
+		},
+	}
+	for _, verb := range []string{"set", "append", "set-or-append", "set-or-replace"} {
+		registry = append(registry, &CommandInfo{
+			Name: "." + verb, Synopsis: ingestSynopsis(verb), Summary: ingestSummaries[verb] + " With async, returns an OperationId at once.",
+			Properties: parser.IngestProperties(), Kind: ingestKinds[verb], node: nodeType(&parser.Ingest{}), verb: verb,
+			run: runIngest, async: true,
+		})
+	}
+	registry = append(registry,
+		&CommandInfo{
+			Name: ".create table", Synopsis: ".create table TableName (Column:Type, …) [with (docstring = …, folder = …)]",
+			Summary: "Creates a table; succeeds without change if it exists.", Result: tableSchemaSchema,
+			Properties: parser.TableProperties(), Kind: "TableCreate", node: nodeType(&parser.CreateTable{}), run: runCreateTable,
+		},
+		&CommandInfo{
+			Name: ".create-merge table", Synopsis: ".create-merge table TableName (Column:Type, …) [with (docstring = …, folder = …)]",
+			Summary: "Creates a table, or adds the missing columns to an existing one.", Result: tableSchemaSchema,
+			Properties: parser.TableProperties(), Kind: "TableCreateMerge", node: nodeType(&parser.CreateTable{}), verb: "merge", run: runCreateTable,
+		},
+		&CommandInfo{
+			Name: ".drop table", Synopsis: ".drop table TableName [ifexists]",
+			Summary: "Drops a table and its data; returns the remaining tables.", Result: droppedSchema,
+			Kind: "TableDrop", node: nodeType(&parser.DropTable{}), run: runDropTable,
+		},
+		&CommandInfo{
+			Name: ".show tables", Synopsis: ".show tables [(TableName, …)] [details]",
+			Summary: "Lists the database's tables.", Result: tablesSchema, node: nodeType(&parser.ShowTables{}), run: runShowTables,
+		},
+		&CommandInfo{
+			Name: ".show table", Synopsis: ".show table TableName (schema as json | cslschema | details)",
+			Summary: "Shows a table's schema or its details.", node: nodeType(&parser.ShowTable{}), run: runShowTable,
+		},
+		&CommandInfo{
+			Name: ".show databases", Synopsis: ".show databases", Summary: "Lists the databases.",
+			Result: databasesSchema, node: nodeType(&parser.ShowDatabases{}), run: runShowDatabases,
+		},
+		&CommandInfo{
+			Name: ".show version", Synopsis: ".show version", Summary: "Shows Kustard's version.",
+			Result: versionSchema, node: nodeType(&parser.ShowVersion{}), run: runShowVersion,
+		},
+	)
+}
+
+func nodeType(c parser.Command) reflect.Type { return reflect.TypeOf(c) }
+
+// Commands returns the registry.
+func Commands() []*CommandInfo { return registry }
+
+// CommandFor returns the registry entry that runs a parsed command. Every command the grammar
+// accepts has one; a test holds the two in step.
+func CommandFor(c parser.Command) *CommandInfo {
+	verb := ""
+	switch c := c.(type) {
+	case *parser.Ingest:
+		verb = c.Verb
+	case *parser.CreateTable:
+		if c.Merge {
+			verb = "merge"
+		}
+	}
+	t := reflect.TypeOf(c)
+	for _, info := range registry {
+		if info.node == t && info.verb == verb {
+			return info
+		}
+	}
+	panic(fmt.Sprintf("engine: no registry entry for %T", c))
+}
+
+// frameBuilder builds a small result frame row by row.
+type frameBuilder struct {
+	schema   Schema
+	builders []builder
+	rows     int
+}
+
+func newFrame(schema Schema) *frameBuilder {
+	fb := &frameBuilder{schema: schema}
+	for _, c := range schema {
+		fb.builders = append(fb.builders, builderFor(newColumn(c.Type, 0)))
+	}
+	return fb
+}
+
+func (fb *frameBuilder) row(values ...any) {
+	for i, v := range values {
+		fb.builders[i].appendValue(v)
+	}
+	fb.rows++
+}
+
+func (fb *frameBuilder) frame() *Frame {
+	f := &Frame{Schema: fb.schema, Rows: fb.rows}
+	for _, b := range fb.builders {
+		f.Cols = append(f.Cols, b.column())
+	}
+	return f
+}
+
+func runCancel(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	cancel := cmd.(*parser.CancelOperation)
+	reason := ""
+	if cancel.With != nil {
+		if v, ok := cancel.With.Values["reason"]; ok {
+			reason = v.Value.(string)
+		}
+	}
+	r, err := c.sess.eng.ops.Cancel(cancel.ID.Value, reason, c.sess.eng.opts.CancelWait)
+	switch {
+	case errors.Is(err, ops.ErrNotFound):
+		return nil, c.errorf(cancel.ID.Pos.Offset, parser.KindNotFound, "operation %s does not exist", cancel.ID.Value)
+	case errors.Is(err, ops.ErrNotCancellable):
+		return nil, c.errorf(cancel.ID.Pos.Offset, parser.KindSemantic, "%s", strings.TrimPrefix(err.Error(), ops.ErrNotCancellable.Error()+": "))
+	case err != nil:
+		return nil, err
+	}
+	fb := newFrame(cancelSchema)
+	fb.row(r.OperationId, r.Operation, parser.DateTimeOf(r.StartedOn), r.CancellationState, r.ReasonPhrase)
+	return fb.frame(), nil
+}
+
+func runShowOperations(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	show := cmd.(*parser.ShowOperations)
+	var records []ops.Record
+	if len(show.IDs) == 0 {
+		records = c.sess.eng.ops.Log()
+	} else {
+		ids := make([]uuid.UUID, len(show.IDs))
+		for i, id := range show.IDs {
+			ids[i] = id.Value
+		}
+		records = c.sess.eng.ops.Latest(ids)
+	}
+	fb := newFrame(operationsSchema)
+	for _, r := range records {
+		fb.row(r.OperationId, r.Operation, r.NodeId, parser.DateTimeOf(r.StartedOn), parser.DateTimeOf(r.LastUpdatedOn),
+			parser.Timespan(r.Duration()/100), string(r.State), r.Status, r.RootActivityId, r.ShouldRetry,
+			r.Database, r.Principal, r.User)
+	}
+	return fb.frame(), nil
+}
+
+func runShowOperationDetails(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	show := cmd.(*parser.ShowOperationDetails)
+	rec, details, err := c.sess.eng.ops.Details(show.ID.Value)
+	if err != nil {
+		return nil, c.errorf(show.ID.Pos.Offset, parser.KindNotFound, "operation %s does not exist", show.ID.Value)
+	}
+	if rec.State != ops.Completed {
+		return nil, c.errorf(show.ID.Pos.Offset, parser.KindConflict, "operation %s is %s; its details are available only after it completes successfully", show.ID.Value, rec.State)
+	}
+	f, ok := details.(*Frame)
+	if !ok {
+		return nil, c.errorf(show.ID.Pos.Offset, parser.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)
+	}
+	return f, nil
+}
+
+func runCreateTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	create := cmd.(*parser.CreateTable)
+	info := CommandFor(cmd)
+	name := create.Table.String()
+	var schema Schema
+	for _, col := range create.Columns {
+		schema = append(schema, ColumnSchema{col.Name.String(), col.Type})
+	}
+	var folder, doc *string
+	if create.With != nil {
+		if v, ok := create.With.Values["folder"]; ok {
+			s := v.Value.(string)
+			folder = &s
+		}
+		if v, ok := create.With.Values["docstring"]; ok {
+			s := v.Value.(string)
+			doc = &s
+		}
+	}
+	var result TableInfo
+	_, _, err := c.sess.eng.ops.Run(ctx, c.spec(info.Kind, false), func(ctx context.Context) (any, error) {
+		return nil, c.db.update(func(tables map[string]*Table) error {
+			t, exists := tables[name]
+			switch {
+			case !exists:
+				t = &Table{Name: name, ID: c.sess.eng.ops.IDs().NewID(), schema: schema}
+				tables[name] = t
+				setText(&t.folder, folder)
+				setText(&t.docString, doc)
+			case create.Merge:
+				merged, err := mergeSchema(t.schema, schema)
+				if err != nil {
+					return c.errorf(create.Table.Pos.Offset, parser.KindSemantic, "%v", err)
+				}
+				t.schema = merged
+				setText(&t.folder, folder)
+				setText(&t.docString, doc)
+			}
+			// `.create table` on an existing table succeeds without changing it, as documented.
+			result = t.infoLocked()
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return schemaFrame(result, c.db.Name, jsonSchema(result.Name, result.Schema)), nil
+}
+
+func setText(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// mergeSchema appends the columns of add that existing lacks; a column of the same name must
+// have the same type.
+func mergeSchema(existing, add Schema) (Schema, error) {
+	out := slices.Clone(existing)
+	for _, col := range add {
+		i := out.Index(col.Name)
+		switch {
+		case i < 0:
+			out = append(out, col)
+		case out[i].Type != col.Type:
+			return nil, fmt.Errorf("column %q is %s in the table, not %s", col.Name, out[i].Type, col.Type)
+		}
+	}
+	return out, nil
+}
+
+func schemaFrame(t TableInfo, db, schema string) *Frame {
+	fb := newFrame(tableSchemaSchema)
+	fb.row(t.Name, schema, db, t.Folder, t.DocString)
+	return fb.frame()
+}
+
+func runDropTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	drop := cmd.(*parser.DropTable)
+	name := drop.Table.String()
+	_, _, err := c.sess.eng.ops.Run(ctx, c.spec("TableDrop", false), func(ctx context.Context) (any, error) {
+		return nil, c.db.update(func(tables map[string]*Table) error {
+			if _, ok := tables[name]; !ok && !drop.IfExists {
+				return c.errorf(drop.Table.Pos.Offset, parser.KindNotFound, "table %q does not exist", name)
+			}
+			delete(tables, name)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	fb := newFrame(droppedSchema)
+	for _, t := range c.db.Tables() {
+		fb.row(t.Name, c.db.Name)
+	}
+	return fb.frame(), nil
+}
+
+// tablesNamed returns snapshots of the named tables, or all of them when names is empty.
+func (c *call) tablesNamed(names []*parser.Name) ([]TableInfo, error) {
+	if len(names) == 0 {
+		return c.db.Tables(), nil
+	}
+	var out []TableInfo
+	for _, n := range names {
+		t, ok := c.db.Table(n.String())
+		if !ok {
+			return nil, c.errorf(n.Pos.Offset, parser.KindNotFound, "table %q does not exist", n.String())
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func runShowTables(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	show := cmd.(*parser.ShowTables)
+	tables, err := c.tablesNamed(show.Tables)
+	if err != nil {
+		return nil, err
+	}
+	if show.Details {
+		return tableDetails(tables, c.db.Name), nil
+	}
+	fb := newFrame(tablesSchema)
+	for _, t := range tables {
+		fb.row(t.Name, c.db.Name, t.Folder, t.DocString)
+	}
+	return fb.frame(), nil
+}
+
+func runShowTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	show := cmd.(*parser.ShowTable)
+	tables, err := c.tablesNamed([]*parser.Name{show.Table})
+	if err != nil {
+		return nil, err
+	}
+	t := tables[0]
+	switch show.What {
+	case "schema":
+		return schemaFrame(t, c.db.Name, jsonSchema(t.Name, t.Schema)), nil
+	case "cslschema":
+		return schemaFrame(t, c.db.Name, t.Schema.CSL()), nil
+	default:
+		return tableDetails(tables, c.db.Name), nil
+	}
+}
+
+func tableDetails(tables []TableInfo, db string) *Frame {
+	fb := newFrame(tableDetailsSchema)
+	for _, t := range tables {
+		var minCreated, maxCreated any
+		for _, e := range t.Extents {
+			if minCreated == nil || e.CreatedOn < minCreated.(parser.DateTime) {
+				minCreated = e.CreatedOn
+			}
+			if maxCreated == nil || e.CreatedOn > maxCreated.(parser.DateTime) {
+				maxCreated = e.CreatedOn
+			}
+		}
+		size := float64(t.Size())
+		// Kustard keeps every extent in memory, uncompressed: all of it is hot, and the
+		// original, extent and column sizes are the same.
+		fb.row(t.Name, db, t.Folder, t.DocString, int64(len(t.Extents)), size, size, t.Rows(),
+			int64(len(t.Extents)), size, size, t.Rows(), "[]", "null", "null", "null", "null", "null", "null",
+			minCreated, maxCreated, "null", t.ID)
+	}
+	return fb.frame()
+}
+
+func runShowDatabases(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	fb := newFrame(databasesSchema)
+	dbs := c.sess.eng.Databases()
+	slices.SortFunc(dbs, func(a, b *Database) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	for _, db := range dbs {
+		fb.row(db.Name, "", "v1.0", db == c.db, "ReadWrite", "", db.ID, "", "")
+	}
+	return fb.frame(), nil
+}
+
+func runShowVersion(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	fb := newFrame(versionSchema)
+	fb.row(Version, c.sess.eng.started, "Engine", "Kustard_"+Version)
+	return fb.frame(), nil
+}

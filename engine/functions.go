@@ -1,0 +1,658 @@
+package engine
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/kustard/kustard/parser"
+)
+
+// function is a scalar function: how many arguments it takes and how to compile a call.
+type function struct {
+	signature string // for error messages and help
+	min, max  int
+	build     func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error)
+}
+
+var functions map[string]*function
+
+func init() {
+	conv := func(to parser.Type) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+		return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+			return convert(args[0], to), nil
+		}
+	}
+	functions = map[string]*function{
+		"strlen":     {"strlen(string)", 1, 1, buildStrlen},
+		"strcat":     {"strcat(arg1, arg2, …)", 1, 64, buildStrcat},
+		"toupper":    {"toupper(string)", 1, 1, stringMapper(strings.ToUpper)},
+		"tolower":    {"tolower(string)", 1, 1, stringMapper(strings.ToLower)},
+		"substring":  {"substring(string, start[, length])", 2, 3, buildSubstring},
+		"tostring":   {"tostring(value)", 1, 1, conv(parser.TypeString)},
+		"toint":      {"toint(value)", 1, 1, conv(parser.TypeInt)},
+		"tolong":     {"tolong(value)", 1, 1, conv(parser.TypeLong)},
+		"toreal":     {"toreal(value)", 1, 1, conv(parser.TypeReal)},
+		"todouble":   {"todouble(value)", 1, 1, conv(parser.TypeReal)},
+		"tobool":     {"tobool(value)", 1, 1, conv(parser.TypeBool)},
+		"toboolean":  {"toboolean(value)", 1, 1, conv(parser.TypeBool)},
+		"todatetime": {"todatetime(value)", 1, 1, conv(parser.TypeDateTime)},
+		"totimespan": {"totimespan(value)", 1, 1, conv(parser.TypeTimespan)},
+		"toguid":     {"toguid(value)", 1, 1, conv(parser.TypeGUID)},
+		"todynamic":  {"todynamic(value)", 1, 1, conv(parser.TypeDynamic)},
+		"parse_json": {"parse_json(string)", 1, 1, conv(parser.TypeDynamic)},
+		"isnull":     {"isnull(value)", 1, 1, nullTest(false)},
+		"isnotnull":  {"isnotnull(value)", 1, 1, nullTest(true)},
+		"isempty":    {"isempty(value)", 1, 1, emptyTest(false)},
+		"isnotempty": {"isnotempty(value)", 1, 1, emptyTest(true)},
+		"iff":        {"iff(condition, then, else)", 3, 3, buildIff},
+		"iif":        {"iif(condition, then, else)", 3, 3, buildIff},
+		"not":        {"not(bool)", 1, 1, buildNot},
+		"abs":        {"abs(number)", 1, 1, buildAbs},
+		"bin":        {"bin(value, roundTo)", 2, 2, buildBin},
+		"floor":      {"floor(value, roundTo)", 2, 2, buildBin},
+		"round":      {"round(number[, precision])", 1, 2, buildRound},
+		"now":        {"now([offset])", 0, 1, buildNow},
+		"ago":        {"ago(timespan)", 1, 1, buildAgo},
+		"new_guid":   {"new_guid()", 0, 0, buildNewGuid},
+		"coalesce":   {"coalesce(arg1, arg2, …)", 2, 64, buildCoalesce},
+		"max_of":     {"max_of(arg1, arg2, …)", 2, 64, extremeOf(1)},
+		"min_of":     {"min_of(arg1, arg2, …)", 2, 64, extremeOf(-1)},
+	}
+}
+
+// FunctionNames lists the scalar functions Kustard implements, for help and completion.
+func FunctionNames() []string {
+	names := make([]string, 0, len(functions))
+	for n := range functions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// unsupportedFunctions are Kusto functions Kustard does not implement; a call names them
+// rather than calling them unknown. Aggregations belong to summarize, which Kustard lacks.
+var unsupportedFunctions = wordSet(`acos asin atan atan2 array_concat array_length array_slice
+	array_sort_asc array_sort_desc array_index_of avg avgif bag_keys bag_merge base64_decode_tostring
+	base64_encode_tostring bin_at case ceiling cos count countif countof datetime_add datetime_diff
+	datetime_part dayofmonth dayofweek dayofyear dcount dcountif endofday endofmonth endofweek
+	endofyear exp exp10 exp2 extract extract_all format_datetime format_timespan gettype hash
+	hash_sha256 hourofday indexof isnan isinf log log10 log2 make_bag make_list make_set max
+	maxif min minif monthofyear pack pack_array parse_url percentile percentiles pow rand
+	replace_string reverse sign sin split sqrt startofday startofmonth startofweek startofyear
+	stdev strcat_delim strcmp string_size strrep sum sumif take_any tan tohex trim trim_end
+	trim_start unixtime_milliseconds_todatetime unixtime_seconds_todatetime url_decode url_encode
+	variance week_of_year zip`)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
+	f, ok := functions[e.Func]
+	if !ok {
+		if unsupportedFunctions[e.Func] {
+			return nil, sc.c.errorf(e.At, parser.KindSemantic, "unsupported function %q", e.Func)
+		}
+		return nil, sc.c.errorf(e.At, parser.KindSemantic, "unknown function %q", e.Func)
+	}
+	if len(e.Args) < f.min || len(e.Args) > f.max {
+		return nil, sc.c.errorf(e.At, parser.KindSemantic, "%s takes %s, not %d", f.signature, argCount(f.min, f.max), len(e.Args))
+	}
+	args := make([]*compiled, len(e.Args))
+	for i, a := range e.Args {
+		c, err := sc.compile(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = c
+	}
+	out, err := f.build(sc, e, args)
+	if err != nil {
+		return nil, err
+	}
+	if e.Func == "new_guid" {
+		return out, nil // a new value every row
+	}
+	return fold(out, args...), nil
+}
+
+func argCount(lo, hi int) string {
+	switch {
+	case lo == hi && lo == 1:
+		return "1 argument"
+	case lo == hi:
+		return strconv.Itoa(lo) + " arguments"
+	case hi >= 64:
+		return "at least " + strconv.Itoa(lo) + " arguments"
+	default:
+		return strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + " arguments"
+	}
+}
+
+func argError(sc *scope, call *parser.CallExpr, i int, want string, got parser.Type) error {
+	return sc.c.errorf(call.Args[i].Offset(), parser.KindSemantic, "%s: argument %d must be %s, not %s", call.Func, i+1, want, got)
+}
+
+func unary(arg *compiled, typ parser.Type, f func(Column) Column) *compiled {
+	return &compiled{typ: typ, eval: func(b *Batch) Column { return f(arg.eval(b)) }}
+}
+
+func buildStrlen(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	s := asString(args[0])
+	return unary(s, parser.TypeLong, func(c Column) Column {
+		return mapCol(parser.TypeLong, c, func(v string) (int64, bool) { return int64(utf8.RuneCountInString(v)), true })
+	}), nil
+}
+
+func stringMapper(f func(string) string) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+		return unary(asString(args[0]), parser.TypeString, func(c Column) Column {
+			return mapCol(parser.TypeString, c, func(v string) (string, bool) { return f(v), true })
+		}), nil
+	}
+}
+
+func buildStrcat(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	parts := make([]*compiled, len(args))
+	for i, a := range args {
+		parts[i] = asString(a)
+	}
+	return &compiled{typ: parser.TypeString, eval: func(b *Batch) Column {
+		out := make([]string, b.Len)
+		for _, p := range parts {
+			col := p.eval(b).(*Vector[string])
+			for i, v := range col.Data {
+				out[i] += v
+			}
+		}
+		return &Vector[string]{typ: parser.TypeString, Data: out}
+	}}, nil
+}
+
+func buildSubstring(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	for i := 1; i < len(args); i++ {
+		if !isNumeric(args[i].typ) || args[i].typ == parser.TypeReal {
+			return nil, argError(sc, call, i, "an int or a long", args[i].typ)
+		}
+		args[i] = castNumeric(args[i], parser.TypeLong)
+	}
+	s := asString(args[0])
+	return &compiled{typ: parser.TypeString, eval: func(b *Batch) Column {
+		text := s.eval(b).(*Vector[string])
+		start := args[1].eval(b).(*Vector[int64])
+		var length *Vector[int64]
+		if len(args) == 3 {
+			length = args[2].eval(b).(*Vector[int64])
+		}
+		out := make([]string, b.Len)
+		for i := range out {
+			runes := []rune(text.Data[i])
+			lo := int(max(0, min(start.Data[i], int64(len(runes)))))
+			hi := len(runes)
+			if length != nil && !length.IsNull(i) {
+				hi = int(max(int64(lo), min(int64(lo)+length.Data[i], int64(len(runes)))))
+			}
+			if !start.IsNull(i) {
+				out[i] = string(runes[lo:hi])
+			}
+		}
+		return &Vector[string]{typ: parser.TypeString, Data: out}
+	}}, nil
+}
+
+// convert returns arg converted to type to, as the to*() functions do: a value that does not
+// convert becomes null.
+func convert(arg *compiled, to parser.Type) *compiled {
+	if arg.typ == to && to != parser.TypeDynamic {
+		return arg
+	}
+	if to == parser.TypeString {
+		return asString(arg)
+	}
+	return unary(arg, to, func(c Column) Column {
+		b := builderFor(newColumn(to, c.Len()))
+		for i := range c.Len() {
+			b.appendValue(convertValue(c.Value(i), to))
+		}
+		return b.column()
+	})
+}
+
+// convertValue converts one value; nil when it cannot.
+func convertValue(v any, to parser.Type) any {
+	if v == nil {
+		return nil
+	}
+	switch to {
+	case parser.TypeDynamic:
+		if s, ok := v.(string); ok {
+			d, err := parser.ParseDynamic(s)
+			if err != nil {
+				return s // Kusto keeps a string that is not JSON as a dynamic string
+			}
+			return d
+		}
+		return dynamicOf(v)
+	case parser.TypeBool:
+		switch v := v.(type) {
+		case bool:
+			return v
+		case int32:
+			return v != 0
+		case int64:
+			return v != 0
+		case float64:
+			return v != 0
+		case string:
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "true", "1":
+				return true
+			case "false", "0":
+				return false
+			}
+		}
+	case parser.TypeInt, parser.TypeLong:
+		n, ok := toInt64(v)
+		if !ok {
+			return nil
+		}
+		if to == parser.TypeInt {
+			if n < math.MinInt32 || n > math.MaxInt32 {
+				return nil
+			}
+			return int32(n)
+		}
+		return n
+	case parser.TypeReal:
+		switch v := v.(type) {
+		case bool:
+			if v {
+				return 1.0
+			}
+			return 0.0
+		case int32:
+			return float64(v)
+		case int64:
+			return float64(v)
+		case float64:
+			return v
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return nil
+			}
+			return f
+		}
+	case parser.TypeDateTime:
+		switch v := v.(type) {
+		case parser.DateTime:
+			return v
+		case string:
+			d, err := parser.ParseDateTime(strings.TrimSpace(v))
+			if err != nil {
+				return nil
+			}
+			return d
+		}
+	case parser.TypeTimespan:
+		switch v := v.(type) {
+		case parser.Timespan:
+			return v
+		case int64:
+			return parser.Timespan(v)
+		case string:
+			t, err := parser.ParseTimespan(strings.TrimSpace(v))
+			if err != nil {
+				return nil
+			}
+			return t
+		}
+	case parser.TypeGUID:
+		switch v := v.(type) {
+		case uuid.UUID:
+			return v
+		case string:
+			g, err := uuid.Parse(strings.TrimSpace(v))
+			if err != nil || len(strings.TrimSpace(v)) != 36 {
+				return nil
+			}
+			return g
+		}
+	}
+	return nil
+}
+
+func toInt64(v any) (int64, bool) {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			return 1, true
+		}
+		return 0, true
+	case int32:
+		return int64(v), true
+	case int64:
+		return v, true
+	case float64:
+		if math.IsNaN(v) || v >= math.MaxInt64 || v < math.MinInt64 {
+			return 0, false
+		}
+		return int64(v), true
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if ferr != nil {
+				return 0, false
+			}
+			return toInt64(f)
+		}
+		return n, true
+	case parser.DateTime:
+		return int64(v), true
+	case parser.Timespan:
+		return int64(v), true
+	}
+	return 0, false
+}
+
+// dynamicOf converts a scalar to the value a dynamic holds.
+func dynamicOf(v any) any {
+	switch v := v.(type) {
+	case int32:
+		return int64(v)
+	case parser.DateTime, parser.Timespan, uuid.UUID:
+		return FormatValue(v)
+	}
+	return v
+}
+
+func nullTest(wantNotNull bool) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+		return unary(args[0], parser.TypeBool, func(c Column) Column {
+			out := make([]bool, c.Len())
+			for i := range out {
+				out[i] = c.IsNull(i) != wantNotNull
+			}
+			return &Vector[bool]{typ: parser.TypeBool, Data: out}
+		}), nil
+	}
+}
+
+func emptyTest(wantNotEmpty bool) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+		return unary(args[0], parser.TypeBool, func(c Column) Column {
+			out := make([]bool, c.Len())
+			for i := range out {
+				v := c.Value(i)
+				out[i] = (v == nil || v == "") != wantNotEmpty
+			}
+			return &Vector[bool]{typ: parser.TypeBool, Data: out}
+		}), nil
+	}
+}
+
+func buildNot(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	if args[0].typ != parser.TypeBool {
+		return nil, argError(sc, call, 0, "a bool", args[0].typ)
+	}
+	return unary(args[0], parser.TypeBool, func(c Column) Column {
+		return mapCol(parser.TypeBool, c, func(v bool) (bool, bool) { return !v, true })
+	}), nil
+}
+
+// unify brings the branches of iff, coalesce and the like to one type.
+func unify(sc *scope, call *parser.CallExpr, args []*compiled, first int) (parser.Type, error) {
+	t := args[first].typ
+	for i := first + 1; i < len(args); i++ {
+		switch a := args[i].typ; {
+		case a == t:
+		case isNumeric(a) && isNumeric(t):
+			t = promote(a, t)
+		default:
+			return 0, argError(sc, call, i, "a "+t.String(), a)
+		}
+	}
+	for i := first; i < len(args); i++ {
+		if isNumeric(t) {
+			args[i] = castNumeric(args[i], t)
+		}
+	}
+	return t, nil
+}
+
+func buildIff(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	if args[0].typ != parser.TypeBool {
+		return nil, argError(sc, call, 0, "a bool", args[0].typ)
+	}
+	t, err := unify(sc, call, args, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &compiled{typ: t, eval: func(b *Batch) Column {
+		cond := args[0].eval(b).(*Vector[bool])
+		then, other := args[1].eval(b), args[2].eval(b)
+		out := builderFor(newColumn(t, b.Len))
+		for i := range b.Len {
+			if cond.Data[i] && !cond.IsNull(i) {
+				out.appendValue(then.Value(i))
+			} else {
+				out.appendValue(other.Value(i))
+			}
+		}
+		return out.column()
+	}}, nil
+}
+
+func buildCoalesce(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	t, err := unify(sc, call, args, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &compiled{typ: t, eval: func(b *Batch) Column {
+		cols := make([]Column, len(args))
+		for i, a := range args {
+			cols[i] = a.eval(b)
+		}
+		out := builderFor(newColumn(t, b.Len))
+		for i := range b.Len {
+			var v any
+			for _, c := range cols {
+				if v = c.Value(i); v != nil && v != "" {
+					break
+				}
+			}
+			out.appendValue(v)
+		}
+		return out.column()
+	}}, nil
+}
+
+func extremeOf(sign int) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+		t, err := unify(sc, call, args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if compareColumns(t, "<") == nil {
+			return nil, argError(sc, call, 0, "an orderable value", t)
+		}
+		return &compiled{typ: t, eval: func(b *Batch) Column {
+			cols := make([]Column, len(args))
+			for i, a := range args {
+				cols[i] = a.eval(b)
+			}
+			out := builderFor(newColumn(t, b.Len))
+			for i := range b.Len {
+				var best any // nulls are ignored, as in Kusto
+				for _, c := range cols {
+					if v := c.Value(i); v != nil && (best == nil || compareValues(v, best)*sign > 0) {
+						best = v
+					}
+				}
+				out.appendValue(best)
+			}
+			return out.column()
+		}}, nil
+	}
+}
+
+// compareValues orders two non-null values of the same orderable type.
+func compareValues(a, b any) int {
+	switch a := a.(type) {
+	case int32:
+		return cmp.Compare(a, b.(int32))
+	case int64:
+		return cmp.Compare(a, b.(int64))
+	case float64:
+		return cmp.Compare(a, b.(float64))
+	case string:
+		return cmp.Compare(a, b.(string))
+	case parser.DateTime:
+		return cmp.Compare(a, b.(parser.DateTime))
+	case parser.Timespan:
+		return cmp.Compare(a, b.(parser.Timespan))
+	}
+	return 0
+}
+
+func buildAbs(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	a := args[0]
+	switch a.typ {
+	case parser.TypeInt:
+		return unary(a, a.typ, func(c Column) Column {
+			return mapCol(a.typ, c, func(v int32) (int32, bool) { return max(v, -v), true })
+		}), nil
+	case parser.TypeLong:
+		return unary(a, a.typ, func(c Column) Column {
+			return mapCol(a.typ, c, func(v int64) (int64, bool) { return max(v, -v), true })
+		}), nil
+	case parser.TypeReal:
+		return unary(a, a.typ, func(c Column) Column {
+			return mapCol(a.typ, c, func(v float64) (float64, bool) { return math.Abs(v), true })
+		}), nil
+	case parser.TypeTimespan:
+		return unary(a, a.typ, func(c Column) Column {
+			return mapCol(a.typ, c, func(v parser.Timespan) (parser.Timespan, bool) { return max(v, -v), true })
+		}), nil
+	}
+	return nil, argError(sc, call, 0, "a number or a timespan", a.typ)
+}
+
+// buildBin rounds down to a multiple of roundTo: numbers by numbers, datetimes and timespans by
+// timespans.
+func buildBin(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	v, size := args[0], args[1]
+	switch {
+	case isNumeric(v.typ) && isNumeric(size.typ):
+		t := promote(v.typ, size.typ)
+		if t == parser.TypeInt {
+			t = parser.TypeLong
+		}
+		v, size = castNumeric(v, t), castNumeric(size, t)
+		if t == parser.TypeLong {
+			return binaryEval(v, size, t, func(a, b Column) Column {
+				return zip(t, a, b, func(x, s int64) (int64, bool) { return floorTo(x, s) })
+			}), nil
+		}
+		return binaryEval(v, size, t, func(a, b Column) Column {
+			return zip(t, a, b, func(x, s float64) (float64, bool) { return math.Floor(x/s) * s, s > 0 })
+		}), nil
+	case v.typ == parser.TypeDateTime && size.typ == parser.TypeTimespan:
+		return binaryEval(v, size, v.typ, func(a, b Column) Column {
+			return zip(v.typ, a, b, func(x parser.DateTime, s parser.Timespan) (parser.DateTime, bool) {
+				r, ok := floorTo(int64(x), int64(s))
+				return parser.DateTime(r), ok
+			})
+		}), nil
+	case v.typ == parser.TypeTimespan && size.typ == parser.TypeTimespan:
+		return binaryEval(v, size, v.typ, func(a, b Column) Column {
+			return zip(v.typ, a, b, func(x, s parser.Timespan) (parser.Timespan, bool) {
+				r, ok := floorTo(int64(x), int64(s))
+				return parser.Timespan(r), ok
+			})
+		}), nil
+	}
+	return nil, sc.c.errorf(call.At, parser.KindSemantic, "%s cannot round a %s to a %s", call.Func, v.typ, size.typ)
+}
+
+func floorTo(x, s int64) (int64, bool) {
+	if s <= 0 {
+		return 0, false
+	}
+	r := x / s * s
+	if x < 0 && r != x {
+		r -= s
+	}
+	return r, true
+}
+
+func buildRound(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	if !isNumeric(args[0].typ) {
+		return nil, argError(sc, call, 0, "a number", args[0].typ)
+	}
+	x := castNumeric(args[0], parser.TypeReal)
+	precision := constant(parser.TypeLong, int64(0))
+	if len(args) == 2 {
+		if !isNumeric(args[1].typ) || args[1].typ == parser.TypeReal {
+			return nil, argError(sc, call, 1, "an int or a long", args[1].typ)
+		}
+		precision = castNumeric(args[1], parser.TypeLong)
+	}
+	return binaryEval(x, precision, parser.TypeReal, func(a, b Column) Column {
+		return zip(parser.TypeReal, a, b, func(v float64, p int64) (float64, bool) {
+			scale := math.Pow(10, float64(p))
+			return math.Round(v*scale) / scale, true
+		})
+	}), nil
+}
+
+func buildNow(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	now := sc.c.now
+	if len(args) == 0 {
+		return constant(parser.TypeDateTime, now), nil
+	}
+	if args[0].typ != parser.TypeTimespan {
+		return nil, argError(sc, call, 0, "a timespan", args[0].typ)
+	}
+	return unary(args[0], parser.TypeDateTime, func(c Column) Column {
+		return mapCol(parser.TypeDateTime, c, func(t parser.Timespan) (parser.DateTime, bool) {
+			r := now + parser.DateTime(t)
+			return r, r.Valid()
+		})
+	}), nil
+}
+
+func buildAgo(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	if args[0].typ != parser.TypeTimespan {
+		return nil, argError(sc, call, 0, "a timespan", args[0].typ)
+	}
+	now := sc.c.now
+	return unary(args[0], parser.TypeDateTime, func(c Column) Column {
+		return mapCol(parser.TypeDateTime, c, func(t parser.Timespan) (parser.DateTime, bool) {
+			r := now - parser.DateTime(t)
+			return r, r.Valid()
+		})
+	}), nil
+}
+
+func buildNewGuid(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	ids := sc.c.sess.eng.ops.IDs()
+	return &compiled{typ: parser.TypeGUID, eval: func(b *Batch) Column {
+		out := make([]uuid.UUID, b.Len)
+		for i := range out {
+			out[i] = ids.NewID()
+		}
+		return &Vector[uuid.UUID]{typ: parser.TypeGUID, Data: out}
+	}}, nil
+}

@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/parser"
+)
+
+// ingestKinds are the Operation names of the ingest commands.
+var ingestKinds = map[string]string{
+	"set": "TableSet", "append": "TableAppend", "set-or-append": "TableSetOrAppend", "set-or-replace": "TableSetOrReplace",
+}
+
+// ingestJob is an ingest from query that has been checked and is ready to run: its plan is
+// compiled and the target table's schema settled.
+type ingestJob struct {
+	c        *call
+	cmd      *parser.Ingest
+	plan     *plan
+	table    string
+	tableID  uuid.UUID
+	replace  bool // .set-or-replace: the new extent replaces the table's data
+	recreate bool // recreate_schema: the table's schema becomes the query's, with the data swap
+	props    parser.NamedValues
+	progress func(rows int64)
+}
+
+// runIngest runs `.set`, `.append`, `.set-or-append` and `.set-or-replace`. Everything that can
+// be checked is checked before the operation starts, so bad input fails at once, recorded
+// BadInput, even with async. A table the command creates, or columns extend_schema adds, are
+// committed first, in their own transaction, as Kusto documents; the data is committed in one
+// step at the end, or not at all.
+func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
+	in := cmd.(*parser.Ingest)
+	spec := c.spec(ingestKinds[in.Verb], true)
+	job, err := prepareIngest(ctx, c, in)
+	if err != nil {
+		c.sess.eng.ops.Reject(spec, err)
+		return nil, err
+	}
+	if in.Async {
+		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (any, error) {
+			f, err := job.run(ctx)
+			return job.details(f), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		fb := newFrame(operationIDSchema)
+		fb.row(op.ID)
+		return fb.frame(), nil
+	}
+	job.progress = c.sess.Progress
+	var result *Frame
+	_, _, err = c.sess.eng.ops.Run(ctx, spec, func(ctx context.Context) (any, error) {
+		f, err := job.run(ctx)
+		result = f
+		return job.details(f), err
+	})
+	var skipped *ops.SkippedError
+	if errors.As(err, &skipped) {
+		return newFrame(extentsSchema).frame(), nil
+	}
+	return result, err
+}
+
+// details is what the operation keeps for `.show operation <id> details`.
+func (j *ingestJob) details(f *Frame) any {
+	if v, ok := j.props["persistDetails"]; ok && v.Value.(bool) && f != nil {
+		return f
+	}
+	return nil
+}
+
+func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob, error) {
+	job := &ingestJob{c: c, cmd: in, table: in.Table.String(), replace: in.Verb == "set-or-replace"}
+	if in.With != nil {
+		job.props = in.With.Values
+	}
+	flag := func(name string) bool {
+		v, ok := job.props[name]
+		return ok && v.Value.(bool)
+	}
+	job.recreate = flag("recreate_schema")
+	p, err := sourcePlan(ctx, c, in.Source)
+	if err != nil {
+		return nil, err
+	}
+	job.plan = p
+	query := p.schema
+	if len(query) == 0 {
+		return nil, c.errorf(in.Source.Pos.Offset, parser.KindSemantic, "the query returns no columns")
+	}
+	err = c.db.update(func(tables map[string]*Table) error {
+		t, exists := tables[job.table]
+		switch {
+		case exists && in.Verb == "set":
+			return c.errorf(in.Table.Pos.Offset, parser.KindConflict, "table %q already exists; .set creates a new table (use .append or .set-or-append to add to it)", job.table)
+		case !exists && in.Verb == "append":
+			return c.errorf(in.Table.Pos.Offset, parser.KindNotFound, "table %q does not exist; .append needs an existing table (use .set-or-append to create it)", job.table)
+		case !exists:
+			t = &Table{Name: job.table, ID: c.sess.eng.ops.IDs().NewID(), schema: slices.Clone(query)}
+			tables[job.table] = t
+		case !job.recreate:
+			schema, err := matchSchema(t, query, flag("extend_schema"))
+			if err != nil {
+				return c.errorf(in.Source.Pos.Offset, parser.KindSemantic, "%v", err)
+			}
+			t.schema = schema
+		}
+		job.tableID = t.ID
+		if v, ok := job.props["folder"]; ok {
+			t.folder = v.Value.(string)
+		}
+		if v, ok := job.props["docstring"]; ok {
+			t.docString = v.Value.(string)
+		}
+		return nil
+	})
+	return job, err
+}
+
+// sourcePlan compiles the source of an ingest: a query, or a .show command (run now) followed
+// by any operators.
+func sourcePlan(ctx context.Context, c *call, src *parser.Block) (*plan, error) {
+	comp := c.sess.compiler(c.db, src.Source)
+	if src.Query != nil {
+		return comp.query(src.Query)
+	}
+	f, err := CommandFor(src.Command).run(ctx, &call{sess: c.sess, db: c.db, block: src}, src.Command)
+	if err != nil {
+		return nil, err
+	}
+	return comp.operators(framePlan(f), src.Then)
+}
+
+// matchSchema checks a query's columns against a table's, by position and type as Kusto does
+// (names are not matched), and returns the table's schema, extended with the query's extra
+// columns when extend is set.
+func matchSchema(t *Table, query Schema, extend bool) (Schema, error) {
+	table := t.schema
+	for i := range min(len(table), len(query)) {
+		if table[i].Type != query[i].Type {
+			return nil, fmt.Errorf("column %d of the query (%s:%s) does not match column %d of table %q (%s:%s); ingest from query matches columns by position and type",
+				i+1, quoteName(query[i].Name), query[i].Type, i+1, t.Name, quoteName(table[i].Name), table[i].Type)
+		}
+	}
+	switch {
+	case len(query) < len(table):
+		return nil, fmt.Errorf("the query returns %d columns but table %q has %d (%s)", len(query), t.Name, len(table), table.CSL())
+	case len(query) > len(table) && !extend:
+		return nil, fmt.Errorf("the query returns %d columns but table %q has %d (%s); use with (extend_schema=true) to add the rest", len(query), t.Name, len(table), table.CSL())
+	}
+	out := slices.Clone(table)
+	for _, col := range query[len(table):] {
+		if out.Index(col.Name) >= 0 {
+			return nil, fmt.Errorf("extend_schema cannot add column %q: table %q already has a column of that name", col.Name, t.Name)
+		}
+		out = append(out, col)
+	}
+	return out, nil
+}
+
+// run executes the query into a new extent and commits it. It returns the extents table a
+// synchronous ingest shows.
+func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
+	eng := j.c.sess.eng
+	schema := j.plan.schema
+	builders := make([]builder, len(schema))
+	for i, col := range schema {
+		builders[i] = builderFor(newColumn(col.Type, 0))
+	}
+	it := j.plan.open(ctx)
+	var rows, size int64
+	for {
+		b, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			break
+		}
+		for i, col := range b.Cols {
+			builders[i].appendColumn(col)
+			size += columnBytes(col)
+		}
+		rows += int64(b.Len)
+		if size > eng.opts.MaxIngestBytes {
+			return nil, &parser.Error{Kind: parser.KindLimits, Offset: -1, Msg: fmt.Sprintf(
+				"the ingest exceeded %d bytes after %d rows; the Kusto docs advise under 1 GB per ingest from query (Kustard's limit is set by --max-ingest-bytes)",
+				eng.opts.MaxIngestBytes, rows)}
+		}
+		if j.progress != nil {
+			j.progress(rows)
+		}
+	}
+	var extent *Extent
+	if rows > 0 {
+		extent = &Extent{ID: eng.ops.IDs().NewID(), Rows: int(rows), Size: size}
+		for _, b := range builders {
+			extent.Cols = append(extent.Cols, b.column())
+		}
+		if v, ok := j.props["tags"]; ok {
+			extent.Tags = parser.StringList(v)
+		}
+		extent.CreatedOn = parser.DateTimeOf(eng.ops.Clock().Now())
+		if v, ok := j.props["creationTime"]; ok {
+			extent.CreatedOn = v.Value.(parser.DateTime)
+		}
+	}
+	if err := j.commit(ctx, extent); err != nil {
+		return nil, err
+	}
+	fb := newFrame(extentsSchema)
+	if extent != nil {
+		// Extents live in memory uncompressed: original, extent and column sizes agree.
+		fb.row(extent.ID, extent.Size, extent.Size, extent.Size, int64(0), int64(extent.Rows))
+	}
+	return fb.frame(), nil
+}
+
+// commit swaps the extent into the table in one step. A cancel that arrived before this point
+// wins: nothing is committed.
+func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
+	return j.c.db.update(func(tables map[string]*Table) error {
+		t := tables[j.table]
+		if t == nil || t.ID != j.tableID {
+			return &parser.Error{Kind: parser.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if v, ok := j.props["ingestIfNotExists"]; ok {
+			for _, tag := range parser.StringList(v) {
+				if tableHasTag(t, "ingest-by:"+tag) {
+					return &ops.SkippedError{Reason: fmt.Sprintf("table %q already has data tagged ingest-by:%s", j.table, tag)}
+				}
+			}
+		}
+		if j.recreate {
+			t.schema = slices.Clone(j.plan.schema)
+		} else if len(t.schema) < len(j.plan.schema) || !typesMatch(t.schema, j.plan.schema) {
+			return &parser.Error{Kind: parser.KindConflict, Offset: -1, Msg: fmt.Sprintf("the schema of table %q changed while the ingest ran", j.table)}
+		}
+		var extents []*Extent
+		if !j.replace {
+			extents = slices.Clone(t.extents)
+		}
+		if extent != nil {
+			extents = append(extents, extent)
+		}
+		t.extents = extents
+		return nil
+	})
+}
+
+func typesMatch(table, query Schema) bool {
+	for i := range query {
+		if table[i].Type != query[i].Type {
+			return false
+		}
+	}
+	return true
+}
+
+func tableHasTag(t *Table, tag string) bool {
+	for _, e := range t.extents {
+		if slices.Contains(e.Tags, tag) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,68 @@
+package render
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/kustard/kustard/parser"
+)
+
+// ErrorInfo is how Kusto's REST API reports a failure of a given kind: the HTTP status, the
+// error code (the .NET SDK's FailureSubCode), the exception type and whether retrying is futile.
+// The mapping follows the Kusto.Data exceptions reference
+// (https://learn.microsoft.com/kusto/api/netfx/kusto-data-client-errors).
+type ErrorInfo struct {
+	HTTPStatus int
+	Code       string
+	Type       string
+	Message    string // the short message; the error's own text goes in @message
+	Prefix     string // leads the error's text in @message, as Kusto's "Syntax error: …"
+	Permanent  bool
+}
+
+var errorInfos = map[parser.Kind]ErrorInfo{
+	parser.KindSyntax:    {http.StatusBadRequest, "BadRequest_SyntaxError", "Kusto.Data.Exceptions.SyntaxException", "Request is invalid and cannot be executed.", "Syntax error: ", true},
+	parser.KindSemantic:  {http.StatusBadRequest, "General_BadRequest", "Kusto.Data.Exceptions.SemanticException", "Request is invalid and cannot be executed.", "Semantic error: ", true},
+	parser.KindNotFound:  {http.StatusNotFound, "NotFound", "Kusto.Common.Svc.Exceptions.EntityNameDoesNotExistException", "The requested entity was not found.", "", true},
+	parser.KindConflict:  {http.StatusConflict, "Conflict", "Kusto.Data.Exceptions.KustoConflictException", "The request cannot be performed in the current state.", "", true},
+	parser.KindCanceled:  {http.StatusBadRequest, "Canceled", "Kusto.Data.Exceptions.KustoRequestCanceledException", "The request was canceled.", "", false},
+	parser.KindThrottled: {http.StatusTooManyRequests, "TooManyRequests", "Kusto.Data.Exceptions.KustoRequestThrottledException", "The request was denied due to throttling.", "", false},
+	parser.KindLimits:    {http.StatusBadRequest, "LimitsExceeded", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException", "Request exceeded a limit.", "", true},
+	parser.KindInternal:  {520, "ServiceError", "Kusto.Data.Exceptions.KustoServiceException", "Service error while processing the request.", "", false},
+}
+
+// Classify returns how Kusto reports err.
+func Classify(err error) ErrorInfo {
+	kind := parser.KindInternal
+	var perr *parser.Error
+	if errors.As(err, &perr) {
+		kind = perr.Kind
+	}
+	return errorInfos[kind]
+}
+
+// KustoError is Kusto's JSON error body.
+type KustoError struct {
+	Error KustoErrorBody `json:"error"`
+}
+
+// KustoErrorBody is the inside of KustoError.
+type KustoErrorBody struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Type      string `json:"@type"`
+	Detail    string `json:"@message"`
+	Permanent bool   `json:"@permanent"`
+}
+
+// ErrorBody builds Kusto's error object for err.
+func ErrorBody(err error) KustoError {
+	info := Classify(err)
+	return KustoError{KustoErrorBody{Code: info.Code, Message: info.Message, Type: info.Type, Detail: info.Prefix + err.Error(), Permanent: info.Permanent}}
+}
+
+// WriteJSONError prints Kusto's error object for err on one line.
+func WriteJSONError(w io.Writer, err error) error {
+	return writeJSONLine(w, ErrorBody(err))
+}

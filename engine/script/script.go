@@ -1,0 +1,258 @@
+// Package script runs Kusto scripts: blocks separated by blank lines, each run as soon as it is
+// complete and its result printed and flushed before the next block is read, so that another
+// program can drive Kustard through a pipe. Lines starting with # are client directives, kept apart
+// from Kusto commands as Kusto.Cli keeps them.
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/parser"
+)
+
+// Runner runs scripts in one session.
+type Runner struct {
+	Session *engine.Session
+	Out     io.Writer // results
+	Err     io.Writer // errors, with file:line:col and a caret
+	Format  render.Format
+	// Echo prints each block before its result, making the output a transcript.
+	Echo bool
+	// ContinueOnError runs the remaining blocks after one fails.
+	ContinueOnError bool
+	// Flush, when set, is called after each block so its output reaches the reader at once.
+	Flush func() error
+	// Render tunes table output.
+	Render render.Options
+}
+
+// Summary counts what went wrong in a run.
+type Summary struct {
+	Blocks       int
+	SyntaxErrors int // blocks that did not parse, and bad directives
+	Failures     int // blocks that parsed but failed
+}
+
+// OK reports whether every block succeeded.
+func (s Summary) OK() bool { return s.SyntaxErrors == 0 && s.Failures == 0 }
+
+// errStop ends a run after a failure when ContinueOnError is off.
+var errStop = errors.New("stopped after a failure")
+
+// Run reads blocks from in and runs them. name is the file name shown in errors. It returns when
+// the input ends, a block fails (unless ContinueOnError) or ctx is done.
+func (r *Runner) Run(ctx context.Context, name string, in io.Reader) (Summary, error) {
+	var sum Summary
+	scanner := parser.NewBlockScanner(in)
+	for {
+		if err := ctx.Err(); err != nil {
+			return sum, context.Cause(ctx)
+		}
+		chunk, err := scanner.Next()
+		if errors.Is(err, io.EOF) {
+			return sum, nil
+		}
+		if err != nil {
+			return sum, err
+		}
+		sum.Blocks++
+		err = r.block(ctx, &parser.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine}, &sum)
+		if r.Flush != nil {
+			if ferr := r.Flush(); ferr != nil {
+				return sum, ferr
+			}
+		}
+		if errors.Is(err, errStop) {
+			return sum, nil
+		}
+		if err != nil {
+			return sum, err
+		}
+	}
+}
+
+// Check parses every block of in without running anything and reports each syntax error.
+func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
+	var sum Summary
+	scanner := parser.NewBlockScanner(in)
+	for {
+		chunk, err := scanner.Next()
+		if errors.Is(err, io.EOF) {
+			return sum, nil
+		}
+		if err != nil {
+			return sum, err
+		}
+		sum.Blocks++
+		src := &parser.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine}
+		if directive, ok := directiveLine(src.Text); ok {
+			if _, err := parseDirective(src, directive); err != nil {
+				sum.SyntaxErrors++
+				r.printError(err)
+			}
+			continue
+		}
+		if _, err := parser.Parse(src); err != nil {
+			sum.SyntaxErrors++
+			r.printError(err)
+		}
+	}
+}
+
+func (r *Runner) block(ctx context.Context, src *parser.Source, sum *Summary) error {
+	if r.Echo {
+		r.echo(src.Text)
+	}
+	if directive, ok := directiveLine(src.Text); ok {
+		d, err := parseDirective(src, directive)
+		if err != nil {
+			sum.SyntaxErrors++
+			return r.fail(err)
+		}
+		return r.runDirective(ctx, src, d, sum)
+	}
+	b, err := parser.Parse(src)
+	if err != nil {
+		sum.SyntaxErrors++
+		return r.fail(err)
+	}
+	res, err := r.Session.Run(ctx, b)
+	if err != nil {
+		sum.Failures++
+		return r.fail(err)
+	}
+	return r.print(res.Frame)
+}
+
+func (r *Runner) echo(text string) {
+	for _, line := range strings.Split(text, "\n") {
+		fmt.Fprintf(r.Out, "> %s\n", line)
+	}
+}
+
+func (r *Runner) print(f *engine.Frame) error {
+	if err := render.Write(r.Out, r.Format, f, r.Render); err != nil {
+		return err
+	}
+	if r.Format == render.Table || r.Format == render.Markdown || r.Format == render.CSV {
+		_, err := fmt.Fprintln(r.Out)
+		return err
+	}
+	return nil
+}
+
+// fail reports a failed block: as Kusto's error object in JSON output, and always on the error
+// stream with its position. It stops the run unless ContinueOnError.
+func (r *Runner) fail(err error) error {
+	if r.Format == render.JSON {
+		if werr := render.WriteJSONError(r.Out, err); werr != nil {
+			return werr
+		}
+	}
+	r.printError(err)
+	if r.ContinueOnError {
+		return nil
+	}
+	return errStop
+}
+
+func (r *Runner) printError(err error) {
+	var perr *parser.Error
+	if errors.As(err, &perr) {
+		fmt.Fprintf(r.Err, "%s\n", perr.Detail())
+		return
+	}
+	fmt.Fprintf(r.Err, "%v\n", err)
+}
+
+// Directives.
+
+// directive is a parsed client directive.
+type directive struct {
+	name string
+	args []string
+	at   int // offset of the directive in its source
+}
+
+// directiveLine returns the first line of a block that starts with #, skipping comment lines.
+func directiveLine(text string) (string, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "//") {
+			continue
+		}
+		return t, strings.HasPrefix(t, "#")
+	}
+	return "", false
+}
+
+// Directives lists the client directives a script may use, with their synopses.
+var Directives = map[string]string{
+	"#wait": "#wait [OperationId …]  waits for the operations (all running ones if none named) to finish and shows their final state",
+}
+
+func parseDirective(src *parser.Source, line string) (*directive, error) {
+	at := strings.Index(src.Text, line)
+	if strings.Count(strings.TrimSpace(src.Text), "\n") > strings.Count(line, "\n") && !onlyCommentsAfter(src.Text, at+len(line)) {
+		return nil, parser.Errorf(parser.KindSyntax, src, at, "a directive must be alone in its block; put a blank line after it")
+	}
+	fields := strings.Fields(line)
+	d := &directive{name: fields[0], args: fields[1:], at: at}
+	if _, ok := Directives[d.name]; !ok {
+		return nil, parser.Errorf(parser.KindSyntax, src, at, "unknown directive %q; scripts accept #wait", d.name)
+	}
+	for _, a := range d.args {
+		if _, err := uuid.Parse(a); err != nil || len(a) != 36 {
+			return nil, parser.Errorf(parser.KindSyntax, src, at+strings.Index(line, a), "%q is not an operation id", a)
+		}
+	}
+	return d, nil
+}
+
+func onlyCommentsAfter(text string, off int) bool {
+	for _, line := range strings.Split(text[off:], "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "//") {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Runner) runDirective(ctx context.Context, src *parser.Source, d *directive, sum *Summary) error {
+	reg := r.Session.Engine().Ops()
+	var ids []uuid.UUID
+	for _, a := range d.args {
+		ids = append(ids, uuid.MustParse(a))
+	}
+	if len(ids) == 0 {
+		for _, rec := range reg.Active() {
+			ids = append(ids, rec.OperationId)
+		}
+	}
+	for _, id := range ids {
+		if _, err := reg.Wait(ctx, id); err != nil {
+			sum.Failures++
+			return r.fail(parser.Errorf(parser.KindNotFound, src, d.at, "#wait: %v", err))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = id.String()
+	}
+	res, err := r.Session.Execute(ctx, &parser.Source{Text: ".show operations (" + strings.Join(names, ", ") + ")"})
+	if err != nil {
+		sum.Failures++
+		return r.fail(err)
+	}
+	return r.print(res.Frame)
+}
