@@ -54,7 +54,7 @@ func (r *Registry) Cancel(id uuid.UUID, reason string, wait time.Duration) (Canc
 	case <-op.done:
 	case <-timer.C:
 		result.CancellationState = CancelFailed
-		result.ReasonPhrase = fmt.Sprintf("The operation did not stop within %v; cancellation was requested and it will end Canceled when it stops", wait)
+		result.ReasonPhrase = fmt.Sprintf("The operation did not stop within %v; cancellation was requested, and it will end Canceled if it stops before it completes", wait)
 		return result, nil
 	}
 	r.mu.Lock()

@@ -98,7 +98,7 @@ type Registry struct {
 
 	base       context.Context // parent of asynchronous operations
 	cancelBase context.CancelCauseFunc
-	wg         sync.WaitGroup
+	wg         sync.WaitGroup // operations started and not yet stopped; Add under mu, before closed
 
 	mu       sync.Mutex
 	records  []Record
@@ -171,24 +171,27 @@ func (r *Registry) Go(spec Spec, work Work) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.wg.Add(1)
 	go func() {
-		defer r.wg.Done()
 		_, _ = r.execute(op, work) // the outcome is in the operation's records
 	}()
 	return op, nil
 }
 
-// Reject records an operation that did not start because its input was bad.
+// Reject records an operation that did not start because its input was bad, and tells the
+// watchers of it as of any operation that stops.
 func (r *Registry) Reject(spec Spec, cause error) *Operation {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	op := r.newOperationLocked(context.Background(), spec, r.clock.Now())
 	close(op.admitted)
 	_, status := outcome(context.Background(), cause)
-	r.recordLocked(op, BadInput, status, op.StartedOn)
+	rec := r.recordLocked(op, BadInput, status, op.StartedOn)
+	watchers := r.watchersLocked()
+	r.mu.Unlock()
 	op.cancel(nil)
 	close(op.done)
+	for _, w := range watchers {
+		w(rec)
+	}
 	return op
 }
 
@@ -206,12 +209,14 @@ func (r *Registry) newOperationLocked(parent context.Context, spec Spec, now tim
 }
 
 // start registers an operation: InProgress if it may run now, Scheduled if it must wait for a slot.
+// The operation counts in wg until execute has finished it, so that Close waits for it.
 func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil, ErrClosed
 	}
+	r.wg.Add(1)
 	now := r.clock.Now()
 	op := r.newOperationLocked(parent, spec, now)
 	switch {
@@ -233,6 +238,7 @@ func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) 
 
 // execute waits for the operation's slot, runs its work and records how it ended.
 func (r *Registry) execute(op *Operation, work Work) (any, error) {
+	defer r.wg.Done()
 	var details any
 	err := r.admit(op)
 	if err == nil {
@@ -270,16 +276,22 @@ func (r *Registry) finish(op *Operation, details any, err error) {
 		r.running--
 		r.admitNextLocked()
 	}
-	watchers := make([]func(Record), 0, len(r.watchers))
-	for _, w := range r.watchers {
-		watchers = append(watchers, w)
-	}
+	watchers := r.watchersLocked()
 	r.mu.Unlock()
 	op.cancel(nil) // release the context's resources
 	close(op.done)
 	for _, w := range watchers {
 		w(rec)
 	}
+}
+
+// watchersLocked returns the watchers to call, once the lock is released, with a final record.
+func (r *Registry) watchersLocked() []func(Record) {
+	watchers := make([]func(Record), 0, len(r.watchers))
+	for _, w := range r.watchers {
+		watchers = append(watchers, w)
+	}
+	return watchers
 }
 
 func (r *Registry) admitNextLocked() {
@@ -425,7 +437,8 @@ func (r *Registry) Wait(ctx context.Context, id uuid.UUID) (Record, error) {
 }
 
 // Watch calls fn with the final record of every operation that stops from now on, until the
-// returned function is called. fn runs in the goroutine that ran the operation and must not block.
+// returned function is called. fn runs in the goroutine that ran (or rejected) the operation, after
+// its Done is closed, and must not block.
 func (r *Registry) Watch(fn func(Record)) (stop func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -439,8 +452,9 @@ func (r *Registry) Watch(fn func(Record)) (stop func()) {
 	}
 }
 
-// Close cancels every operation still running, with reason, and waits until their goroutines
-// are gone or ctx is done. No operation can start afterwards.
+// Close cancels every operation still running, with reason, and waits until they have stopped
+// (those started with Run as well as with Go) or ctx is done. No operation can start afterwards.
+// Work must not call Close: it would wait for itself until ctx is done.
 func (r *Registry) Close(ctx context.Context, reason string) error {
 	r.mu.Lock()
 	r.closed = true
