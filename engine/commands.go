@@ -467,3 +467,12 @@ func runShowVersion(ctx context.Context, c *call, cmd parser.Command) (*Frame, e
 	fb.row(Version, c.sess.eng.started, "Engine", "Kustard_"+Version)
 	return fb.frame(), nil
 }
+
+// AsyncOperationID returns the operation id an async command returned, if f is that result.
+func AsyncOperationID(f *Frame) (uuid.UUID, bool) {
+	if f == nil || f.Rows != 1 || len(f.Schema) != 1 || f.Schema[0] != operationIDSchema[0] {
+		return uuid.Nil, false
+	}
+	id, ok := f.Value(0, 0).(uuid.UUID)
+	return id, ok
+}

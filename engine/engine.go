@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -183,6 +184,7 @@ func (s *Session) Execute(ctx context.Context, src *parser.Source) (*Result, err
 // Run runs a parsed block. Every error is a *parser.Error.
 func (s *Session) Run(ctx context.Context, b *parser.Block) (res *Result, err error) {
 	defer func() { err = placeError(err, b) }()
+	defer recoverInternal(&err)
 	db, ok := s.eng.Database(s.Database)
 	if !ok {
 		return nil, &parser.Error{Kind: parser.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
@@ -215,6 +217,14 @@ func (s *Session) Run(ctx context.Context, b *parser.Block) (res *Result, err er
 
 func (s *Session) compiler(db *Database, src *parser.Source) *compiler {
 	return &compiler{sess: s, db: db, src: src, now: parser.DateTimeOf(s.eng.ops.Clock().Now())}
+}
+
+// recoverInternal turns a panic, a bug of Kustard's own, into an internal error, so that one bad
+// command cannot take down a shell or a server with every operation it holds.
+func recoverInternal(err *error) {
+	if r := recover(); r != nil {
+		*err = &parser.Error{Kind: parser.KindInternal, Offset: -1, Msg: fmt.Sprintf("internal error (please report it): %v\n%s", r, debug.Stack())}
+	}
 }
 
 // placeError makes every error a *parser.Error, placed at the block when it has no place of its

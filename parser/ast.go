@@ -165,7 +165,7 @@ type Query struct {
 type Let struct {
 	Pos     lexer.Position
 	Name    *Name       `parser:"'let' @@ '='"`
-	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' | '(' ( Ident | QuotedIdent ) '|' ) @@"`
+	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
 	Scalar  *ScalarExpr `parser:"| @@ )"`
 }
 
@@ -207,10 +207,11 @@ type ParenSource struct {
 	Body *Pipeline `parser:"'(' @@ ')'"`
 }
 
-// TableRef names a table or a tabular let.
+// TableRef names a table or a tabular let. Keywords that start a statement or a source are not
+// table names (['print'] is), so that `print )` is reported as a bad print, not a bad table.
 type TableRef struct {
 	Pos  lexer.Position
-	Name *Name `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' ) @@"`
+	Name *Name `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' ) @@"`
 }
 
 func (*RangeSource) tabularSource()     {}
@@ -294,15 +295,18 @@ type mulTerm struct {
 
 type signedExpr struct {
 	Pos     lexer.Position
-	Op      string   `parser:"@( '-' | '+' )?"`
-	Operand *primary `parser:"@@"`
+	Op      string      `parser:"(  @( '-' | '+' )"`
+	Signed  *signedExpr `parser:"   @@"`
+	Operand *primary    `parser:"| @@ )"`
 }
 
+// primary does not take the keywords and, or and let as a column name (['and'] is one), so that
+// `x and and y` is reported at the second and rather than at y.
 type primary struct {
 	Pos     lexer.Position
 	Literal *literal    `parser:"  @@"`
-	Call    *call       `parser:"| @@"`
-	Column  *Name       `parser:"| @@"`
+	Call    *call       `parser:"| (?! 'and' | 'or' | 'let' ) @@"`
+	Column  *Name       `parser:"| (?! 'and' | 'or' | 'let' ) @@"`
 	Paren   *ScalarExpr `parser:"| '(' @@ ')'"`
 }
 

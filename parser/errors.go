@@ -35,7 +35,9 @@ func (s *Source) lineAt(offset int) (text string, index int) {
 	} else {
 		end += offset
 	}
-	return strings.TrimSuffix(s.Text[start:end], "\r"), offset - start
+	// The caret may stand on the line's \r, which is not shown: keep it at the end of the line.
+	line := strings.TrimSuffix(s.Text[start:end], "\r")
+	return line, min(offset-start, len(line))
 }
 
 // Kind says what sort of failure an Error reports; front doors map it to exit codes, HTTP statuses

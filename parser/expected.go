@@ -24,6 +24,9 @@ type candidate struct {
 	label string // how an error message names it
 }
 
+// exampleGUID is the operation id of the .cancel operation docs' example.
+const exampleGUID = "078b2641-f10d-4694-96f8-1ee2b75dda48"
+
 // classCandidates stand for the token classes; their labels are what users read.
 var classCandidates = []candidate{
 	{lexer.Token{Type: TokIdent, Value: "name_"}, "a name"},
@@ -99,9 +102,17 @@ func expectedAt(tokens []lexer.Token, index int) []string {
 			keywords = append(keywords, c.label)
 		}
 	}
+	if slices.Contains(keywords, `"."`) && slices.Contains(classes, "a name") {
+		// A block starts here: "." begins a command, a name (or print, range…) a query.
+		return []string{"a query", "a command"}
+	}
 	if slices.Contains(classes, "a name") && slices.Contains(classes, "a number") && slices.Contains(classes, "a string") {
-		// An expression may start here; its many possible first tokens read better as one word.
-		rest := []string{"an expression"}
+		// An expression, or a with-property's value, may start here; its many possible first
+		// tokens read better as one word. Only an expression may start with "(".
+		rest := []string{"a value"}
+		if slices.Contains(keywords, `"("`) {
+			rest[0] = "an expression"
+		}
 		for _, k := range keywords {
 			if !strings.Contains(`"(" "-" "+"`, k) {
 				rest = append(rest, k)
@@ -113,7 +124,9 @@ func expectedAt(tokens []lexer.Token, index int) []string {
 		return rest
 	}
 	if slices.Contains(classes, "a guid") {
-		classes = slices.DeleteFunc(classes, func(s string) bool { return s == "a literal" })
+		// Only operation ids take a guid, and they take it raw, quoted or as guid(…).
+		classes = slices.DeleteFunc(classes, func(s string) bool { return s == "a literal" || s == "a string" })
+		classes[slices.Index(classes, "a guid")] = "an operation id such as " + exampleGUID
 	}
 	sort.Strings(keywords)
 	keywords = collapseOperators(keywords)
@@ -175,6 +188,9 @@ func describeToken(t lexer.Token) string {
 	case TokEOF:
 		return "end of text"
 	case TokIdent, TokQuotedIdent:
+		if t.Type == TokIdent && plainKeywords[t.Value] {
+			return fmt.Sprintf("%q", t.Value)
+		}
 		return fmt.Sprintf("name %s", t.Value)
 	case TokString:
 		return fmt.Sprintf("string %s", shorten(t.Value))
@@ -191,9 +207,17 @@ func describeToken(t lexer.Token) string {
 	}
 }
 
+// shorten keeps a quoted token short and on one line, since the message is one line.
 func shorten(s string) string {
+	cut := false
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s, cut = s[:i], true
+	}
 	if r := []rune(s); len(r) > 40 {
-		return string(r[:37]) + "..."
+		s, cut = string(r[:37]), true
+	}
+	if cut {
+		s += "..."
 	}
 	return s
 }
@@ -219,8 +243,14 @@ func translate(src *Source, tokens []lexer.Token, err error) error {
 	if index < 0 {
 		index = len(tokens) - 1
 	}
+	if err := letError(src, tokens, index); err != nil {
+		return err
+	}
 	tok := tokens[index]
 	expected := expectedAt(tokens, index)
+	if index > 0 && tokens[index-1].Value == ";" && slices.Equal(expected, []string{`"("`, "a name"}) {
+		expected = []string{"a query"} // after a let statement; "(" and a name are how one starts
+	}
 	msg := "unexpected " + describeToken(tok)
 	switch {
 	case tok.Value == "=" && accepts(tokens, index, candidate{token: lexer.Token{Type: TokPunct, Value: "=="}}):
@@ -228,5 +258,62 @@ func translate(src *Source, tokens []lexer.Token, err error) error {
 	case len(expected) > 0:
 		msg += "; expected " + joinAlternatives(expected)
 	}
-	return Errorf(KindSyntax, src, tok.Pos.Offset, "%s", msg)
+	return Errorf(KindSyntax, src, tok.Pos.Offset, "%s%s", msg, hint(tokens, index))
+}
+
+// letError explains a let statement whose name or "=" is missing. The grammar looks two tokens
+// ahead before it commits to a let, so participle blames the word let itself.
+func letError(src *Source, tokens []lexer.Token, index int) error {
+	if tokens[index].Type != TokIdent || tokens[index].Value != "let" || index+1 >= len(tokens) {
+		return nil
+	}
+	if index > 0 && tokens[index-1].Value != ";" && tokens[index-1].Value != "<|" {
+		return nil // not where a statement starts
+	}
+	name := tokens[index+1]
+	if name.Type != TokIdent && name.Type != TokQuotedIdent {
+		return Errorf(KindSyntax, src, name.Pos.Offset, "unexpected %s; expected a name after let, as in let x = 1;", describeToken(name))
+	}
+	if eq := tokens[min(index+2, len(tokens)-1)]; eq.Value != "=" || eq.Type != TokPunct {
+		return Errorf(KindSyntax, src, eq.Pos.Offset, "unexpected %s; expected \"=\" after let %s", describeToken(eq), name.Value)
+	}
+	return nil
+}
+
+// plainKeywords are the grammar's keywords that are spelled like names (where, print, and, …).
+var plainKeywords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range keywordCandidates {
+		if c.token.Type == TokIdent {
+			m[c.token.Value] = true
+		}
+	}
+	return m
+}()
+
+// hint returns advice for mistakes that the list of what was expected does not explain.
+func hint(tokens []lexer.Token, index int) string {
+	for _, t := range tokens[max(0, index-1) : index+1] {
+		if lower := strings.ToLower(t.Value); t.Type == TokIdent && lower != t.Value && plainKeywords[lower] && !plainKeywords[t.Value] {
+			return fmt.Sprintf("; Kusto keywords are lowercase: %q", lower)
+		}
+	}
+	if tokens[index].Type == TokEOF && slices.ContainsFunc(tokens, func(t lexer.Token) bool { return t.Type == TokIdent && t.Value == "let" }) &&
+		!accepts(tokens, index, candidate{token: lexer.Token{Type: TokIdent, Value: "T"}}) && accepts(tokens, index, candidate{token: lexer.Token{Type: TokPunct, Value: ";"}}) {
+		return "; after its let statements a query needs a tabular expression, such as print x"
+	}
+	if afterShowOperations(tokens, index) {
+		switch tokens[index].Value {
+		case "details":
+			return "; for one operation's details write .show operation <id> details"
+		case ",":
+			return "; list several ids in parentheses: .show operations (id1, id2)"
+		}
+	}
+	return ""
+}
+
+// afterShowOperations reports whether tokens[index] follows `.show operations <id>`.
+func afterShowOperations(tokens []lexer.Token, index int) bool {
+	return index >= 3 && tokens[index-2].Value == "operations" && tokens[index-3].Value == "show"
 }

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -153,7 +154,10 @@ func (e *mulExpr) lower(src *Source) (Expr, error) {
 }
 
 func (e *signedExpr) lower(src *Source) (Expr, error) {
-	operand, err := e.Operand.lower(src)
+	if e.Signed == nil {
+		return e.Operand.lower(src)
+	}
+	operand, err := e.Signed.lower(src)
 	if err != nil || e.Op != "-" {
 		return operand, err
 	}
@@ -203,15 +207,15 @@ func tokenLiteral(src *Source, tok lexer.Token) (Literal, error) {
 		}
 		return Literal{Type: TypeString, Value: s}, nil
 	case TokInt:
-		n, err := strconv.ParseInt(tok.Value, 0, 64)
+		n, err := parseInteger(tok.Value, 64)
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("number %s is out of range for long", tok.Value))
 		}
 		return Literal{Type: TypeLong, Value: n}, nil
 	case TokReal:
 		f, err := strconv.ParseFloat(tok.Value, 64)
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("number %s is out of range for real", tok.Value))
 		}
 		return Literal{Type: TypeReal, Value: f}, nil
 	case TokTimespan:

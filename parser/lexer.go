@@ -86,12 +86,18 @@ func (d kustoDefinition) Lex(filename string, r io.Reader) (lexer.Lexer, error) 
 }
 
 func (kustoDefinition) LexString(filename string, text string) (lexer.Lexer, error) {
-	return &scanner{src: &Source{Name: filename, Text: text}, line: 1, col: 1}, nil
+	return newScanner(&Source{Name: filename, Text: text}), nil
+}
+
+// newScanner starts at the source's first line, so that positions in a block cut out of a script
+// are the script's.
+func newScanner(src *Source) *scanner {
+	return &scanner{src: src, line: max(1, src.FirstLine), col: 1}
 }
 
 // Tokenize lexes a whole source, for tests and tools that want the token stream.
 func Tokenize(src *Source) ([]lexer.Token, error) {
-	s := &scanner{src: src, line: 1, col: 1}
+	s := newScanner(src)
 	var out []lexer.Token
 	for {
 		t, err := s.Next()
@@ -107,8 +113,9 @@ func Tokenize(src *Source) ([]lexer.Token, error) {
 
 type scanner struct {
 	src       *Source
-	off       int // next byte to read
-	line, col int // position of off, kept in step so tokens need no rescans
+	off       int  // next byte to read
+	line, col int  // position of off, kept in step so tokens need no rescans
+	afterCall bool // the last token was ')', after which '[' opens a list, never a name
 }
 
 func (s *scanner) text() string { return s.src.Text }
@@ -157,27 +164,35 @@ func (s *scanner) Next() (lexer.Token, error) {
 		}
 	}
 	s.advanceTo(end)
+	s.afterCall = typ == TokPunct && value == ")"
 	return lexer.Token{Type: typ, Value: value, Pos: pos}, nil
 }
 
 // joinAdjacentStrings implements Kusto's rule that string literals separated only by whitespace
-// or comments are one string: it returns the literals' texts run together (each still quoted).
+// or comments are one string: it returns the literals' texts, each still quoted, separated by one
+// space. Running them together would change their meaning: @"a" "b" would read as @"a""b".
 func (s *scanner) joinAdjacentStrings(value string, end int) (string, int, error) {
+	var joined strings.Builder // a builder, so that thousands of literals cost linear time
 	for {
 		next, err := skipSpaceFrom(s.text(), end)
 		if err != nil || next >= len(s.text()) || !startsString(s.text(), next) {
-			return value, end, nil
+			break
 		}
-		typ, stop, err := s.scanToken(next)
+		_, stop, err := s.scanToken(next)
 		if err != nil {
 			return "", 0, err
 		}
-		if typ != TokString {
-			return value, end, nil
+		if joined.Len() == 0 {
+			joined.WriteString(value)
 		}
-		value += s.text()[next:stop]
+		joined.WriteByte(' ')
+		joined.WriteString(s.text()[next:stop])
 		end = stop
 	}
+	if joined.Len() > 0 {
+		value = joined.String()
+	}
+	return value, end, nil
 }
 
 func (s *scanner) skipSpace() error {
@@ -246,7 +261,7 @@ func (s *scanner) scanToken(off int) (lexer.TokenType, int, error) {
 		return TokGUID, off + 36, nil
 	case r >= '0' && r <= '9':
 		return s.scanNumber(off)
-	case r == '[' && off+1 < len(text) && (text[off+1] == '\'' || text[off+1] == '"'):
+	case r == '[' && !s.afterCall && isBracketedName(s.src, off):
 		return s.scanBracketedName(off)
 	case isIdentStart(r):
 		return s.scanWord(off)
@@ -323,6 +338,15 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 	text := s.text()
 	depth := 0
 	for i := open; i < len(text); i++ {
+		if name == "dynamic" && startsString(text, i) {
+			// Skip a string of any form (@"c:\x" too), so that brackets inside it do not count.
+			end, err := scanString(s.src, i)
+			if err != nil {
+				return 0, err
+			}
+			i = end - 1
+			continue
+		}
 		switch c := text[i]; c {
 		case '(', '[', '{':
 			depth++
@@ -337,15 +361,6 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 				}
 				return i + 1, nil
 			}
-		case '"', '\'':
-			if name != "dynamic" {
-				continue
-			}
-			end, err := scanString(s.src, i)
-			if err != nil {
-				return 0, err
-			}
-			i = end - 1
 		case '\n':
 			if name != "dynamic" {
 				return 0, s.errorf(open, "%s literal is missing its closing ')'", name)
@@ -353,6 +368,17 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 		}
 	}
 	return 0, s.errorf(open, "%s literal is missing its closing ')'", name)
+}
+
+// isBracketedName reports whether a '[' at off opens a name (['a b']) rather than a list whose
+// first element is a string, as in datatable(a:string)["x", "y"].
+func isBracketedName(src *Source, off int) bool {
+	text := src.Text
+	if off+1 >= len(text) || text[off+1] != '\'' && text[off+1] != '"' {
+		return false
+	}
+	end, err := scanString(src, off+1)
+	return err != nil || end < len(text) && text[end] == ']'
 }
 
 func (s *scanner) scanBracketedName(off int) (lexer.TokenType, int, error) {
@@ -392,14 +418,26 @@ func isGUIDAt(text string, off int) bool {
 	return off+36 == len(text) || !isIdentPart(r)
 }
 
-// timespanUnits maps each timespan literal suffix to its length in ticks (100 ns).
-var timespanUnits = map[string]int64{
-	"d": 864_000_000_000, "day": 864_000_000_000, "days": 864_000_000_000,
-	"h": 36_000_000_000, "hr": 36_000_000_000, "hrs": 36_000_000_000, "hour": 36_000_000_000, "hours": 36_000_000_000,
-	"m": 600_000_000, "min": 600_000_000, "minute": 600_000_000, "minutes": 600_000_000,
-	"s": 10_000_000, "sec": 10_000_000, "second": 10_000_000, "seconds": 10_000_000,
-	"ms": 10_000, "milli": 10_000, "millis": 10_000, "millisecond": 10_000, "milliseconds": 10_000,
-	"microsecond": 10, "microseconds": 10, "tick": 1, "ticks": 1,
+// timespanUnits maps each timespan literal suffix to its length in nanoseconds, so that the
+// nanosecond units (a hundredth of a tick) are exact. The suffixes are TIMESPANLITERAL's in
+// Kusto.Language's KqlTokens.g4.
+var timespanUnits = map[string]int64{}
+
+func init() {
+	for nanos, names := range map[int64]string{
+		86_400_000_000_000: "d day days",
+		3_600_000_000_000:  "h hr hrs hour hours",
+		60_000_000_000:     "m min minute minutes",
+		1_000_000_000:      "s sec second seconds",
+		1_000_000:          "ms milli millis millisec millisecond milliseconds",
+		1_000:              "micro micros microsec microsecond microseconds",
+		1:                  "nano nanos nanosec nanosecond nanoseconds",
+		100:                "tick ticks",
+	} {
+		for _, name := range strings.Fields(names) {
+			timespanUnits[name] = nanos
+		}
+	}
 }
 
 func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
@@ -415,40 +453,86 @@ func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
 		for end < len(text) && isHex(rune(text[end])) {
 			end++
 		}
-		if _, err := strconv.ParseInt(text[off:end], 0, 64); err != nil {
+		if _, err := strconv.ParseInt(text[off+2:end], 16, 64); err != nil {
 			return 0, 0, s.errorf(off, "invalid hexadecimal number %q", text[off:end])
 		}
 		return TokInt, end, s.checkNumberEnd(off, end)
 	}
 	digits()
-	typ := TokInt
-	if end+1 < len(text) && text[end] == '.' && text[end+1] >= '0' && text[end+1] <= '9' {
-		typ = TokReal
+	typ, fraction, exponent := TokInt, false, false
+	if end < len(text) && text[end] == '.' {
+		// 1.5 and, as in KqlTokens.g4, 1. and 1.e3; but 1..2 is a range and 1.x is not a number.
+		next, _ := s.peekRune(end + 1)
+		switch {
+		case next >= '0' && next <= '9':
+			typ, fraction = TokReal, true
+			end++
+			digits()
+		case next == 'e' || next == 'E':
+			if hasExponent(text, end+1) {
+				typ = TokReal
+				end++
+			}
+		case next != '.' && !isIdentPart(next):
+			typ = TokReal
+			end++
+		}
+	}
+	if end < len(text) && hasExponent(text, end) {
+		typ, exponent = TokReal, true
 		end++
+		if text[end] == '+' || text[end] == '-' {
+			end++
+		}
 		digits()
 	}
-	if end < len(text) && (text[end] == 'e' || text[end] == 'E') {
-		exp := end + 1
-		if exp < len(text) && (text[exp] == '+' || text[exp] == '-') {
-			exp++
-		}
-		if exp < len(text) && text[exp] >= '0' && text[exp] <= '9' {
-			typ, end = TokReal, exp
-			digits()
-		}
-	}
 	if unit, stop := wordAt(text, end); unit != "" {
-		if _, ok := timespanUnits[unit]; ok {
+		// A timespan is digits, an optional fraction, then a unit; an exponent or a bare trailing
+		// dot makes it something else.
+		if _, ok := timespanUnits[unit]; ok && !exponent && (typ == TokInt || fraction) {
 			return TokTimespan, stop, nil
 		}
-		return 0, 0, s.errorf(off, "invalid number %q", text[off:stop])
+		if g := guidPrefix(text, off); g > 0 {
+			return 0, 0, s.errorf(off, "invalid guid %q; expected 8-4-4-4-12 hex digits, such as 078b2641-f10d-4694-96f8-1ee2b75dda48", text[off:g])
+		}
+		return 0, 0, s.errorf(off, "invalid number %q; a number may be followed only by a timespan unit such as d, h, m, s, ms or tick", text[off:stop])
 	}
 	if typ == TokInt {
 		if _, err := strconv.ParseInt(text[off:end], 10, 64); err != nil {
 			return 0, 0, s.errorf(off, "number %s is out of range for long", text[off:end])
 		}
+	} else if _, err := strconv.ParseFloat(text[off:end], 64); err != nil {
+		return 0, 0, s.errorf(off, "number %s is out of range for real", text[off:end])
 	}
 	return typ, end, nil
+}
+
+// hasExponent reports whether an exponent (e3, E-3) starts at off.
+func hasExponent(text string, off int) bool {
+	if off >= len(text) || text[off] != 'e' && text[off] != 'E' {
+		return false
+	}
+	off++
+	if off < len(text) && (text[off] == '+' || text[off] == '-') {
+		off++
+	}
+	return off < len(text) && text[off] >= '0' && text[off] <= '9'
+}
+
+// guidPrefix returns the end of a run of hex digits and dashes at off that starts like a guid (eight
+// hex digits and a dash) but is not one, so that a mistyped guid is reported as a guid; else 0.
+func guidPrefix(text string, off int) int {
+	end := off
+	for end < len(text) && (isHex(rune(text[end])) || text[end] == '-') {
+		end++
+	}
+	if end-off < 9 || text[off+8] != '-' || strings.Contains(text[off:off+8], "-") {
+		return 0
+	}
+	for end < len(text) && isIdentPart(rune(text[end])) {
+		end++ // take the rest of the word, so that the message quotes what was written
+	}
+	return end
 }
 
 func (s *scanner) checkNumberEnd(off, end int) error {

@@ -29,8 +29,12 @@ func ParseTypedLiteral(name, content string) (Literal, error) {
 		return Literal{}, fmt.Errorf("unknown type %q", name)
 	}
 	body := strings.TrimSpace(content)
-	if typ == TypeDecimal {
+	switch typ {
+	case TypeDecimal:
 		return Literal{}, errors.New("the decimal type is not supported by Kustard; use real")
+	case TypeString:
+		// Kusto has no string(…) literal; without this it would be a string with no value.
+		return Literal{}, fmt.Errorf("string(…) is not a literal; write %s", Quote(body))
 	}
 	if body == "null" {
 		return Literal{Type: typ}, nil
@@ -42,10 +46,10 @@ func ParseTypedLiteral(name, content string) (Literal, error) {
 		v, err = parseBool(body)
 	case TypeInt:
 		var n int64
-		n, err = strconv.ParseInt(strings.TrimPrefix(body, "+"), 0, 32)
+		n, err = parseInteger(body, 32)
 		v = int32(n)
 	case TypeLong:
-		v, err = strconv.ParseInt(strings.TrimPrefix(body, "+"), 0, 64)
+		v, err = parseInteger(body, 64)
 	case TypeReal:
 		v, err = parseReal(body)
 	case TypeDateTime:
@@ -65,6 +69,37 @@ func ParseTypedLiteral(name, content string) (Literal, error) {
 		return Literal{}, err
 	}
 	return Literal{Type: typ, Value: v}, nil
+}
+
+// parseInteger parses a decimal or 0x-prefixed hexadecimal integer with an optional sign. Go's
+// base 0 would also read 010 as octal, 0b11 as binary and 1_000 with its underscore, none of which
+// is Kusto.
+func parseInteger(s string, bits int) (int64, error) {
+	fail := func(err error) (int64, error) { return 0, &strconv.NumError{Func: "parseInteger", Num: s, Err: err} }
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 {
+		return fail(strconv.ErrSyntax)
+	}
+	base := 10
+	if strings.HasPrefix(digits, "0x") || strings.HasPrefix(digits, "0X") {
+		base, digits = 16, digits[2:]
+	}
+	if digits == "" || strings.ContainsAny(digits, "+-_") {
+		return fail(strconv.ErrSyntax)
+	}
+	u, err := strconv.ParseUint(digits, base, bits)
+	if err != nil {
+		return fail(err.(*strconv.NumError).Err)
+	}
+	n := int64(u)
+	if strings.HasPrefix(s, "-") {
+		n = -n
+	}
+	limit := uint64(1) << (bits - 1)
+	if strings.HasPrefix(s, "-") && u > limit || !strings.HasPrefix(s, "-") && u >= limit {
+		return fail(strconv.ErrRange)
+	}
+	return n, nil
 }
 
 func parseBool(s string) (bool, error) {
@@ -178,13 +213,14 @@ func ParseTimespan(s string) (Timespan, error) {
 	return scaleTicks(m[1] == "-", m[2], perUnit, s)
 }
 
-// scaleTicks multiplies a decimal number by a unit length exactly, rounding to whole ticks.
-func scaleTicks(negative bool, number string, perUnit int64, original string) (Timespan, error) {
+// scaleTicks multiplies a decimal number by a unit's length in nanoseconds exactly and truncates
+// the result to whole ticks.
+func scaleTicks(negative bool, number string, unitNanos int64, original string) (Timespan, error) {
 	r, ok := new(big.Rat).SetString(number)
 	if !ok {
 		return 0, fmt.Errorf("%q is not a valid timespan", original)
 	}
-	r.Mul(r, new(big.Rat).SetInt64(perUnit))
+	r.Mul(r, new(big.Rat).SetFrac64(unitNanos, 100))
 	ticks := new(big.Int).Quo(r.Num(), r.Denom())
 	if negative {
 		ticks.Neg(ticks)

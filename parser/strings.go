@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -77,24 +78,34 @@ func escapeLength(s string) (int, error) {
 	case c == 'x':
 		return hexDigits(2)
 	case c >= '0' && c <= '7':
+		// One to three octal digits, three only when the first is 0-3 (KqlTokens.g4), so that
+		// the value stays below 256: "\477" is "\47" then "7".
+		most := 3
+		if c > '3' {
+			most = 2
+		}
 		n := 2
-		for n < 4 && n < len(s) && s[n] >= '0' && s[n] <= '7' {
+		for n < 1+most && n < len(s) && s[n] >= '0' && s[n] <= '7' {
 			n++
 		}
 		return n, nil
 	default:
 		r, _ := utf8.DecodeRuneInString(s[1:])
-		return 0, fmt.Errorf("invalid escape sequence \\%c in string literal", r)
+		if !unicode.IsPrint(r) {
+			// A control character would break the one-line message; name it instead.
+			return 0, fmt.Errorf("invalid escape sequence: a backslash followed by %U in string literal", r)
+		}
+		return 0, fmt.Errorf("invalid escape sequence \\%c in string literal; write \\\\ for a backslash, or use a verbatim string such as @\"C:\\temp\"", r)
 	}
 }
 
 // decodeStrings returns the value of a String token: one or more adjacent literals as they were
-// written, each decoded by its own rules and joined. It also reports whether any of them was an
-// obfuscated (h-prefixed) literal.
+// written, separated by white space, each decoded by its own rules and joined. It also reports
+// whether any of them was an obfuscated (h-prefixed) literal.
 func decodeStrings(raw string) (value string, obfuscated bool, err error) {
 	src := &Source{Text: raw}
 	var b strings.Builder
-	for off := 0; off < len(raw); {
+	for off := 0; off < len(raw); off, _ = skipSpaceFrom(raw, off) {
 		end, err := scanString(src, off)
 		if err != nil {
 			return "", false, err

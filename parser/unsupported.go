@@ -50,6 +50,12 @@ var tableSubcommands = map[string][]string{
 	"drop": {"ifexists"},
 }
 
+// kustoTableSubcommands are, by verb, the words that make `.verb table T <word>` another Kusto
+// command. Any other word is a mistake, which the grammar explains by listing what may follow.
+var kustoTableSubcommands = map[string]map[string]bool{
+	"show": words(`column columns data extents ingestion operations policies policy principals usage`),
+}
+
 // kustoQueryOperators are Kusto's tabular operators; supportedOperators are Kustard's.
 var (
 	kustoQueryOperators = words(`as assert-schema consume count distinct evaluate extend externaldata
@@ -97,9 +103,12 @@ func checkSupported(src *Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "|" && isWord(next) && !supportedOperators[next.Value]:
+		case t.Value == "|" && t.Type == TokPunct && isWord(next) && !supportedOperators[next.Value]:
 			if kustoQueryOperators[next.Value] {
 				return unsupported(next, "unsupported operator %q", next.Value)
+			}
+			if lower := strings.ToLower(next.Value); kustoQueryOperators[lower] {
+				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
 			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(supportedOperators), ", "))
 		case isWord(t) && unsupportedScalarOperators[t.Value]:
@@ -123,23 +132,31 @@ func checkCommand(src *Source, tokens []lexer.Token) error {
 	if len(tokens) > 2 && isWord(tokens[2]) {
 		next = tokens[2].Value
 	}
-	fail := func(format string, args ...any) error {
-		return Errorf(KindSyntax, src, tokens[0].Pos.Offset, format, args...)
+	failAt := func(t lexer.Token, format string, args ...any) error {
+		return Errorf(KindSyntax, src, t.Pos.Offset, format, args...)
 	}
-	if ok := supportedForms[verb]; ok != nil && ok(next) {
+	supported := supportedForms[verb]
+	if supported != nil && supported(next) {
 		return checkTableSubcommand(src, tokens, verb, next)
 	}
 	if !kustoCommandVerbs[verb] {
-		return fail("unknown command \".%s\"", verb)
+		// Kusto matches command keywords case-sensitively; say so rather than "unknown".
+		if lower := strings.ToLower(verb); kustoCommandVerbs[lower] {
+			return failAt(tokens[1], "unknown command \".%s\"; command names are lowercase: \".%s\"", verb, lower)
+		}
+		return failAt(tokens[0], "unknown command \".%s\"", verb)
+	}
+	if lower := strings.ToLower(next); lower != next && (kustoEntityWords[lower] || supported != nil && supported(lower)) {
+		return failAt(tokens[2], "unknown word %q in .%s; command keywords are lowercase: %q", next, verb, lower)
+	}
+	if supported != nil && !kustoEntityWords[next] {
+		return nil // `.show` alone, `.show nonsense`, `.drop (`: the grammar says what may follow
 	}
 	name := "." + verb
 	if kustoEntityWords[next] {
 		name += " " + next
 	}
-	if _, known := supportedForms[verb]; known && next == "" {
-		return nil // `.show` alone, `.drop (`: let the grammar say what may follow
-	}
-	return fail("unsupported command %q", name)
+	return failAt(tokens[0], "unsupported command %q", name)
 }
 
 // checkTableSubcommand rejects `.show table T extents` and the like by name.
@@ -149,7 +166,7 @@ func checkTableSubcommand(src *Source, tokens []lexer.Token, verb, next string) 
 		return nil
 	}
 	word := tokens[4]
-	if word.Type != TokIdent || slices.Contains(accepted, word.Value) {
+	if word.Type != TokIdent || slices.Contains(accepted, word.Value) || !kustoTableSubcommands[verb][word.Value] {
 		return nil
 	}
 	return Errorf(KindSyntax, src, word.Pos.Offset, "unsupported command %q", fmt.Sprintf(".%s table %s", verb, word.Value))

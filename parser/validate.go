@@ -179,12 +179,12 @@ func (f *finisher) guid(g *GuidArg) {
 			g.Value, err = parseGUID(strings.TrimSpace(s))
 		}
 		if err != nil {
-			f.fail(g.Pos, "%s is not a valid operation id; expected a guid such as 078b2641-f10d-4694-96f8-1ee2b75dda48", tok.Value)
+			f.fail(g.Pos, "%s is not a valid operation id; expected a guid such as 078b2641-f10d-4694-96f8-1ee2b75dda48", shorten(tok.Value))
 		}
 	case TokTypedLit:
 		lit, err := tokenLiteral(f.src, tok)
 		if err != nil || lit.Type != TypeGUID || lit.Value == nil {
-			f.fail(g.Pos, "%s is not a valid operation id; expected a guid", tok.Value)
+			f.fail(g.Pos, "%s is not a valid operation id; expected a guid", shorten(tok.Value))
 			return
 		}
 		g.Value = lit.Value.(uuid.UUID)
@@ -250,6 +250,16 @@ func (f *finisher) properties(p *Properties, specs []PropertySpec, unsupported [
 		return
 	}
 	p.Values = NamedValues{}
+	names := make([]string, len(specs))
+	for j, s := range specs {
+		names[j] = s.Name
+	}
+	if len(p.List) == 0 {
+		// Kusto's grammar wants at least one property; the grammar here takes none so that the
+		// message can say which are accepted.
+		f.fail(p.Pos, "empty with () for %s; give at least one property: %s", command, strings.Join(names, ", "))
+		return
+	}
 	for _, prop := range p.List {
 		name := prop.Name.String()
 		i := slices.IndexFunc(specs, func(s PropertySpec) bool { return strings.EqualFold(s.Name, name) })
@@ -257,10 +267,6 @@ func (f *finisher) properties(p *Properties, specs []PropertySpec, unsupported [
 			if slices.ContainsFunc(unsupported, func(u string) bool { return strings.EqualFold(u, name) }) {
 				f.fail(prop.Pos, "unsupported property %q for %s; Kustard does not implement it", name, command)
 				return
-			}
-			names := make([]string, len(specs))
-			for j, s := range specs {
-				names[j] = s.Name
 			}
 			f.fail(prop.Pos, "unknown property %q for %s; accepted: %s", name, command, strings.Join(names, ", "))
 			return

@@ -31,6 +31,9 @@ type Runner struct {
 	Flush func() error
 	// Render tunes table output.
 	Render render.Options
+
+	// started holds the async operations this runner started and has not yet waited for.
+	started []uuid.UUID
 }
 
 // Summary counts what went wrong in a run.
@@ -128,6 +131,9 @@ func (r *Runner) block(ctx context.Context, src *parser.Source, sum *Summary) er
 		sum.Failures++
 		return r.fail(err)
 	}
+	if id, ok := engine.AsyncOperationID(res.Frame); ok {
+		r.started = append(r.started, id)
+	}
 	return r.print(res.Frame)
 }
 
@@ -195,7 +201,7 @@ func directiveLine(text string) (string, bool) {
 
 // Directives lists the client directives a script may use, with their synopses.
 var Directives = map[string]string{
-	"#wait": "#wait [OperationId …]  waits for the operations (all running ones if none named) to finish and shows their final state",
+	"#wait": "#wait [OperationId …]  waits for the operations (if none are named, those the script started with async) to finish and shows their final state",
 }
 
 func parseDirective(src *parser.Source, line string) (*directive, error) {
@@ -232,9 +238,9 @@ func (r *Runner) runDirective(ctx context.Context, src *parser.Source, d *direct
 		ids = append(ids, uuid.MustParse(a))
 	}
 	if len(ids) == 0 {
-		for _, rec := range reg.Active() {
-			ids = append(ids, rec.OperationId)
-		}
+		// Only the script's own operations: waiting for whatever happens to be running would
+		// make the output depend on timing.
+		ids, r.started = r.started, nil
 	}
 	for _, id := range ids {
 		if _, err := reg.Wait(ctx, id); err != nil {

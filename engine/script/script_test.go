@@ -1,0 +1,71 @@
+package script_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/engine/script"
+	"github.com/kustard/kustard/internal/golden"
+	"github.com/kustard/kustard/ops"
+)
+
+// newDeterministicEngine returns an engine whose clock starts at 2024-01-01 and steps one second
+// per reading, with sequential ids and one ingest slot, so transcripts are byte-for-byte stable.
+func newDeterministicEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	eng := engine.New(engine.Options{
+		Clock:    ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
+		IDs:      &ops.SequentialIDs{},
+		Capacity: 1,
+		User:     "kustard",
+		// A script that forgets to cancel an endless ingest fails fast instead of filling memory.
+		MaxIngestBytes: 64 << 20,
+	})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := eng.Close(ctx); err != nil {
+			t.Errorf("closing the engine: %v", err)
+		}
+	})
+	return eng
+}
+
+// TestScripts runs every testdata/scripts/*.kql as a transcript: each block echoed, then its
+// result or its error, compared with the .golden file beside it.
+func TestScripts(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/scripts/*.kql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts found: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".kql")
+		t.Run(name, func(t *testing.T) {
+			format := render.Table
+			if strings.HasSuffix(name, "_json") {
+				format = render.JSON
+			}
+			var out bytes.Buffer
+			r := &script.Runner{
+				Session: newDeterministicEngine(t).NewSession(), Out: &out, Err: &out,
+				Format: format, Echo: true, ContinueOnError: true,
+			}
+			in, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			if _, err := r.Run(context.Background(), filepath.ToSlash(filepath.Join("testdata/scripts", filepath.Base(file))), in); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, strings.TrimSuffix(file, ".kql")+".golden", out.Bytes())
+		})
+	}
+}
