@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/parser"
 )
@@ -188,6 +190,100 @@ func (b *vectorBuilder[T]) appendValue(v any) {
 	if b.v.Nulls != nil {
 		b.v.Nulls = append(b.v.Nulls, false)
 	}
+}
+
+// chunkRows is the most rows a chunk of a chunkBuilder holds: half a megabyte of longs, copied in
+// well under a millisecond.
+const chunkRows = 1 << 16
+
+// chunkBuilder builds a column that may grow large, as an ingest's extent does, in chunks of at
+// most chunkRows rows (unless reserve knew better). Appending never copies what earlier chunks
+// hold: a slice grown by append copies all of it, over and over, each time in one memmove that
+// neither a cancel nor the garbage collector can interrupt (hundreds of milliseconds near the
+// ingest limit). finish joins the chunks once, a chunk at a time, checking for a cancel between
+// chunks.
+type chunkBuilder struct {
+	typ   parser.Type
+	full  []Column // the chunks filled
+	cur   builder  // the chunk being filled
+	limit int      // the rows cur may hold
+	rows  int
+}
+
+func newChunkBuilder(t parser.Type) *chunkBuilder {
+	return &chunkBuilder{typ: t, cur: builderFor(newColumn(t, 0)), limit: chunkRows}
+}
+
+// maxReserve bounds reserve: 128 MB of longs, zeroed in a few milliseconds when the memory is
+// reused, so a cancel that arrives meanwhile is not kept waiting long.
+const maxReserve = 1 << 24
+
+// reserve makes room for n rows before the first is appended, when the caller knows how many are
+// coming, so that they are written once, into the column finish returns.
+func (b *chunkBuilder) reserve(n int) {
+	if n = min(n, maxReserve); b.rows == 0 && n > b.limit {
+		b.cur = builderFor(newColumn(b.typ, n))
+		b.limit = n
+	}
+}
+
+// room returns how many more rows the current chunk takes, starting a new chunk if it is full.
+func (b *chunkBuilder) room() int {
+	room := b.limit - b.cur.len()
+	if room == 0 {
+		b.full = append(b.full, b.cur.column())
+		b.cur = builderFor(newColumn(b.typ, chunkRows))
+		b.limit, room = chunkRows, chunkRows
+	}
+	return room
+}
+
+func (b *chunkBuilder) appendColumn(c Column) {
+	b.rows += c.Len()
+	for {
+		room := b.room()
+		n := c.Len()
+		if n <= room {
+			b.cur.appendColumn(c)
+			return
+		}
+		b.cur.appendColumn(c.Slice(0, room))
+		c = c.Slice(room, n)
+	}
+}
+
+// appendSpace appends up to n rows to b, not null, and returns them for the caller to fill in
+// place: a source that can (a range) then writes each value once, into the column. It returns
+// fewer than n rows at the end of a chunk. T must be the Go type of b's column.
+func appendSpace[T any](b *chunkBuilder, n int) []T {
+	n = min(n, b.room())
+	v := b.cur.(*vectorBuilder[T]).v
+	at := len(v.Data)
+	v.Data = slices.Grow(v.Data, n)[:at+n]
+	if v.Nulls != nil {
+		v.Nulls = append(v.Nulls, make([]bool, n)...)
+	}
+	b.rows += n
+	return v.Data[at:]
+}
+
+// finish returns the column built, or check's error if a cancel came while it joined chunks.
+func (b *chunkBuilder) finish(check cancelCheck) (Column, error) {
+	if len(b.full) == 0 {
+		return b.cur.column(), nil
+	}
+	out := builderFor(newColumn(b.typ, b.rows))
+	for i, c := range append(b.full, b.cur.column()) {
+		if err := check.err(); err != nil {
+			return nil, err
+		}
+		out.appendColumn(c)
+		if i < len(b.full) {
+			b.full[i] = nil // the garbage collector may take it now
+		}
+	}
+	b.full, b.cur = nil, nil
+	return out.column(), nil
 }
 
 // Batch is a slice of rows, held column by column. Operators pass batches of at most batchSize

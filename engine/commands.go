@@ -275,11 +275,11 @@ func runShowOperationDetails(ctx context.Context, c *call, cmd parser.Command) (
 	if rec.State != ops.Completed {
 		return nil, c.errorf(show.ID.Pos.Offset, parser.KindConflict, "operation %s is %s; its details are available only after it completes successfully", show.ID.Value, rec.State)
 	}
-	f, ok := details.(*Frame)
-	if !ok {
+	out, ok := details.(*ingestOutcome)
+	if !ok || !out.persisted {
 		return nil, c.errorf(show.ID.Pos.Offset, parser.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)
 	}
-	return f, nil
+	return out.extents, nil
 }
 
 func runCreateTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {

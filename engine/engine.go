@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
@@ -104,6 +105,16 @@ func defaultUser() string {
 
 // Ops is the engine's operations registry.
 func (e *Engine) Ops() *ops.Registry { return e.ops }
+
+// IngestedRows returns how many rows an ingest operation committed, once it has completed.
+func (e *Engine) IngestedRows(id uuid.UUID) (int64, bool) {
+	rec, details, err := e.ops.Details(id)
+	out, ok := details.(*ingestOutcome)
+	if err != nil || !ok || rec.State != ops.Completed {
+		return 0, false
+	}
+	return out.rows, true
+}
 
 // Options returns the engine's effective options.
 func (e *Engine) Options() Options { return e.opts }

@@ -44,7 +44,8 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 		return nil, err
 	}
 	if in.Async {
-		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (any, error) {
+		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (_ any, err error) {
+			defer recoverInternal(&err)
 			f, err := job.run(ctx)
 			return job.details(f), err
 		})
@@ -69,12 +70,27 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 	return result, err
 }
 
-// details is what the operation keeps for `.show operation <id> details`.
+// ingestOutcome is what a finished ingest operation keeps: the extents table a synchronous run
+// returns, which `.show operation <id> details` shows if the command asked to persist it, and
+// the rows it committed, which front doors report when an async ingest ends.
+type ingestOutcome struct {
+	extents   *Frame
+	rows      int64
+	persisted bool
+}
+
 func (j *ingestJob) details(f *Frame) any {
-	if v, ok := j.props["persistDetails"]; ok && v.Value.(bool) && f != nil {
-		return f
+	if f == nil {
+		return nil
 	}
-	return nil
+	out := &ingestOutcome{extents: f}
+	for r := range f.Rows {
+		out.rows += f.Value(r, extentsSchema.Index("RowCount")).(int64)
+	}
+	if v, ok := j.props["persistDetails"]; ok && v.Value.(bool) {
+		out.persisted = true
+	}
+	return out
 }
 
 func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob, error) {
@@ -171,14 +187,24 @@ func matchSchema(t *Table, query Schema, extend bool) (Schema, error) {
 func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 	eng := j.c.sess.eng
 	schema := j.plan.schema
-	builders := make([]builder, len(schema))
+	builders := make([]*chunkBuilder, len(schema))
 	for i, col := range schema {
-		builders[i] = builderFor(newColumn(col.Type, 0))
+		builders[i] = newChunkBuilder(col.Type)
 	}
 	it := j.plan.open(ctx)
+	inPlace, _ := it.(inPlaceSource)
+	if inPlace != nil && inPlace.remaining() <= uint64(eng.opts.MaxIngestBytes)/8 {
+		builders[0].reserve(int(inPlace.remaining())) // a range: 8-byte values, count known
+	}
 	var rows, size int64
 	for {
-		b, err := it.Next()
+		var b *Batch
+		var err error
+		if inPlace != nil {
+			b, err = inPlace.nextInto(builders)
+		} else {
+			b, err = it.Next()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +212,9 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 			break
 		}
 		for i, col := range b.Cols {
-			builders[i].appendColumn(col)
+			if inPlace == nil {
+				builders[i].appendColumn(col)
+			}
 			size += columnBytes(col)
 		}
 		rows += int64(b.Len)
@@ -202,8 +230,13 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 	var extent *Extent
 	if rows > 0 {
 		extent = &Extent{ID: eng.ops.IDs().NewID(), Rows: int(rows), Size: size}
+		check := newCancelCheck(ctx)
 		for _, b := range builders {
-			extent.Cols = append(extent.Cols, b.column())
+			col, err := b.finish(check)
+			if err != nil {
+				return nil, err
+			}
+			extent.Cols = append(extent.Cols, col)
 		}
 		if v, ok := j.props["tags"]; ok {
 			extent.Tags = parser.StringList(v)

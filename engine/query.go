@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sync/atomic"
+	"time"
 	"context"
 	"fmt"
 	"math"
@@ -304,14 +306,26 @@ func (c *compiler) rangeSource(s *parser.RangeSource) (*plan, error) {
 	}
 	count := rangeCount(f, l, st)
 	return &plan{schema: schema, open: func(ctx context.Context) Iterator {
-		return rangeIterator(ctx, t, count, func(i uint64, out []int64) {
-			v := f + int64(i)*st
-			for j := range out {
-				out[j] = v
-				v += st
-			}
-		})
+		switch t {
+		case parser.TypeDateTime:
+			return rangeIterator(ctx, t, count, fillTicks[parser.DateTime](f, st))
+		case parser.TypeTimespan:
+			return rangeIterator(ctx, t, count, fillTicks[parser.Timespan](f, st))
+		}
+		return rangeIterator(ctx, t, count, fillTicks[int64](f, st))
 	}}, nil
+}
+
+// fillTicks returns the fill function of an integer, datetime or timespan range: out[j] is
+// from+(first+j)*step.
+func fillTicks[T ~int64](from, step int64) func(first uint64, out []T) {
+	return func(first uint64, out []T) {
+		v := T(from + int64(first)*step)
+		for j := range out {
+			out[j] = v
+			v += T(step)
+		}
+	}
 }
 
 // rangeCount is how many values from, from+step, … lie between from and to inclusive.
@@ -348,49 +362,86 @@ func toTicks(v any) int64 {
 	}
 }
 
-// rangeIterator yields count values of type t in batches, filling each with fill(first, out).
+// rangeIter yields count values of type t in batches, filling each with fill(first, out). It
+// checks for a cancel before every batch.
+type rangeIter[T any] struct {
+	check cancelCheck
+	typ   parser.Type
+	count uint64
+	done  uint64
+	fill  func(first uint64, out []T)
+	view  Vector[T] // nextInto's view of the rows it appended
+	batch Batch
+}
+
+// rangeBatch is a batch of a range with its column and data, allocated together.
+type rangeBatch[T any] struct {
+	b    Batch
+	cols [1]Column
+	v    Vector[T]
+	data [batchSize]T
+}
+
 func rangeIterator[T any](ctx context.Context, t parser.Type, count uint64, fill func(first uint64, out []T)) Iterator {
-	check := newCancelCheck(ctx)
-	var done uint64
-	return iterFunc(func() (*Batch, error) {
-		if done >= count {
-			return nil, nil
-		}
-		if err := check.err(); err != nil {
-			return nil, err
-		}
-		n := int(min(uint64(batchSize), count-done))
-		data := make([]T, n)
-		fill(done, data)
-		done += uint64(n)
-		return &Batch{Cols: []Column{convertTicksVector(t, data)}, Len: n}, nil
-	})
+	r := &rangeIter[T]{check: newCancelCheck(ctx), typ: t, count: count, fill: fill}
+	r.view.typ = t
+	r.batch.Cols = []Column{&r.view}
+	return r
 }
 
-// convertTicksVector wraps range data as a column of its Kusto type.
-func convertTicksVector[T any](t parser.Type, data []T) Column {
-	switch d := any(data).(type) {
-	case []int64:
-		switch t {
-		case parser.TypeDateTime:
-			return &Vector[parser.DateTime]{typ: t, Data: reinterpret[parser.DateTime](d)}
-		case parser.TypeTimespan:
-			return &Vector[parser.Timespan]{typ: t, Data: reinterpret[parser.Timespan](d)}
-		}
-		return &Vector[int64]{typ: t, Data: d}
-	case []float64:
-		return &Vector[float64]{typ: t, Data: d}
+// next returns the rows of the next batch: 0 at the end or on a cancel, with its cause.
+func (r *rangeIter[T]) next() (int, error) {
+	if r.done >= r.count {
+		return 0, nil
 	}
-	panic("engine: range of " + t.String())
+	if err := r.check.err(); err != nil {
+		ProbeNoticed.Store(time.Now().UnixNano())
+		return 0, err
+	}
+	return int(min(batchSize, r.count-r.done)), nil
 }
 
-// reinterpret converts a slice of int64 to a slice of a named int64 type.
-func reinterpret[T ~int64](d []int64) []T {
-	out := make([]T, len(d))
-	for i, v := range d {
-		out[i] = T(v)
+func (r *rangeIter[T]) Next() (*Batch, error) {
+	n, err := r.next()
+	if n == 0 {
+		return nil, err
 	}
-	return out
+	rb := &rangeBatch[T]{}
+	rb.v = Vector[T]{typ: r.typ, Data: rb.data[:n:n]}
+	rb.cols[0] = &rb.v
+	rb.b = Batch{Cols: rb.cols[:], Len: n}
+	r.fill(r.done, rb.v.Data)
+	r.done += uint64(n)
+	return &rb.b, nil
+}
+
+// remaining is how many rows the range has still to yield.
+func (r *rangeIter[T]) remaining() uint64 { return r.count - r.done }
+
+// nextInto writes the next batch straight into the ingest's one column builder.
+func (r *rangeIter[T]) nextInto(bs []*chunkBuilder) (*Batch, error) {
+	n, err := r.next()
+	if n == 0 {
+		return nil, err
+	}
+	data := appendSpace[T](bs[0], n)
+	r.fill(r.done, data)
+	r.done += uint64(len(data))
+	r.view.Data = data
+	r.batch.Len = len(data)
+	return &r.batch, nil
+}
+
+// inPlaceSource is an Iterator that can write its rows straight into an ingest's column
+// builders, as a bare range does, so that each value is written once, into the extent, with no
+// batch allocated or copied.
+type inPlaceSource interface {
+	Iterator
+	// remaining is how many rows are left.
+	remaining() uint64
+	// nextInto appends the next batch, at most batchSize rows, to the builders, one per column,
+	// and returns a view of the rows it appended, valid until the next call; nil at the end.
+	nextInto(bs []*chunkBuilder) (*Batch, error)
 }
 
 func (c *compiler) datatable(s *parser.DatatableSource) (*plan, error) {
@@ -744,3 +795,5 @@ func collect(ctx context.Context, p *plan, limit int) (*Frame, error) {
 	}
 	return f, nil
 }
+
+var ProbeNoticed atomic.Int64

@@ -44,6 +44,7 @@ type cli struct {
 	capacity       int
 	cancelWait     time.Duration
 	maxIngestBytes int64
+	retention      time.Duration
 	deterministic  bool
 
 	// newEngineOptions, when set by tests, supplies the clock and ids.
@@ -77,13 +78,14 @@ func (c *cli) rootCommand() *cobra.Command {
 start an ingest from query (.set-or-append async T <| query), watch it (.show operations)
 and cancel it (.cancel operation <id> with (reason="…")).
 
-With no arguments and standard input not a terminal, kustard runs standard input as a script.`,
+With no arguments, kustard opens an interactive shell on a terminal, and otherwise runs
+standard input as a script, each block as soon as it is complete.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f, ok := c.stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-				return cmd.Help()
+				return c.shell(cmd.Context())
 			}
 			return c.runScripts(cmd.Context(), []string{"-"}, render.Table, false, false)
 		},
@@ -92,6 +94,7 @@ With no arguments and standard input not a terminal, kustard runs standard input
 	flags.IntVar(&c.capacity, "capacity", 0, "ingest operations that may run at once (default CPUs-1, at least 1)")
 	flags.DurationVar(&c.cancelWait, "cancel-wait", engine.DefaultCancelWait, "how long .cancel operation waits for the operation to stop")
 	flags.Int64Var(&c.maxIngestBytes, "max-ingest-bytes", engine.DefaultMaxIngestBytes, "the most data one ingest from query may build")
+	flags.DurationVar(&c.retention, "operations-retention", ops.DefaultRetention, "how long .show operations keeps the records of operations")
 	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
 	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
@@ -163,7 +166,7 @@ func (c *cli) checkCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				sum, err := r.Check(name, in)
+				sum, err := r.Check(displayName(name), in)
 				closeIn()
 				if err != nil {
 					return err
@@ -189,7 +192,7 @@ func (c *cli) versionCommand() *cobra.Command {
 }
 
 func (c *cli) newEngine() *engine.Engine {
-	opts := engine.Options{Capacity: c.capacity, CancelWait: c.cancelWait, MaxIngestBytes: c.maxIngestBytes}
+	opts := engine.Options{Capacity: c.capacity, CancelWait: c.cancelWait, MaxIngestBytes: c.maxIngestBytes, Retention: c.retention}
 	if c.deterministic {
 		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
 		opts.IDs = &ops.SequentialIDs{}
@@ -232,7 +235,7 @@ func (c *cli) runScripts(ctx context.Context, names []string, format render.Form
 		if err != nil {
 			return err
 		}
-		sum, err := r.Run(ctx, name, in)
+		sum, err := r.Run(ctx, displayName(name), in)
 		closeIn()
 		total.Blocks += sum.Blocks
 		total.SyntaxErrors += sum.SyntaxErrors
@@ -261,6 +264,14 @@ func exitCode(s script.Summary) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// displayName is how errors name a script: its path, or <stdin>.
+func displayName(name string) string {
+	if name == "-" {
+		return "<stdin>"
+	}
+	return name
 }
 
 // open opens a script file, or standard input for "-".

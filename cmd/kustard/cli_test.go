@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/internal/golden"
+)
+
+// kustard runs the CLI in-process with the given standard input and returns what it printed and
+// its exit code.
+func kustard(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runMain(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func writeScript(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "script.kql")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExitCodes(t *testing.T) {
+	ok := writeScript(t, "print a = 1\n\nprint b = 2\n")
+	failing := writeScript(t, "print a = 1\n\nNoSuchTable\n\nprint after = \"failure\"\n")
+	syntax := writeScript(t, "print a = 1\n\nprint (\n\nprint after = \"syntax\"\n")
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     []string // each must appear
+		notStdout  []string // none may appear
+		stderrPart string
+	}{
+		{"all succeed", []string{"run", ok}, 0, []string{"│ a │", "│ b │"}, nil, ""},
+		{"stops at the first failure", []string{"run", failing}, 1, []string{"│ a │"}, []string{"after"}, "script.kql:3:1: failed to resolve table"},
+		{"continue on error", []string{"run", "--continue-on-error", failing}, 1, []string{"│ a ", "failure"}, nil, "script.kql:3:1:"},
+		{"syntax error", []string{"run", syntax}, 2, []string{"│ a │"}, []string{"syntax"}, "script.kql:3:"},
+		{"syntax error, continuing", []string{"run", "--continue-on-error", syntax}, 2, []string{"syntax"}, nil, "script.kql:3:"},
+		{"missing file", []string{"run", filepath.Join(t.TempDir(), "nope.kql")}, 2, nil, nil, "no such file"},
+		{"unknown flag", []string{"run", "--frobnicate", ok}, 2, nil, nil, "unknown flag: --frobnicate"},
+		{"bad format", []string{"run", "--format", "xml", ok}, 2, nil, nil, `unknown format "xml"`},
+		{"run needs a file", []string{"run"}, 2, nil, nil, "requires at least 1 arg"},
+		{"exec", []string{"exec", "print x = 40 + 2"}, 0, []string{"42"}, nil, ""},
+		{"exec failure", []string{"exec", ".show table Nope cslschema"}, 1, nil, nil, `<exec>:1:13: table "Nope" does not exist`},
+		{"exec syntax error", []string{"exec", ".show tabels"}, 2, nil, nil, "<exec>:1:7:"},
+		{"check passes", []string{"check", ok}, 0, nil, nil, ""},
+		{"check fails", []string{"check", syntax}, 2, nil, nil, "script.kql:3:"},
+		{"version", []string{"version"}, 0, []string{"kustard "}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := kustard(t, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tc.notStdout {
+				if strings.Contains(stdout, s) {
+					t.Errorf("stdout has %q:\n%s", s, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tc.stderrPart) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderrPart, stderr)
+			}
+		})
+	}
+}
+
+// TestCheckReportsEveryError: check parses every block and reports each error, not just the first.
+func TestCheckReportsEveryError(t *testing.T) {
+	path := writeScript(t, ".show operations\n\n.cancel operation 1234\n\nprint a = \n\n.alter table T (a:int)\n")
+	_, stderr, code := kustard(t, "", "check", path)
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	golden.Check(t, "../../testdata/cli/check.golden", []byte(strings.ReplaceAll(stderr, path, "script.kql")))
+}
+
+// TestFormats: every output format, on the same commands, including a failure.
+func TestFormats(t *testing.T) {
+	script := "print s = \"a|b\", n = 1, d = datetime(2024-01-01), g = guid(078b2641-f10d-4694-96f8-1ee2b75dda48)\n\nNoSuchTable\n"
+	for _, format := range []string{"table", "csv", "json", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			stdout, stderr, code := kustard(t, script, "run", "--continue-on-error", "--format", format, "-")
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			golden.Check(t, "../../testdata/cli/format-"+format+".golden", []byte(stdout+"--- stderr\n"+stderr))
+		})
+	}
+}
+
+// TestQuickstart runs the README's example exactly as the README says, so it stays true.
+func TestQuickstart(t *testing.T) {
+	stdout, stderr, code := kustard(t, "", "run", "--deterministic", "--echo", "../../examples/quickstart.kql")
+	if code != 0 {
+		t.Fatalf("exit code %d\n%s", code, stderr)
+	}
+	golden.Check(t, "../../testdata/cli/quickstart.golden", []byte(stdout))
+}
+
+func TestHelp(t *testing.T) {
+	for name, args := range map[string][]string{"help": {"--help"}, "help-run": {"run", "--help"}} {
+		stdout, _, code := kustard(t, "", args...)
+		if code != 0 {
+			t.Errorf("%v: exit code %d", args, code)
+		}
+		golden.Check(t, "../../testdata/cli/"+name+".golden", []byte(stdout))
+	}
+}
+
+// TestCoprocess drives kustard through pipes as another program would: each block is answered,
+// and its output flushed, before the next block is written.
+func TestCoprocess(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := runMain(context.Background(), []string{"--deterministic", "run", "--format", "json", "-"}, inR, outW, io.Discard)
+		outW.Close()
+		done <- code
+	}()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(outR)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	readLine := func() string {
+		t.Helper()
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("kustard closed its output early")
+			}
+			return line
+		case <-deadline.C:
+			t.Fatal("no answer from kustard")
+		}
+		return ""
+	}
+	send := func(block string) {
+		t.Helper()
+		if _, err := io.WriteString(inW, block+"\n\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(".set-or-append async T <| range x from 1 to 1000000000000 step 1")
+	if line := readLine(); !strings.Contains(line, `"OperationId"`) || !strings.Contains(line, "00000000-0000-0000-0000-000000000003") {
+		t.Fatalf("async ingest answered %s", line)
+	}
+	// The ingest runs until canceled: the answer to this block can only come while it runs.
+	send(".show operations 00000000-0000-0000-0000-000000000003 | project State")
+	if line := readLine(); !strings.Contains(line, `"InProgress"`) {
+		t.Fatalf(".show operations answered %s", line)
+	}
+	send(`.cancel operation 00000000-0000-0000-0000-000000000003 with (reason="done")`)
+	if line := readLine(); !strings.Contains(line, `"Canceled successfully"`) {
+		t.Fatalf(".cancel operation answered %s", line)
+	}
+	send("T | count")
+	if line := readLine(); !strings.Contains(line, `[[0]]`) {
+		t.Fatalf("count after cancel answered %s", line)
+	}
+	inW.Close()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code %d", code)
+		}
+	case <-deadline.C:
+		t.Fatal("kustard did not exit at the end of its input")
+	}
+}
+
+// TestREADMEListsEveryCommand keeps the README's table of supported commands true: every entry
+// of the command registry appears in it.
+func TestREADMEListsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(readme)
+	if i := strings.Index(table, "## Supported commands"); i >= 0 {
+		table = table[i:]
+	}
+	for _, c := range engine.Commands() {
+		words := strings.Fields(c.Name) // ".show operation details" is written with the id between
+		for _, w := range words {
+			if !strings.Contains(table, "`"+w) && !strings.Contains(table, w+"`") && !strings.Contains(table, " "+w+" ") {
+				t.Errorf("README's command table does not mention %q (from %q)", w, c.Name)
+			}
+		}
+		if !strings.Contains(table, "`"+words[0]) && !strings.Contains(table, "/ `"+words[0]) {
+			t.Errorf("README's command table lacks %q", c.Name)
+		}
+	}
+}

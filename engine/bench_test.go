@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/kustard/kustard/parser"
+)
+
+// The benchmarks behind BENCHMARKS.md. Run them with
+//
+//	go test ./engine -run '^$' -bench 'CancelLatency|IngestRange|QueryRange' -benchtime=…
+//
+// The machine they were written on is small and shared: compare ratios within one run.
+
+const endlessRange = "range x from 1 to 1000000000000 step 1"
+
+// benchExec runs text in s and fails the benchmark on an error.
+func benchExec(b *testing.B, s *Session, text string) *Result {
+	b.Helper()
+	res, err := s.Execute(context.Background(), &parser.Source{Text: text})
+	if err != nil {
+		b.Fatalf("%s: %v", text, err)
+	}
+	return res
+}
+
+func closeEngine(tb testing.TB, e *Engine) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.Close(ctx); err != nil {
+		tb.Errorf("closing the engine: %v", err)
+	}
+}
+
+// BenchmarkCancelLatency measures `.cancel operation` from the call to its return, which is when
+// the operation has stopped: each iteration starts concurrent endless ingests and cancels them in
+// the order they were started, so with one ingest slot every cancel hits the one running
+// operation (the rest are Scheduled, and each cancel admits the next). It reports the p50 and p99
+// of every cancel of the run, in nanoseconds.
+func BenchmarkCancelLatency(b *testing.B) {
+	for _, bc := range []struct {
+		concurrent, capacity int
+	}{
+		{1, 0}, {100, 0}, {100, 100},
+	} {
+		name := "concurrent=" + strconv.Itoa(bc.concurrent)
+		if bc.capacity > 0 {
+			name += "/capacity=" + strconv.Itoa(bc.capacity)
+		}
+		b.Run(name, func(b *testing.B) {
+			eng := New(Options{Capacity: bc.capacity})
+			defer closeEngine(b, eng)
+			s := eng.NewSession()
+			var latencies []time.Duration
+			ids := make([]string, bc.concurrent)
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				for i := range ids {
+					res := benchExec(b, s, fmt.Sprintf(".set-or-append async T%d <| %s", i, endlessRange))
+					ids[i] = FormatValue(res.Value(0, 0))
+				}
+				b.StartTimer()
+				for _, id := range ids {
+					start := time.Now()
+					res := benchExec(b, s, ".cancel operation "+id+` with(reason="bench")`)
+					latencies = append(latencies, time.Since(start))
+					if state := res.Value(0, 3); state != "Canceled successfully" {
+						b.Fatalf("cancel %s: %v: %v", id, state, res.Value(0, 4))
+					}
+				}
+			}
+			b.StopTimer()
+			slices.Sort(latencies)
+			b.ReportMetric(float64(percentile(latencies, 50)), "p50-ns")
+			b.ReportMetric(float64(percentile(latencies, 99)), "p99-ns")
+			b.ReportMetric(float64(latencies[len(latencies)-1]), "max-ns")
+		})
+	}
+}
+
+// percentile returns the p-th percentile of sorted durations (nearest rank).
+func percentile(sorted []time.Duration, p int) time.Duration {
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(0, min(len(sorted)-1, i-1))]
+}
+
+const ingestRows = 10_000_000
+
+// BenchmarkIngestRange ingests ten million rows of a range synchronously, into a table that is
+// dropped between iterations.
+func BenchmarkIngestRange(b *testing.B) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	s := eng.NewSession()
+	text := fmt.Sprintf(".set-or-append T <| range x from 1 to %d step 1", ingestRows)
+	b.ReportAllocs()
+	for b.Loop() {
+		res := benchExec(b, s, text)
+		if got := res.Value(0, 5); got != int64(ingestRows) {
+			b.Fatalf("ingested %v rows, want %d", got, ingestRows)
+		}
+		b.StopTimer()
+		benchExec(b, s, ".drop table T")
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkQueryRange filters and counts ten million rows of a range, for context: the cost of
+// the query pipeline without building an extent.
+func BenchmarkQueryRange(b *testing.B) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	s := eng.NewSession()
+	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 | count", ingestRows)
+	b.ReportAllocs()
+	for b.Loop() {
+		res := benchExec(b, s, text)
+		if got := res.Value(0, 0); got != int64(ingestRows/2) {
+			b.Fatalf("counted %v rows, want %d", got, ingestRows/2)
+		}
+	}
+	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -1,0 +1,522 @@
+package repl
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/parser"
+)
+
+// Completion is driven by the command registry (command keywords, `with` properties, result
+// schemas) and the catalog (tables and their columns), so that a command added to the registry
+// or a table created in the session completes with no change here.
+
+// candidate is one completion: the text inserted, a description shown beside it and the group it
+// is listed under.
+type candidate struct {
+	Value, Desc, Tag string
+}
+
+// completion is what Tab offers at a point of the input: candidates for the word that ends at
+// the cursor.
+type completion struct {
+	Word  string // the part of the word already typed, which a candidate replaces
+	Items []candidate
+}
+
+// operatorDocs are the tabular operators Kustard implements (parser/unsupported.go,
+// supportedOperators); a test checks that each parses, so the list cannot offer one that fails.
+var operatorDocs = []candidate{
+	{"where", "keeps the rows for which a predicate is true", "operators"},
+	{"filter", "same as where", "operators"},
+	{"project", "selects, renames and computes columns", "operators"},
+	{"project-away", "drops columns", "operators"},
+	{"extend", "adds computed columns", "operators"},
+	{"take", "returns up to N rows", "operators"},
+	{"limit", "same as take", "operators"},
+	{"count", "returns the number of rows", "operators"},
+}
+
+// sourceDocs start a query besides a table name.
+var sourceDocs = []candidate{
+	{"range", "range x from 1 to 10 step 1: a column of numbers", "query sources"},
+	{"print", "print x = 1, …: one row of values", "query sources"},
+	{"datatable", "datatable(a:int)[1, 2]: a literal table", "query sources"},
+	{"let", "let name = expression;", "query sources"},
+}
+
+// complete returns the completions for the text before the cursor.
+func (s *Shell) complete(text string) completion {
+	word := currentWord(text)
+	directive := strings.HasPrefix(strings.TrimSpace(text), "#")
+	if directive && strings.ContainsAny(strings.TrimSpace(text), " \t") {
+		word = text[strings.LastIndexAny(text, " \t")+1:] // an argument: a file path, a name
+	}
+	before := text[:len(text)-len(word)]
+	var items []candidate
+	if directive {
+		items = s.completeDirective(before, word)
+	} else {
+		toks, err := parser.Tokenize(&parser.Source{Text: before})
+		if err != nil {
+			return completion{Word: word} // inside a string or past a lexical error
+		}
+		toks = slices.DeleteFunc(toks, func(t lexer.Token) bool { return t.Type == parser.TokEOF })
+		items = s.completeTokens(toks, word)
+	}
+	return completion{Word: word, Items: filterPrefix(items, word)}
+}
+
+// currentWord returns the word that ends the text: a name, keyword, guid or number, with a
+// leading '.' or '#' when it starts a command or directive.
+func currentWord(text string) string {
+	i := len(text)
+	for i > 0 && isWordByte(text[i-1]) {
+		i--
+	}
+	if i > 0 && (text[i-1] == '.' || text[i-1] == '#') && strings.TrimSpace(text[:i-1]) == "" {
+		i--
+	}
+	return text[i:]
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+func filterPrefix(items []candidate, word string) []candidate {
+	var out []candidate
+	seen := map[string]bool{}
+	for _, it := range items {
+		if seen[it.Value] || !strings.HasPrefix(strings.ToLower(it.Value), strings.ToLower(word)) {
+			continue
+		}
+		seen[it.Value] = true
+		out = append(out, it)
+	}
+	return out
+}
+
+func (s *Shell) completeTokens(toks []lexer.Token, word string) []candidate {
+	if len(toks) == 0 {
+		items := s.commandStarts()
+		if !strings.HasPrefix(word, ".") {
+			items = append(items, s.tableCandidates()...)
+			items = append(items, sourceDocs...)
+		}
+		return items
+	}
+	if toks[0].Value != "." {
+		return s.completeQuery(toks, nil, word)
+	}
+	depth := 0
+	for i, t := range toks {
+		switch t.Value {
+		case "<|":
+			return s.completeQuery(toks[i+1:], nil, word)
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+		case "|":
+			if depth == 0 {
+				// A query over the command's result: its columns are the result's.
+				var head engine.Schema
+				if info := matchCommand(toks[1:i]); info != nil {
+					head = info.Result
+				}
+				return s.completeQuery(toks[i:], head, word)
+			}
+		}
+	}
+	return s.completeCommand(toks[1:], word)
+}
+
+// matchCommand returns the registry entry whose keywords start the words after the '.'.
+func matchCommand(toks []lexer.Token) *engine.CommandInfo {
+	var best *engine.CommandInfo
+	bestLen := 0
+	for _, info := range engine.Commands() {
+		kw := keywords(info)
+		kw[0] = strings.TrimPrefix(kw[0], ".")
+		if len(kw) <= len(toks) && len(kw) > bestLen && slices.EqualFunc(kw, toks[:len(kw)], func(k string, t lexer.Token) bool { return strings.EqualFold(k, t.Value) }) {
+			best, bestLen = info, len(kw)
+		}
+	}
+	return best
+}
+
+// keywords returns the keywords a command's synopsis starts with: `.show operation OperationId
+// details` gives [.show operation].
+func keywords(info *engine.CommandInfo) []string {
+	var out []string
+	for _, w := range strings.Fields(info.Synopsis) {
+		if strings.ToLower(w) != w || strings.ContainsAny(w, "[]()|…,=<") {
+			break
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// commandStarts offers the first word of every command, described by the commands it starts.
+func (s *Shell) commandStarts() []candidate {
+	byFirst := map[string][]string{}
+	var firsts []string
+	for _, info := range engine.Commands() {
+		kw := keywords(info)
+		if _, ok := byFirst[kw[0]]; !ok {
+			firsts = append(firsts, kw[0])
+		}
+		byFirst[kw[0]] = append(byFirst[kw[0]], info.Name)
+	}
+	var out []candidate
+	for _, f := range firsts {
+		names := byFirst[f]
+		desc := ""
+		if len(names) == 1 {
+			desc = commandInfo(names[0]).Summary
+		} else {
+			rest := make([]string, len(names))
+			for i, n := range names {
+				rest[i] = strings.TrimSpace(strings.TrimPrefix(n, f))
+			}
+			desc = f + " " + strings.Join(rest, ", ")
+		}
+		out = append(out, candidate{f, desc, "commands"})
+	}
+	return out
+}
+
+func commandInfo(name string) *engine.CommandInfo {
+	for _, info := range engine.Commands() {
+		if info.Name == name {
+			return info
+		}
+	}
+	return nil
+}
+
+// completeCommand completes after the leading '.' of a management command.
+func (s *Shell) completeCommand(toks []lexer.Token, word string) []candidate {
+	words := make([]string, 0, len(toks))
+	for _, t := range toks {
+		words = append(words, t.Value)
+	}
+	// The command whose keywords are the longest prefix of what was typed, and the keywords that
+	// may come next.
+	var best *engine.CommandInfo
+	var bestLen int
+	var next []candidate
+	for _, info := range engine.Commands() {
+		kw := keywords(info)
+		kw[0] = strings.TrimPrefix(kw[0], ".")
+		n := 0
+		for n < len(kw) && n < len(words) && strings.EqualFold(kw[n], words[n]) {
+			n++
+		}
+		switch {
+		case n == len(words) && n < len(kw):
+			desc := info.Summary
+			if n+1 < len(kw) {
+				desc = info.Name
+			}
+			next = append(next, candidate{kw[n], desc, "commands"})
+		case n == len(kw) && n > bestLen:
+			best, bestLen = info, n
+		}
+	}
+	if len(next) > 0 || best == nil {
+		return next
+	}
+	args := toks[bestLen:]
+	if props := propertyContext(args); props {
+		return propertyCandidates(best)
+	}
+	return s.commandArgs(best, args)
+}
+
+// propertyContext reports whether the cursor is where a `with (` property name goes.
+func propertyContext(toks []lexer.Token) bool {
+	open := -1
+	for i := range toks {
+		if toks[i].Value == "(" && i > 0 && strings.EqualFold(toks[i-1].Value, "with") {
+			open = i
+		}
+		if toks[i].Value == ")" {
+			open = -1
+		}
+	}
+	if open < 0 {
+		return false
+	}
+	last := toks[len(toks)-1].Value
+	return last == "(" || last == ","
+}
+
+func propertyCandidates(info *engine.CommandInfo) []candidate {
+	var out []candidate
+	for _, p := range info.Properties {
+		out = append(out, candidate{p.Name + "=", p.Type.String() + ": " + p.Doc, "properties of " + info.Name})
+	}
+	return out
+}
+
+// commandArgs completes the arguments of a command whose keywords have been typed.
+func (s *Shell) commandArgs(info *engine.CommandInfo, args []lexer.Token) []candidate {
+	last := ""
+	if len(args) > 0 {
+		last = args[len(args)-1].Value
+	}
+	switch info.Name {
+	case ".cancel operation":
+		switch {
+		case len(args) == 0:
+			return s.operationCandidates(false)
+		case len(args) == 1:
+			return []candidate{{"with", "with (reason = \"…\")", "keywords"}}
+		}
+	case ".show operations":
+		if len(args) == 0 || last == "(" || last == "," {
+			return s.operationCandidates(false)
+		}
+	case ".show operation details":
+		switch len(args) {
+		case 0:
+			return s.operationCandidates(true)
+		case 1:
+			return []candidate{{"details", info.Summary, "keywords"}}
+		}
+	case ".show tables":
+		if len(args) == 0 {
+			return []candidate{{"details", "adds sizes, row counts and policies", "keywords"}}
+		}
+		if last == "(" || last == "," {
+			return s.tableCandidates()
+		}
+	case ".show table":
+		switch len(args) {
+		case 0:
+			return s.tableCandidates()
+		case 1:
+			return []candidate{
+				{"schema", "schema as json", "keywords"}, {"cslschema", "the schema as a:int, b:string", "keywords"},
+				{"details", "sizes, row counts and policies", "keywords"},
+			}
+		}
+	case ".drop table":
+		switch len(args) {
+		case 0:
+			return s.tableCandidates()
+		case 1:
+			return []candidate{{"ifexists", "succeed when the table does not exist", "keywords"}}
+		}
+	case ".create table", ".create-merge table":
+		if len(args) == 0 {
+			return s.tableCandidates()
+		}
+	}
+	if info.Kind != "" && len(info.Properties) > 0 && strings.Contains(info.Synopsis, "<|") {
+		// An ingest: .verb [async] T [with (…)] <| query.
+		switch {
+		case len(args) == 0:
+			return append([]candidate{{"async", "return an OperationId at once and run in the background", "keywords"}}, s.tableCandidates()...)
+		case len(args) == 1 && strings.EqualFold(last, "async"):
+			return s.tableCandidates()
+		case last == ")":
+			return []candidate{{"<|", "the query whose result is ingested", "keywords"}}
+		case len(args) == 1 || len(args) == 2 && strings.EqualFold(args[0].Value, "async"):
+			return []candidate{{"with", "with (property = value, …)", "keywords"}, {"<|", "the query whose result is ingested", "keywords"}}
+		}
+	}
+	return nil
+}
+
+// operationCandidates offers the ids of running operations, described by kind and start time,
+// newest first; with finished, the finished ones of the log follow.
+func (s *Shell) operationCandidates(finished bool) []candidate {
+	reg := s.eng.Ops()
+	var out []candidate
+	active := reg.Active()
+	for i := len(active) - 1; i >= 0; i-- {
+		out = append(out, opCandidate(active[i], "running operations"))
+	}
+	if finished {
+		seen := map[string]bool{}
+		log := reg.Log()
+		for i := len(log) - 1; i >= 0; i-- {
+			r := log[i]
+			if id := r.OperationId.String(); r.State.Terminal() && !seen[id] {
+				seen[id] = true
+				out = append(out, opCandidate(r, "finished operations"))
+			}
+		}
+	}
+	return out
+}
+
+func opCandidate(r ops.Record, tag string) candidate {
+	desc := fmt.Sprintf("%s %s, started %s", r.Operation, r.State, r.StartedOn.UTC().Format("2006-01-02 15:04:05"))
+	return candidate{r.OperationId.String(), desc, tag}
+}
+
+func (s *Shell) database() *engine.Database {
+	db, _ := s.eng.Database(s.sess.Database)
+	return db
+}
+
+func (s *Shell) tableCandidates() []candidate {
+	db := s.database()
+	if db == nil {
+		return nil
+	}
+	var out []candidate
+	for _, t := range db.Tables() {
+		out = append(out, candidate{t.Name, fmt.Sprintf("table, %d columns, %s rows", len(t.Schema), thousands(t.Rows())), "tables"})
+	}
+	return out
+}
+
+// completeQuery completes inside a query: sources at its start, operators after `|`, and after
+// an operator the columns of the pipeline's input. head is the schema a command's result gives a
+// query that follows it (`.show operations | where …`).
+func (s *Shell) completeQuery(toks []lexer.Token, head engine.Schema, word string) []candidate {
+	if len(toks) == 0 {
+		return append(s.tableCandidates(), sourceDocs...)
+	}
+	pipe := -1
+	depth := 0
+	for i, t := range toks {
+		switch t.Value {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+		case "|":
+			if depth == 0 {
+				pipe = i
+			}
+		}
+	}
+	if pipe < 0 {
+		return nil // inside the source: range, datatable and print take expressions
+	}
+	if pipe == len(toks)-1 {
+		return operatorDocs
+	}
+	op := strings.ToLower(toks[pipe+1].Value)
+	if op == "take" || op == "limit" || op == "count" {
+		return nil
+	}
+	items := s.columnCandidates(toks, head)
+	// project-away names columns; the others take expressions, whose functions are offered once
+	// a name is begun (all of them would bury the columns).
+	if op != "project-away" && word != "" {
+		for _, f := range engine.FunctionNames() {
+			items = append(items, candidate{f + "(", "function", "functions"})
+		}
+	}
+	return items
+}
+
+// columnCandidates are the columns of the pipeline's source (a table, a range, or the result of
+// the command before the pipe) and the columns that extend and project name on the way.
+func (s *Shell) columnCandidates(toks []lexer.Token, head engine.Schema) []candidate {
+	var out []candidate
+	add := func(name, desc string) { out = append(out, candidate{name, desc, "columns"}) }
+	for _, c := range head {
+		add(c.Name, c.Type.String())
+	}
+	switch {
+	case len(toks) >= 2 && toks[0].Value == "range":
+		add(toks[1].Value, "long")
+	case toks[0].Type == parser.TokIdent || toks[0].Type == parser.TokQuotedIdent:
+		if db := s.database(); db != nil {
+			if t, ok := db.Table(strings.Trim(toks[0].Value, "[]'\"")); ok {
+				for _, c := range t.Schema {
+					add(c.Name, c.Type.String()+" column of "+t.Name)
+				}
+			}
+		}
+	}
+	for i := 1; i+1 < len(toks); i++ {
+		if toks[i+1].Value == "=" && (toks[i-1].Value == "extend" || toks[i-1].Value == "project" || toks[i-1].Value == ",") {
+			add(toks[i].Value, "computed column")
+		}
+	}
+	return out
+}
+
+// completeDirective completes a #directive and its argument.
+func (s *Shell) completeDirective(before, word string) []candidate {
+	fields := strings.Fields(before)
+	if len(fields) == 0 {
+		var out []candidate
+		for _, d := range directives {
+			out = append(out, candidate{d.name, d.summary, "directives"})
+		}
+		return out
+	}
+	if len(fields) > 1 {
+		return nil
+	}
+	switch fields[0] {
+	case "#format":
+		var out []candidate
+		for _, f := range render.Formats {
+			out = append(out, candidate{string(f), "", "formats"})
+		}
+		return out
+	case "#timing":
+		return []candidate{{"on", "show the elapsed time under each result", "values"}, {"off", "hide it", "values"}}
+	case "#database":
+		var out []candidate
+		for _, db := range s.eng.Databases() {
+			out = append(out, candidate{db.Name, "database", "databases"})
+		}
+		return out
+	case "#help":
+		out := s.commandStarts()
+		for _, info := range engine.Commands() {
+			out = append(out, candidate{info.Name, info.Summary, "commands"})
+		}
+		for _, d := range directives {
+			out = append(out, candidate{d.name, d.summary, "directives"})
+		}
+		return out
+	case "#run", "#save":
+		return fileCandidates(word)
+	}
+	return nil
+}
+
+// fileCandidates lists the files whose path starts with prefix.
+func fileCandidates(prefix string) []candidate {
+	dir, base := filepath.Split(prefix)
+	entries, err := os.ReadDir(cmp.Or(dir, "."))
+	if err != nil {
+		return nil
+	}
+	var out []candidate
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), base) || strings.HasPrefix(e.Name(), ".") && !strings.HasPrefix(base, ".") {
+			continue
+		}
+		name := dir + e.Name()
+		if e.IsDir() {
+			name += string(filepath.Separator)
+		}
+		out = append(out, candidate{name, "", "files"})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Value < out[j].Value })
+	return out
+}
