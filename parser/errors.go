@@ -79,6 +79,15 @@ type Error struct {
 	Msg    string
 	Offset int     // byte offset into Src.Text; negative when the error has no place
 	Src    *Source // nil when the error has no place
+	// Unfinished marks a text that ended inside a construct more text could close (a multi-line
+	// string, a dynamic literal), so that a shell keeps reading rather than report it.
+	Unfinished bool
+}
+
+// unfinished marks e as Unfinished and returns it.
+func (e *Error) unfinished() *Error {
+	e.Unfinished = true
+	return e
 }
 
 // Errorf returns an Error of the given kind at offset in src.

@@ -367,7 +367,7 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 			}
 		}
 	}
-	return 0, s.errorf(open, "%s literal is missing its closing ')'", name)
+	return 0, Errorf(KindSyntax, s.src, open, "%s literal is missing its closing ')'", name).unfinished()
 }
 
 // isBracketedName reports whether a '[' at off opens a name (['a b']) rather than a list whose

@@ -20,7 +20,7 @@ func scanString(src *Source, off int) (int, error) {
 		if strings.HasPrefix(text[off:], fence) {
 			close := strings.Index(text[off+3:], fence)
 			if close < 0 {
-				return 0, Errorf(KindSyntax, src, start, "multi-line string is missing its closing %s", fence)
+				return 0, Errorf(KindSyntax, src, start, "multi-line string is missing its closing %s", fence).unfinished()
 			}
 			return off + 3 + close + 3, nil
 		}

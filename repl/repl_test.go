@@ -62,6 +62,9 @@ func TestCompleteInput(t *testing.T) {
 		{"datatable(a:int)[1,\n2]", true},
 		{"print s = ```a\n(b", false},
 		{"print s = ```a\n(b```", true},
+		{"print s = ~~~a\n", false},
+		{"print d = dynamic({\"a\":\n[1,", false},
+		{"print d = dynamic({\"a\":\n[1, 2]})", true},
 		{"print s = 'a (b'", true},
 		{"print s = \"a | \"", true},
 		{`print s = 'unterminated`, true}, // strings end with their line: running shows the error
