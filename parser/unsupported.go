@@ -92,6 +92,7 @@ func checkSupported(src *Source, tokens []lexer.Token) error {
 		return Errorf(KindSyntax, src, t.Pos.Offset, format, args...)
 	}
 	statementStart := true
+	command := len(tokens) > 0 && tokens[0].Value == "." // until its `<|`, if it has one
 	for i, t := range tokens {
 		next := tokens[min(i+1, len(tokens)-1)]
 		switch {
@@ -99,6 +100,10 @@ func checkSupported(src *Source, tokens []lexer.Token) error {
 			if err := checkCommand(src, tokens[i:]); err != nil {
 				return err
 			}
+		case t.Value == "<|" && t.Type == TokPunct:
+			command = false
+		case command && t.Value == ";" && t.Type == TokPunct && next.Type != TokEOF:
+			return unsupported(t, "unsupported: a query after a command's \";\" ($command_results); query its result with \"|\" instead, as in .show operations | where State == \"Failed\"")
 		case statementStart && isWord(t) && unsupportedStatements[t.Value] && next.Type != TokPunct:
 			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
@@ -137,6 +142,12 @@ func checkCommand(src *Source, tokens []lexer.Token) error {
 	}
 	supported := supportedForms[verb]
 	if supported != nil && supported(next) {
+		if verb == "show" && next == "databases" && len(tokens) > 3 && isWord(tokens[3]) && showDatabasesForms[tokens[3].Value] {
+			return failAt(tokens[3], "unsupported command %q", ".show databases "+tokens[3].Value)
+		}
+		if (verb == "create" || verb == "create-merge") && len(tokens) > 6 && tokens[4].Value == "based" && tokens[5].Value == "-" && tokens[6].Value == "on" {
+			return failAt(tokens[4], "unsupported command %q", "."+verb+" table based-on")
+		}
 		return checkTableSubcommand(src, tokens, verb, next)
 	}
 	if !kustoCommandVerbs[verb] {
@@ -158,6 +169,9 @@ func checkCommand(src *Source, tokens []lexer.Token) error {
 	}
 	return failAt(tokens[0], "unsupported command %q", name)
 }
+
+// showDatabasesForms are the words Kusto accepts after `.show databases`.
+var showDatabasesForms = words(`details identity policies datastats`)
 
 // checkTableSubcommand rejects `.show table T extents` and the like by name.
 func checkTableSubcommand(src *Source, tokens []lexer.Token, verb, next string) error {
