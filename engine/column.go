@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"slices"
 
 	"github.com/google/uuid"
@@ -117,6 +118,7 @@ type builder interface {
 	appendValue(v any)     // v must be nil or of the builder's Go type
 	column() Column
 	len() int
+	trim() // gives back spare capacity beyond a quarter of the length
 }
 
 type vectorBuilder[T any] struct {
@@ -149,6 +151,15 @@ func builderFor(c Column) builder {
 
 func (b *vectorBuilder[T]) len() int       { return len(b.v.Data) }
 func (b *vectorBuilder[T]) column() Column { return b.v }
+
+func (b *vectorBuilder[T]) trim() {
+	if n := len(b.v.Data); cap(b.v.Data)-n > n/4 {
+		b.v.Data = slices.Clone(b.v.Data)
+		if b.v.Nulls != nil {
+			b.v.Nulls = slices.Clone(b.v.Nulls)
+		}
+	}
+}
 
 func (b *vectorBuilder[T]) appendColumn(c Column) {
 	src := c.(*Vector[T])
@@ -192,57 +203,84 @@ func (b *vectorBuilder[T]) appendValue(v any) {
 	}
 }
 
-// chunkRows is the most rows a chunk of a chunkBuilder holds: half a megabyte of longs, copied in
-// well under a millisecond.
-const chunkRows = 1 << 16
+// chunkRows is the rows of a chunk of a large column: 64 KB of longs. A column built in chunks
+// is never copied as it grows, and no allocation is larger than a chunk, which is zeroed (or
+// faulted in) well within the time a cancel may wait.
+const chunkRows = 1 << 13
 
-// chunkBuilder builds a column that may grow large, as an ingest's extent does, in chunks of at
-// most chunkRows rows (unless reserve knew better). Appending never copies what earlier chunks
-// hold: a slice grown by append copies all of it, over and over, each time in one memmove that
-// neither a cancel nor the garbage collector can interrupt (hundreds of milliseconds near the
-// ingest limit). finish joins the chunks once, a chunk at a time, checking for a cancel between
-// chunks.
-type chunkBuilder struct {
-	typ   parser.Type
-	full  []Column // the chunks filled
-	cur   builder  // the chunk being filled
-	limit int      // the rows cur may hold
-	rows  int
+// chunkedColumn is a column held in chunks of chunkRows rows, the last maybe shorter: the
+// columns of a large extent. A slice within one chunk is a view of it, and scans, which slice in
+// batches of batchSize rows from row 0, never straddle chunks; any other slice is a copy.
+type chunkedColumn struct {
+	typ    parser.Type
+	chunks []Column
+	rows   int
 }
 
-func newChunkBuilder(t parser.Type) *chunkBuilder {
-	return &chunkBuilder{typ: t, cur: builderFor(newColumn(t, 0)), limit: chunkRows}
-}
+func (c *chunkedColumn) Type() parser.Type { return c.typ }
+func (c *chunkedColumn) Len() int          { return c.rows }
+func (c *chunkedColumn) IsNull(i int) bool { return c.chunks[i/chunkRows].IsNull(i % chunkRows) }
+func (c *chunkedColumn) Value(i int) any   { return c.chunks[i/chunkRows].Value(i % chunkRows) }
 
-// maxReserve bounds reserve: 128 MB of longs, zeroed in a few milliseconds when the memory is
-// reused, so a cancel that arrives meanwhile is not kept waiting long.
-const maxReserve = 1 << 24
-
-// reserve makes room for n rows before the first is appended, when the caller knows how many are
-// coming, so that they are written once, into the column finish returns.
-func (b *chunkBuilder) reserve(n int) {
-	if n = min(n, maxReserve); b.rows == 0 && n > b.limit {
-		b.cur = builderFor(newColumn(b.typ, n))
-		b.limit = n
+func (c *chunkedColumn) Slice(lo, hi int) Column {
+	if k := lo / chunkRows; lo < hi && (hi-1)/chunkRows == k {
+		return c.chunks[k].Slice(lo-k*chunkRows, hi-k*chunkRows)
 	}
+	out := builderFor(newColumn(c.typ, hi-lo))
+	for lo < hi {
+		k := lo / chunkRows
+		end := min(hi, (k+1)*chunkRows)
+		out.appendColumn(c.chunks[k].Slice(lo-k*chunkRows, end-k*chunkRows))
+		lo = end
+	}
+	return out.column()
 }
 
-// room returns how many more rows the current chunk takes, starting a new chunk if it is full.
-func (b *chunkBuilder) room() int {
-	room := b.limit - b.cur.len()
+func (c *chunkedColumn) Gather(idx []int32) Column {
+	out := builderFor(newColumn(c.typ, len(idx)))
+	for _, i := range idx {
+		out.appendValue(c.Value(int(i)))
+	}
+	return out.column()
+}
+
+// chunkedBuilder builds a column that may grow large, as an ingest's extent does, in chunks of
+// chunkRows rows. Appending never copies what is already there: a slice grown by append copies
+// all of it, each time in one memmove that neither a cancel nor the garbage collector can
+// interrupt (hundreds of milliseconds near the ingest limit), and it makes an extra pass over the
+// data.
+type chunkedBuilder struct {
+	typ  parser.Type
+	full []Column // the chunks filled
+	cur  builder  // the chunk being filled
+	rows int
+}
+
+// newChunkedBuilder returns a builder for a column of type t; expect is how many rows are to
+// come, if the source can tell, else math.MaxUint64.
+func newChunkedBuilder(t parser.Type, expect uint64) *chunkedBuilder {
+	n := 0 // a source that cannot tell may be small: the first chunk grows as rows come
+	if expect != math.MaxUint64 {
+		n = int(min(expect, chunkRows))
+	}
+	return &chunkedBuilder{typ: t, cur: builderFor(newColumn(t, n))}
+}
+
+// room returns how many more rows the current chunk takes, starting a new one if it is full.
+func (b *chunkedBuilder) room() int {
+	room := chunkRows - b.cur.len()
 	if room == 0 {
 		b.full = append(b.full, b.cur.column())
 		b.cur = builderFor(newColumn(b.typ, chunkRows))
-		b.limit, room = chunkRows, chunkRows
+		room = chunkRows
 	}
 	return room
 }
 
-func (b *chunkBuilder) appendColumn(c Column) {
+func (b *chunkedBuilder) appendColumn(c Column) {
 	b.rows += c.Len()
 	for {
-		room := b.room()
-		n := c.Len()
+		room, n := b.room(), c.Len()
 		if n <= room {
 			b.cur.appendColumn(c)
 			return
@@ -252,10 +290,9 @@ func (b *chunkBuilder) appendColumn(c Column) {
 	}
 }
 
-// appendSpace appends up to n rows to b, not null, and returns them for the caller to fill in
-// place: a source that can (a range) then writes each value once, into the column. It returns
-// fewer than n rows at the end of a chunk. T must be the Go type of b's column.
-func appendSpace[T any](b *chunkBuilder, n int) []T {
+// appendSpace appends up to n rows, not null, to b and returns them for the caller to fill in
+// place, as a range does; fewer than n at the end of a chunk. T must be b's Go element type.
+func appendSpace[T any](b *chunkedBuilder, n int) []T {
 	n = min(n, b.room())
 	v := b.cur.(*vectorBuilder[T]).v
 	at := len(v.Data)
@@ -267,23 +304,17 @@ func appendSpace[T any](b *chunkBuilder, n int) []T {
 	return v.Data[at:]
 }
 
-// finish returns the column built, or check's error if a cancel came while it joined chunks.
-func (b *chunkBuilder) finish(check cancelCheck) (Column, error) {
+// column returns the column built: a plain vector if it fits in one chunk.
+func (b *chunkedBuilder) column() Column {
 	if len(b.full) == 0 {
-		return b.cur.column(), nil
+		return b.cur.column()
 	}
-	out := builderFor(newColumn(b.typ, b.rows))
-	for i, c := range append(b.full, b.cur.column()) {
-		if err := check.err(); err != nil {
-			return nil, err
-		}
-		out.appendColumn(c)
-		if i < len(b.full) {
-			b.full[i] = nil // the garbage collector may take it now
-		}
+	chunks := b.full
+	if b.cur.len() > 0 {
+		b.cur.trim()
+		chunks = append(chunks, b.cur.column())
 	}
-	b.full, b.cur = nil, nil
-	return out.column(), nil
+	return &chunkedColumn{typ: b.typ, chunks: chunks, rows: b.rows}
 }
 
 // Batch is a slice of rows, held column by column. Operators pass batches of at most batchSize

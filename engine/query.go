@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"sync/atomic"
-	"time"
 	"context"
 	"fmt"
 	"math"
@@ -374,14 +372,6 @@ type rangeIter[T any] struct {
 	batch Batch
 }
 
-// rangeBatch is a batch of a range with its column and data, allocated together.
-type rangeBatch[T any] struct {
-	b    Batch
-	cols [1]Column
-	v    Vector[T]
-	data [batchSize]T
-}
-
 func rangeIterator[T any](ctx context.Context, t parser.Type, count uint64, fill func(first uint64, out []T)) Iterator {
 	r := &rangeIter[T]{check: newCancelCheck(ctx), typ: t, count: count, fill: fill}
 	r.view.typ = t
@@ -395,7 +385,6 @@ func (r *rangeIter[T]) next() (int, error) {
 		return 0, nil
 	}
 	if err := r.check.err(); err != nil {
-		ProbeNoticed.Store(time.Now().UnixNano())
 		return 0, err
 	}
 	return int(min(batchSize, r.count-r.done)), nil
@@ -406,20 +395,17 @@ func (r *rangeIter[T]) Next() (*Batch, error) {
 	if n == 0 {
 		return nil, err
 	}
-	rb := &rangeBatch[T]{}
-	rb.v = Vector[T]{typ: r.typ, Data: rb.data[:n:n]}
-	rb.cols[0] = &rb.v
-	rb.b = Batch{Cols: rb.cols[:], Len: n}
-	r.fill(r.done, rb.v.Data)
+	data := make([]T, n)
+	r.fill(r.done, data)
 	r.done += uint64(n)
-	return &rb.b, nil
+	return &Batch{Cols: []Column{&Vector[T]{typ: r.typ, Data: data}}, Len: n}, nil
 }
 
 // remaining is how many rows the range has still to yield.
 func (r *rangeIter[T]) remaining() uint64 { return r.count - r.done }
 
-// nextInto writes the next batch straight into the ingest's one column builder.
-func (r *rangeIter[T]) nextInto(bs []*chunkBuilder) (*Batch, error) {
+// nextInto writes the next batch straight into the ingest's column builder.
+func (r *rangeIter[T]) nextInto(bs []*chunkedBuilder) (*Batch, error) {
 	n, err := r.next()
 	if n == 0 {
 		return nil, err
@@ -433,7 +419,7 @@ func (r *rangeIter[T]) nextInto(bs []*chunkBuilder) (*Batch, error) {
 }
 
 // inPlaceSource is an Iterator that can write its rows straight into an ingest's column
-// builders, as a bare range does, so that each value is written once, into the extent, with no
+// builders, as a bare range does, so that each value is written once, where it stays, with no
 // batch allocated or copied.
 type inPlaceSource interface {
 	Iterator
@@ -441,7 +427,7 @@ type inPlaceSource interface {
 	remaining() uint64
 	// nextInto appends the next batch, at most batchSize rows, to the builders, one per column,
 	// and returns a view of the rows it appended, valid until the next call; nil at the end.
-	nextInto(bs []*chunkBuilder) (*Batch, error)
+	nextInto(bs []*chunkedBuilder) (*Batch, error)
 }
 
 func (c *compiler) datatable(s *parser.DatatableSource) (*plan, error) {
@@ -795,5 +781,3 @@ func collect(ctx context.Context, p *plan, limit int) (*Frame, error) {
 	}
 	return f, nil
 }
-
-var ProbeNoticed atomic.Int64
