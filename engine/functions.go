@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -287,22 +288,14 @@ func convertValue(v any, to parser.Type) any {
 		case float64:
 			return v
 		case string:
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return nil
-			}
-			return f
+			return parsedOrNull(v, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 		}
 	case parser.TypeDateTime:
 		switch v := v.(type) {
 		case parser.DateTime:
 			return v
 		case string:
-			d, err := parser.ParseDateTime(strings.TrimSpace(v))
-			if err != nil {
-				return nil
-			}
-			return d
+			return parsedOrNull(v, parser.ParseDateTime)
 		}
 	case parser.TypeTimespan:
 		switch v := v.(type) {
@@ -311,25 +304,34 @@ func convertValue(v any, to parser.Type) any {
 		case int64:
 			return parser.Timespan(v)
 		case string:
-			t, err := parser.ParseTimespan(strings.TrimSpace(v))
-			if err != nil {
-				return nil
-			}
-			return t
+			return parsedOrNull(v, parser.ParseTimespan)
 		}
 	case parser.TypeGUID:
 		switch v := v.(type) {
 		case uuid.UUID:
 			return v
 		case string:
-			g, err := uuid.Parse(strings.TrimSpace(v))
-			if err != nil || len(strings.TrimSpace(v)) != 36 {
-				return nil
-			}
-			return g
+			return parsedOrNull(v, parseGUID)
 		}
 	}
 	return nil
+}
+
+// parsedOrNull converts a string as Kusto's to… functions do: one that does not parse is null.
+func parsedOrNull[T any](s string, parse func(string) (T, error)) any {
+	v, err := parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// parseGUID accepts only the 8-4-4-4-12 form, as Kusto's toguid does, not uuid.Parse's others.
+func parseGUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 {
+		return uuid.Nil, fmt.Errorf("%q is not a guid", s)
+	}
+	return uuid.Parse(s)
 }
 
 func toInt64(v any) (int64, bool) {
