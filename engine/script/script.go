@@ -53,58 +53,63 @@ var errStop = errors.New("stopped after a failure")
 // the input ends, a block fails (unless ContinueOnError) or ctx is done.
 func (r *Runner) Run(ctx context.Context, name string, in io.Reader) (Summary, error) {
 	var sum Summary
-	scanner := parser.NewBlockScanner(in)
-	for {
-		if err := ctx.Err(); err != nil {
-			return sum, context.Cause(ctx)
-		}
-		chunk, err := scanner.Next()
-		if errors.Is(err, io.EOF) {
-			return sum, nil
-		}
-		if err != nil {
-			return sum, err
+	err := eachBlock(name, in, func(src *parser.Source) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
 		}
 		sum.Blocks++
-		err = r.block(ctx, &parser.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine}, &sum)
+		err := r.block(ctx, src, &sum)
 		if r.Flush != nil {
 			if ferr := r.Flush(); ferr != nil {
-				return sum, ferr
+				return ferr
 			}
 		}
-		if errors.Is(err, errStop) {
-			return sum, nil
+		if err == nil && ctx.Err() != nil {
+			return context.Cause(ctx) // before waiting for more input
 		}
-		if err != nil {
-			return sum, err
-		}
-	}
+		return err
+	})
+	return sum, err
 }
 
 // Check parses every block of in without running anything and reports each syntax error.
 func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 	var sum Summary
+	err := eachBlock(name, in, func(src *parser.Source) error {
+		sum.Blocks++
+		var err error
+		if directive, ok := directiveLine(src.Text); ok {
+			_, err = parseDirective(src, directive)
+		} else {
+			_, err = parser.Parse(src)
+		}
+		if err != nil {
+			sum.SyntaxErrors++
+			r.printError(err)
+		}
+		return nil
+	})
+	return sum, err
+}
+
+// eachBlock calls fn with each block of in, named name, as soon as the block is complete, until
+// the input ends or fn returns an error; errStop ends it without one.
+func eachBlock(name string, in io.Reader, fn func(src *parser.Source) error) error {
 	scanner := parser.NewBlockScanner(in)
 	for {
 		chunk, err := scanner.Next()
 		if errors.Is(err, io.EOF) {
-			return sum, nil
+			return nil
 		}
 		if err != nil {
-			return sum, err
+			return err
 		}
-		sum.Blocks++
-		src := &parser.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine}
-		if directive, ok := directiveLine(src.Text); ok {
-			if _, err := parseDirective(src, directive); err != nil {
-				sum.SyntaxErrors++
-				r.printError(err)
-			}
-			continue
+		err = fn(&parser.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine})
+		if errors.Is(err, errStop) {
+			return nil
 		}
-		if _, err := parser.Parse(src); err != nil {
-			sum.SyntaxErrors++
-			r.printError(err)
+		if err != nil {
+			return err
 		}
 	}
 }
