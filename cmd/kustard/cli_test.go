@@ -218,3 +218,12 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestNoArgumentsRunsStandardInput: with no arguments and input that is not a terminal, kustard
+// runs its standard input as a script.
+func TestNoArgumentsRunsStandardInput(t *testing.T) {
+	stdout, stderr, code := kustard(t, "print x = 6 * 7\n\nNoSuchTable\n")
+	if code != 1 || !strings.Contains(stdout, "42") || !strings.Contains(stderr, "<stdin>:3:1: failed to resolve") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
