@@ -164,6 +164,18 @@ func (s *session) waitUntil(what string, ok func(screen string) bool) {
 }
 
 // waitExit waits for the shell to exit and returns its exit code.
+// waitPrompt waits until the screen ends in an empty prompt. The editor draws the prompt after
+// putting the terminal in raw mode, so a control key sent after it reaches the editor; one sent
+// while a result or notice is still being printed would meet the terminal's cooked mode, where
+// Ctrl-D and Ctrl-C never reach the program as keys.
+func (s *session) waitPrompt() {
+	s.t.Helper()
+	s.waitUntil("an empty prompt", func(screen string) bool {
+		lines := strings.Split(strings.TrimRight(screen, "\n "), "\n")
+		return strings.TrimSpace(lines[len(lines)-1]) == "NetDefaultDB>"
+	})
+}
+
 func (s *session) waitExit() int {
 	s.t.Helper()
 	select {
@@ -200,10 +212,7 @@ func TestShellAsyncOperations(t *testing.T) {
 	s.waitMatch(regexp.MustCompile(regexp.QuoteMeta(first) + ` +-- TableSetOrAppend InProgress, started 2024-01-01 00:00:\d\d`))
 	s.waitFor(second)
 	s.send(ctrlC) // leaves the menu and clears the line
-	s.waitUntil("a clear prompt", func(screen string) bool {
-		lines := strings.Split(strings.TrimRight(screen, "\n "), "\n")
-		return strings.TrimSpace(lines[len(lines)-1]) == "NetDefaultDB>"
-	})
+	s.waitPrompt()
 
 	// Tab lists the ids newest first and inserts their common prefix; Tab again takes the first.
 	s.send(".cancel operation " + tab)
@@ -215,8 +224,10 @@ func TestShellAsyncOperations(t *testing.T) {
 	s.waitFor("⚑ operation " + second + " (TableSetOrAppend) ended Canceled: enough")
 
 	// The shell warns before leaving with an operation still running, then leaves.
+	s.waitPrompt()
 	s.send(ctrlD)
 	s.waitFor("1 operation is still running")
+	s.waitPrompt()
 	s.send(ctrlD)
 	if code := s.waitExit(); code != 0 {
 		t.Errorf("exit code %d", code)
@@ -270,6 +281,7 @@ func TestShellHistoryPersists(t *testing.T) {
 	s.waitUntil("the result, run again", func(screen string) bool {
 		return strings.Count(screen, "from the first session") >= 2 && strings.Contains(screen, "(1 row")
 	})
+	s.waitPrompt()
 	s.send(ctrlD)
 	if code := s.waitExit(); code != 0 {
 		t.Errorf("exit code %d", code)
