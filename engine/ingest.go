@@ -86,14 +86,20 @@ func (j *ingestJob) details(f *Frame) any {
 	if f == nil {
 		return nil
 	}
-	out := &ingestOutcome{extents: f}
-	for r := range f.Rows {
-		out.rows += f.Value(r, extentsSchema.Index("RowCount")).(int64)
-	}
+	out := &ingestOutcome{extents: f, rows: extentRows(f)}
 	if v, ok := j.props["persistDetails"]; ok && v.Value.(bool) {
 		out.persisted = true
 	}
 	return out
+}
+
+// extentRows sums the RowCount column of an extents table, as an ingest returns.
+func extentRows(f *Frame) int64 {
+	var n int64
+	for r := range f.Rows {
+		n += f.Value(r, extentsSchema.Index("RowCount")).(int64)
+	}
+	return n
 }
 
 func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob, error) {

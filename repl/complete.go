@@ -118,27 +118,37 @@ func (s *Shell) completeTokens(toks []lexer.Token, word string) []candidate {
 	if toks[0].Value != "." {
 		return s.completeQuery(toks, nil, word)
 	}
+	if i := slices.IndexFunc(toks, func(t lexer.Token) bool { return t.Value == "<|" }); i >= 0 {
+		return s.completeQuery(toks[i+1:], nil, word)
+	}
+	if pipes := topLevelPipes(toks); len(pipes) > 0 {
+		// A query over the command's result: its columns are the result's.
+		var head engine.Schema
+		if info := matchCommand(toks[1:pipes[0]]); info != nil {
+			head = info.Result
+		}
+		return s.completeQuery(toks[pipes[0]:], head, word)
+	}
+	return s.completeCommand(toks[1:], word)
+}
+
+// topLevelPipes returns the indexes of the `|` tokens outside brackets: where operators start.
+func topLevelPipes(toks []lexer.Token) []int {
+	var out []int
 	depth := 0
 	for i, t := range toks {
 		switch t.Value {
-		case "<|":
-			return s.completeQuery(toks[i+1:], nil, word)
 		case "(", "[", "{":
 			depth++
 		case ")", "]", "}":
 			depth--
 		case "|":
 			if depth == 0 {
-				// A query over the command's result: its columns are the result's.
-				var head engine.Schema
-				if info := matchCommand(toks[1:i]); info != nil {
-					head = info.Result
-				}
-				return s.completeQuery(toks[i:], head, word)
+				out = append(out, i)
 			}
 		}
 	}
-	return s.completeCommand(toks[1:], word)
+	return out
 }
 
 // matchCommand returns the registry entry whose keywords start the words after the '.'.
@@ -393,23 +403,11 @@ func (s *Shell) completeQuery(toks []lexer.Token, head engine.Schema, word strin
 	if len(toks) == 0 {
 		return append(s.tableCandidates(), sourceDocs...)
 	}
-	pipe := -1
-	depth := 0
-	for i, t := range toks {
-		switch t.Value {
-		case "(", "[", "{":
-			depth++
-		case ")", "]", "}":
-			depth--
-		case "|":
-			if depth == 0 {
-				pipe = i
-			}
-		}
-	}
-	if pipe < 0 {
+	pipes := topLevelPipes(toks)
+	if len(pipes) == 0 {
 		return nil // inside the source: range, datatable and print take expressions
 	}
+	pipe := pipes[len(pipes)-1]
 	if pipe == len(toks)-1 {
 		return operatorDocs
 	}
