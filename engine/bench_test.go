@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 )
 
 // The benchmarks behind BENCHMARKS.md. Run them with
@@ -22,7 +22,7 @@ const endlessRange = "range x from 1 to 1000000000000 step 1"
 // benchExec runs text in s and fails the benchmark on an error.
 func benchExec(b *testing.B, s *Session, text string) *Result {
 	b.Helper()
-	res, err := s.Execute(context.Background(), &parser.Source{Text: text})
+	res, err := s.Execute(context.Background(), &kusto.Source{Text: text})
 	if err != nil {
 		b.Fatalf("%s: %v", text, err)
 	}
@@ -66,7 +66,7 @@ func BenchmarkCancelLatency(b *testing.B) {
 				b.StopTimer()
 				for i := range ids {
 					res := benchExec(b, s, fmt.Sprintf(".set-or-append async T%d <| %s", i, endlessRange))
-					ids[i] = FormatValue(res.Value(0, 0))
+					ids[i] = kusto.FormatValue(res.Value(0, 0))
 				}
 				b.StartTimer()
 				for _, id := range ids {

@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 )
 
 // DefaultDatabase is the database every session starts in, as in the Kusto emulator.
@@ -16,7 +16,7 @@ const DefaultDatabase = "NetDefaultDB"
 // ColumnSchema is a column's name and type.
 type ColumnSchema struct {
 	Name string
-	Type parser.Type
+	Type kusto.Type
 }
 
 // Schema is an ordered list of columns.
@@ -40,7 +40,7 @@ func (s Schema) CSL() string {
 func quoteName(name string) string {
 	for i, r := range name {
 		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return "[" + parser.Quote(name) + "]"
+			return "[" + kusto.Quote(name) + "]"
 		}
 	}
 	if name == "" {
@@ -55,7 +55,7 @@ type Extent struct {
 	ID        uuid.UUID
 	Cols      []Column
 	Rows      int
-	CreatedOn parser.DateTime
+	CreatedOn kusto.DateTime
 	Tags      []string
 	Size      int64 // bytes of column data
 }
@@ -155,7 +155,7 @@ func jsonSchema(name string, s Schema) string {
 	}
 	cols := make([]col, len(s))
 	for i, c := range s {
-		cols[i] = col{c.Name, "System." + DotNetType(c.Type), c.Type.String()}
+		cols[i] = col{c.Name, "System." + kusto.DotNetType(c.Type), c.Type.String()}
 	}
 	b, _ := json.Marshal(struct {
 		Name           string `json:"Name"`
@@ -183,7 +183,7 @@ func columnBytes(c Column) int64 {
 		var n int64
 		for i := range c.Data {
 			if !c.IsNull(i) {
-				n += int64(len(DynamicJSON(c.Data[i])))
+				n += int64(len(kusto.DynamicJSON(c.Data[i])))
 			}
 		}
 		return n

@@ -5,14 +5,14 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 )
 
 // Column is a typed, immutable vector of values. Each Kusto type has one Go element type:
-// bool, int32 (int), int64 (long), float64 (real), string, parser.DateTime, parser.Timespan,
+// bool, int32 (int), int64 (long), float64 (real), string, kusto.DateTime, kusto.Timespan,
 // uuid.UUID (guid) and any (dynamic).
 type Column interface {
-	Type() parser.Type
+	Type() kusto.Type
 	Len() int
 	IsNull(i int) bool
 	// Value returns element i boxed, or nil for a null: for rendering and tests, not hot loops.
@@ -26,17 +26,17 @@ type Column interface {
 // Vector is a Column of Go element type T. Nulls is nil when no element is null; otherwise it has
 // one flag per element. Strings are never null, as in Kusto, where a missing string is empty.
 type Vector[T any] struct {
-	typ   parser.Type
+	typ   kusto.Type
 	Data  []T
 	Nulls []bool
 }
 
 // NewVector returns a vector of type typ holding data (not copied).
-func NewVector[T any](typ parser.Type, data []T, nulls []bool) *Vector[T] {
+func NewVector[T any](typ kusto.Type, data []T, nulls []bool) *Vector[T] {
 	return &Vector[T]{typ: typ, Data: data, Nulls: nulls}
 }
 
-func (v *Vector[T]) Type() parser.Type { return v.typ }
+func (v *Vector[T]) Type() kusto.Type  { return v.typ }
 func (v *Vector[T]) Len() int          { return len(v.Data) }
 func (v *Vector[T]) IsNull(i int) bool { return v.Nulls != nil && v.Nulls[i] }
 func (v *Vector[T]) HasNulls() bool    { return v.Nulls != nil }
@@ -70,31 +70,31 @@ func (v *Vector[T]) Gather(idx []int32) Column {
 }
 
 // newColumn returns an empty column of type t with room for n values.
-func newColumn(t parser.Type, n int) Column {
+func newColumn(t kusto.Type, n int) Column {
 	switch t {
-	case parser.TypeBool:
+	case kusto.TypeBool:
 		return &Vector[bool]{typ: t, Data: make([]bool, 0, n)}
-	case parser.TypeInt:
+	case kusto.TypeInt:
 		return &Vector[int32]{typ: t, Data: make([]int32, 0, n)}
-	case parser.TypeLong:
+	case kusto.TypeLong:
 		return &Vector[int64]{typ: t, Data: make([]int64, 0, n)}
-	case parser.TypeReal:
+	case kusto.TypeReal:
 		return &Vector[float64]{typ: t, Data: make([]float64, 0, n)}
-	case parser.TypeString:
+	case kusto.TypeString:
 		return &Vector[string]{typ: t, Data: make([]string, 0, n)}
-	case parser.TypeDateTime:
-		return &Vector[parser.DateTime]{typ: t, Data: make([]parser.DateTime, 0, n)}
-	case parser.TypeTimespan:
-		return &Vector[parser.Timespan]{typ: t, Data: make([]parser.Timespan, 0, n)}
-	case parser.TypeGUID:
+	case kusto.TypeDateTime:
+		return &Vector[kusto.DateTime]{typ: t, Data: make([]kusto.DateTime, 0, n)}
+	case kusto.TypeTimespan:
+		return &Vector[kusto.Timespan]{typ: t, Data: make([]kusto.Timespan, 0, n)}
+	case kusto.TypeGUID:
 		return &Vector[uuid.UUID]{typ: t, Data: make([]uuid.UUID, 0, n)}
 	default:
-		return &Vector[any]{typ: parser.TypeDynamic, Data: make([]any, 0, n)}
+		return &Vector[any]{typ: kusto.TypeDynamic, Data: make([]any, 0, n)}
 	}
 }
 
 // nullColumn returns n nulls of type t (n empty strings for a string column).
-func nullColumn(t parser.Type, n int) Column {
+func nullColumn(t kusto.Type, n int) Column {
 	c := newColumn(t, n)
 	b := builderFor(c)
 	for range n {
@@ -104,7 +104,7 @@ func nullColumn(t parser.Type, n int) Column {
 }
 
 // constColumn returns n copies of a value (nil for null) as a column of type t.
-func constColumn(t parser.Type, value any, n int) Column {
+func constColumn(t kusto.Type, value any, n int) Column {
 	b := builderFor(newColumn(t, n))
 	for range n {
 		b.appendValue(value)
@@ -137,10 +137,10 @@ func builderFor(c Column) builder {
 		return &vectorBuilder[float64]{c}
 	case *Vector[string]:
 		return &vectorBuilder[string]{c}
-	case *Vector[parser.DateTime]:
-		return &vectorBuilder[parser.DateTime]{c}
-	case *Vector[parser.Timespan]:
-		return &vectorBuilder[parser.Timespan]{c}
+	case *Vector[kusto.DateTime]:
+		return &vectorBuilder[kusto.DateTime]{c}
+	case *Vector[kusto.Timespan]:
+		return &vectorBuilder[kusto.Timespan]{c}
 	case *Vector[uuid.UUID]:
 		return &vectorBuilder[uuid.UUID]{c}
 	case *Vector[any]:
@@ -185,7 +185,7 @@ func (b *vectorBuilder[T]) ensureNulls(n int) {
 func (b *vectorBuilder[T]) appendValue(v any) {
 	var zero T
 	if v == nil {
-		if b.v.typ == parser.TypeString {
+		if b.v.typ == kusto.TypeString {
 			b.v.Data = append(b.v.Data, zero)
 			if b.v.Nulls != nil {
 				b.v.Nulls = append(b.v.Nulls, false)
@@ -212,12 +212,12 @@ const chunkRows = 1 << 13
 // columns of a large extent. A slice within one chunk is a view of it, and scans, which slice in
 // batches of batchSize rows from row 0, never straddle chunks; any other slice is a copy.
 type chunkedColumn struct {
-	typ    parser.Type
+	typ    kusto.Type
 	chunks []Column
 	rows   int
 }
 
-func (c *chunkedColumn) Type() parser.Type { return c.typ }
+func (c *chunkedColumn) Type() kusto.Type  { return c.typ }
 func (c *chunkedColumn) Len() int          { return c.rows }
 func (c *chunkedColumn) IsNull(i int) bool { return c.chunks[i/chunkRows].IsNull(i % chunkRows) }
 func (c *chunkedColumn) Value(i int) any   { return c.chunks[i/chunkRows].Value(i % chunkRows) }
@@ -250,7 +250,7 @@ func (c *chunkedColumn) Gather(idx []int32) Column {
 // interrupt (hundreds of milliseconds near the ingest limit), and it makes an extra pass over the
 // data.
 type chunkedBuilder struct {
-	typ  parser.Type
+	typ  kusto.Type
 	full []Column // the chunks filled
 	cur  builder  // the chunk being filled
 	rows int
@@ -258,7 +258,7 @@ type chunkedBuilder struct {
 
 // newChunkedBuilder returns a builder for a column of type t; expect is how many rows are to
 // come, if the source can tell, else math.MaxUint64.
-func newChunkedBuilder(t parser.Type, expect uint64) *chunkedBuilder {
+func newChunkedBuilder(t kusto.Type, expect uint64) *chunkedBuilder {
 	n := 0 // a source that cannot tell may be small: the first chunk grows as rows come
 	if expect != math.MaxUint64 {
 		n = int(min(expect, chunkRows))

@@ -3,18 +3,18 @@ package engine
 import (
 	"testing"
 
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 )
 
 // buildChunked appends n longs (i*10, every 7th null) to a chunked builder in uneven pieces, as
 // batches from a source arrive, and returns the column and the values it should hold.
 func buildChunked(t *testing.T, n int) (Column, []any) {
 	t.Helper()
-	b := newChunkedBuilder(parser.TypeLong, 0)
+	b := newChunkedBuilder(kusto.TypeLong, 0)
 	var want []any
 	for done := 0; done < n; {
 		size := min(n-done, 1000+done%777) // pieces that straddle chunk boundaries
-		piece := builderFor(newColumn(parser.TypeLong, size))
+		piece := builderFor(newColumn(kusto.TypeLong, size))
 		for i := done; i < done+size; i++ {
 			var v any = int64(i * 10)
 			if i%7 == 0 {
@@ -83,7 +83,7 @@ func TestRangeIngestMatchesQuery(t *testing.T) {
 	const n = 2*chunkRows + 77
 	run := func(text string) *Result {
 		t.Helper()
-		res, err := sess.Execute(t.Context(), &parser.Source{Text: text})
+		res, err := sess.Execute(t.Context(), &kusto.Source{Text: text})
 		if err != nil {
 			t.Fatalf("%s: %v", text, err)
 		}

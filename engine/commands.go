@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
@@ -38,8 +39,8 @@ type call struct {
 	block *parser.Block
 }
 
-func (c *call) errorf(offset int, kind parser.Kind, format string, args ...any) error {
-	return parser.Errorf(kind, c.block.Source, offset, format, args...)
+func (c *call) errorf(offset int, kind kusto.Kind, format string, args ...any) error {
+	return kusto.Errorf(kind, c.block.Source, offset, format, args...)
 }
 
 func (c *call) spec(kind string, cancellable bool) ops.Spec {
@@ -49,49 +50,49 @@ func (c *call) spec(kind string, cancellable bool) ops.Spec {
 // Result schemas, as the Kusto docs and Kusto.Language's command table give them.
 var (
 	operationsSchema = Schema{
-		{"OperationId", parser.TypeGUID}, {"Operation", parser.TypeString}, {"NodeId", parser.TypeString},
-		{"StartedOn", parser.TypeDateTime}, {"LastUpdatedOn", parser.TypeDateTime}, {"Duration", parser.TypeTimespan},
-		{"State", parser.TypeString}, {"Status", parser.TypeString}, {"RootActivityId", parser.TypeGUID},
-		{"ShouldRetry", parser.TypeBool}, {"Database", parser.TypeString}, {"Principal", parser.TypeString},
-		{"User", parser.TypeString},
+		{"OperationId", kusto.TypeGUID}, {"Operation", kusto.TypeString}, {"NodeId", kusto.TypeString},
+		{"StartedOn", kusto.TypeDateTime}, {"LastUpdatedOn", kusto.TypeDateTime}, {"Duration", kusto.TypeTimespan},
+		{"State", kusto.TypeString}, {"Status", kusto.TypeString}, {"RootActivityId", kusto.TypeGUID},
+		{"ShouldRetry", kusto.TypeBool}, {"Database", kusto.TypeString}, {"Principal", kusto.TypeString},
+		{"User", kusto.TypeString},
 	}
 	cancelSchema = Schema{
-		{"OperationId", parser.TypeGUID}, {"Operation", parser.TypeString}, {"StartedOn", parser.TypeDateTime},
-		{"CancellationState", parser.TypeString}, {"ReasonPhrase", parser.TypeString},
+		{"OperationId", kusto.TypeGUID}, {"Operation", kusto.TypeString}, {"StartedOn", kusto.TypeDateTime},
+		{"CancellationState", kusto.TypeString}, {"ReasonPhrase", kusto.TypeString},
 	}
 	extentsSchema = Schema{
-		{"ExtentId", parser.TypeGUID}, {"OriginalSize", parser.TypeLong}, {"ExtentSize", parser.TypeLong},
-		{"ColumnSize", parser.TypeLong}, {"IndexSize", parser.TypeLong}, {"RowCount", parser.TypeLong},
+		{"ExtentId", kusto.TypeGUID}, {"OriginalSize", kusto.TypeLong}, {"ExtentSize", kusto.TypeLong},
+		{"ColumnSize", kusto.TypeLong}, {"IndexSize", kusto.TypeLong}, {"RowCount", kusto.TypeLong},
 	}
-	operationIDSchema = Schema{{"OperationId", parser.TypeGUID}}
+	operationIDSchema = Schema{{"OperationId", kusto.TypeGUID}}
 	tableSchemaSchema = Schema{
-		{"TableName", parser.TypeString}, {"Schema", parser.TypeString}, {"DatabaseName", parser.TypeString},
-		{"Folder", parser.TypeString}, {"DocString", parser.TypeString},
+		{"TableName", kusto.TypeString}, {"Schema", kusto.TypeString}, {"DatabaseName", kusto.TypeString},
+		{"Folder", kusto.TypeString}, {"DocString", kusto.TypeString},
 	}
 	tablesSchema = Schema{
-		{"TableName", parser.TypeString}, {"DatabaseName", parser.TypeString}, {"Folder", parser.TypeString},
-		{"DocString", parser.TypeString},
+		{"TableName", kusto.TypeString}, {"DatabaseName", kusto.TypeString}, {"Folder", kusto.TypeString},
+		{"DocString", kusto.TypeString},
 	}
-	droppedSchema      = Schema{{"TableName", parser.TypeString}, {"DatabaseName", parser.TypeString}}
+	droppedSchema      = Schema{{"TableName", kusto.TypeString}, {"DatabaseName", kusto.TypeString}}
 	tableDetailsSchema = Schema{
-		{"TableName", parser.TypeString}, {"DatabaseName", parser.TypeString}, {"Folder", parser.TypeString},
-		{"DocString", parser.TypeString}, {"TotalExtents", parser.TypeLong}, {"TotalExtentSize", parser.TypeReal},
-		{"TotalOriginalSize", parser.TypeReal}, {"TotalRowCount", parser.TypeLong}, {"HotExtents", parser.TypeLong},
-		{"HotExtentSize", parser.TypeReal}, {"HotOriginalSize", parser.TypeReal}, {"HotRowCount", parser.TypeLong},
-		{"AuthorizedPrincipals", parser.TypeString}, {"RetentionPolicy", parser.TypeString},
-		{"CachingPolicy", parser.TypeString}, {"ShardingPolicy", parser.TypeString}, {"MergePolicy", parser.TypeString},
-		{"StreamingIngestionPolicy", parser.TypeString}, {"IngestionBatchingPolicy", parser.TypeString},
-		{"MinExtentsCreationTime", parser.TypeDateTime}, {"MaxExtentsCreationTime", parser.TypeDateTime},
-		{"RowOrderPolicy", parser.TypeString}, {"TableId", parser.TypeGUID},
+		{"TableName", kusto.TypeString}, {"DatabaseName", kusto.TypeString}, {"Folder", kusto.TypeString},
+		{"DocString", kusto.TypeString}, {"TotalExtents", kusto.TypeLong}, {"TotalExtentSize", kusto.TypeReal},
+		{"TotalOriginalSize", kusto.TypeReal}, {"TotalRowCount", kusto.TypeLong}, {"HotExtents", kusto.TypeLong},
+		{"HotExtentSize", kusto.TypeReal}, {"HotOriginalSize", kusto.TypeReal}, {"HotRowCount", kusto.TypeLong},
+		{"AuthorizedPrincipals", kusto.TypeString}, {"RetentionPolicy", kusto.TypeString},
+		{"CachingPolicy", kusto.TypeString}, {"ShardingPolicy", kusto.TypeString}, {"MergePolicy", kusto.TypeString},
+		{"StreamingIngestionPolicy", kusto.TypeString}, {"IngestionBatchingPolicy", kusto.TypeString},
+		{"MinExtentsCreationTime", kusto.TypeDateTime}, {"MaxExtentsCreationTime", kusto.TypeDateTime},
+		{"RowOrderPolicy", kusto.TypeString}, {"TableId", kusto.TypeGUID},
 	}
 	databasesSchema = Schema{
-		{"DatabaseName", parser.TypeString}, {"PersistentStorage", parser.TypeString}, {"Version", parser.TypeString},
-		{"IsCurrent", parser.TypeBool}, {"DatabaseAccessMode", parser.TypeString}, {"PrettyName", parser.TypeString},
-		{"DatabaseId", parser.TypeGUID}, {"InTransitionTo", parser.TypeString}, {"SuspensionState", parser.TypeString},
+		{"DatabaseName", kusto.TypeString}, {"PersistentStorage", kusto.TypeString}, {"Version", kusto.TypeString},
+		{"IsCurrent", kusto.TypeBool}, {"DatabaseAccessMode", kusto.TypeString}, {"PrettyName", kusto.TypeString},
+		{"DatabaseId", kusto.TypeGUID}, {"InTransitionTo", kusto.TypeString}, {"SuspensionState", kusto.TypeString},
 	}
 	versionSchema = Schema{
-		{"BuildVersion", parser.TypeString}, {"BuildTime", parser.TypeDateTime}, {"ServiceType", parser.TypeString},
-		{"ProductVersion", parser.TypeString},
+		{"BuildVersion", kusto.TypeString}, {"BuildTime", kusto.TypeDateTime}, {"ServiceType", kusto.TypeString},
+		{"ProductVersion", kusto.TypeString},
 	}
 )
 
@@ -234,14 +235,14 @@ func runCancel(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 	r, err := c.sess.eng.ops.Cancel(cancel.ID.Value, reason, c.sess.eng.opts.CancelWait)
 	switch {
 	case errors.Is(err, ops.ErrNotFound):
-		return nil, c.errorf(cancel.ID.Pos.Offset, parser.KindNotFound, "operation %s does not exist", cancel.ID.Value)
+		return nil, c.errorf(cancel.ID.Pos.Offset, kusto.KindNotFound, "operation %s does not exist", cancel.ID.Value)
 	case errors.Is(err, ops.ErrNotCancellable):
-		return nil, c.errorf(cancel.ID.Pos.Offset, parser.KindSemantic, "%s", strings.TrimPrefix(err.Error(), ops.ErrNotCancellable.Error()+": "))
+		return nil, c.errorf(cancel.ID.Pos.Offset, kusto.KindSemantic, "%s", strings.TrimPrefix(err.Error(), ops.ErrNotCancellable.Error()+": "))
 	case err != nil:
 		return nil, err
 	}
 	fb := newFrame(cancelSchema)
-	fb.row(r.OperationId, r.Operation, parser.DateTimeOf(r.StartedOn), r.CancellationState, r.ReasonPhrase)
+	fb.row(r.OperationId, r.Operation, kusto.DateTimeOf(r.StartedOn), r.CancellationState, r.ReasonPhrase)
 	return fb.frame(), nil
 }
 
@@ -259,8 +260,8 @@ func runShowOperations(ctx context.Context, c *call, cmd parser.Command) (*Frame
 	}
 	fb := newFrame(operationsSchema)
 	for _, r := range records {
-		fb.row(r.OperationId, r.Operation, r.NodeId, parser.DateTimeOf(r.StartedOn), parser.DateTimeOf(r.LastUpdatedOn),
-			parser.Timespan(r.Duration()/100), string(r.State), r.Status, r.RootActivityId, r.ShouldRetry,
+		fb.row(r.OperationId, r.Operation, r.NodeId, kusto.DateTimeOf(r.StartedOn), kusto.DateTimeOf(r.LastUpdatedOn),
+			kusto.Timespan(r.Duration()/100), string(r.State), r.Status, r.RootActivityId, r.ShouldRetry,
 			r.Database, r.Principal, r.User)
 	}
 	return fb.frame(), nil
@@ -270,14 +271,14 @@ func runShowOperationDetails(ctx context.Context, c *call, cmd parser.Command) (
 	show := cmd.(*parser.ShowOperationDetails)
 	rec, details, err := c.sess.eng.ops.Details(show.ID.Value)
 	if err != nil {
-		return nil, c.errorf(show.ID.Pos.Offset, parser.KindNotFound, "operation %s does not exist", show.ID.Value)
+		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindNotFound, "operation %s does not exist", show.ID.Value)
 	}
 	if rec.State != ops.Completed {
-		return nil, c.errorf(show.ID.Pos.Offset, parser.KindConflict, "operation %s is %s; its details are available only after it completes successfully", show.ID.Value, rec.State)
+		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindConflict, "operation %s is %s; its details are available only after it completes successfully", show.ID.Value, rec.State)
 	}
 	out, ok := details.(*ingestOutcome)
 	if !ok || !out.persisted {
-		return nil, c.errorf(show.ID.Pos.Offset, parser.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)
+		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)
 	}
 	return out.extents, nil
 }
@@ -314,7 +315,7 @@ func runCreateTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, e
 			case create.Merge:
 				merged, err := mergeSchema(t.schema, schema)
 				if err != nil {
-					return c.errorf(create.Table.Pos.Offset, parser.KindSemantic, "%v", err)
+					return c.errorf(create.Table.Pos.Offset, kusto.KindSemantic, "%v", err)
 				}
 				t.schema = merged
 				setText(&t.folder, folder)
@@ -365,7 +366,7 @@ func runDropTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, err
 	_, _, err := c.sess.eng.ops.Run(ctx, c.spec("TableDrop", false), func(ctx context.Context) (any, error) {
 		return nil, c.db.update(func(tables map[string]*Table) error {
 			if _, ok := tables[name]; !ok && !drop.IfExists {
-				return c.errorf(drop.Table.Pos.Offset, parser.KindNotFound, "table %q does not exist", name)
+				return c.errorf(drop.Table.Pos.Offset, kusto.KindNotFound, "table %q does not exist", name)
 			}
 			delete(tables, name)
 			return nil
@@ -390,7 +391,7 @@ func (c *call) tablesNamed(names []*parser.Name) ([]TableInfo, error) {
 	for _, n := range names {
 		t, ok := c.db.Table(n.String())
 		if !ok {
-			return nil, c.errorf(n.Pos.Offset, parser.KindNotFound, "table %q does not exist", n.String())
+			return nil, c.errorf(n.Pos.Offset, kusto.KindNotFound, "table %q does not exist", n.String())
 		}
 		out = append(out, t)
 	}
@@ -435,10 +436,10 @@ func tableDetails(tables []TableInfo, db string) *Frame {
 	for _, t := range tables {
 		var minCreated, maxCreated any
 		for _, e := range t.Extents {
-			if minCreated == nil || e.CreatedOn < minCreated.(parser.DateTime) {
+			if minCreated == nil || e.CreatedOn < minCreated.(kusto.DateTime) {
 				minCreated = e.CreatedOn
 			}
-			if maxCreated == nil || e.CreatedOn > maxCreated.(parser.DateTime) {
+			if maxCreated == nil || e.CreatedOn > maxCreated.(kusto.DateTime) {
 				maxCreated = e.CreatedOn
 			}
 		}

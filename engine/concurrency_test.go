@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
-	"github.com/kustard/kustard/parser"
 )
 
 // Concurrency tests: many ingests canceled from many goroutines must each commit all their rows
@@ -34,7 +34,7 @@ func newConcurrencyEngine(capacity int) *Engine {
 // executeText executes text and fails the test (from any goroutine) on an error.
 func executeText(t *testing.T, s *Session, text string) *Result {
 	t.Helper()
-	res, err := s.Execute(context.Background(), &parser.Source{Text: text})
+	res, err := s.Execute(context.Background(), &kusto.Source{Text: text})
 	if err != nil {
 		t.Errorf("%s: %v", text, err)
 		return nil
@@ -91,7 +91,7 @@ type gatedStream struct {
 	reached       chan struct{} // closed when it has yielded before rows and waits at the gate
 }
 
-var gatedSchema = Schema{{"x", parser.TypeLong}, {"src", parser.TypeLong}}
+var gatedSchema = Schema{{"x", kusto.TypeLong}, {"src", kusto.TypeLong}}
 
 func (g *gatedStream) open(ctx context.Context) Iterator {
 	done := ctx.Done()
@@ -122,7 +122,7 @@ func (g *gatedStream) open(ctx context.Context) Iterator {
 			xs[i], srcs[i] = int64(sent+i+1), g.src
 		}
 		sent = hi
-		return &Batch{Cols: []Column{NewVector(parser.TypeLong, xs, nil), NewVector(parser.TypeLong, srcs, nil)}, Len: len(xs)}, nil
+		return &Batch{Cols: []Column{NewVector(kusto.TypeLong, xs, nil), NewVector(kusto.TypeLong, srcs, nil)}, Len: len(xs)}, nil
 	})
 }
 
@@ -275,7 +275,7 @@ func TestCancelStopsHugeRange(t *testing.T) {
 		wait := reached
 		done := make(chan error, 1)
 		go func() {
-			_, err := ingest.Execute(context.Background(), &parser.Source{Text: ".set-or-append T <| " + huge})
+			_, err := ingest.Execute(context.Background(), &kusto.Source{Text: ".set-or-append T <| " + huge})
 			done <- err
 		}()
 		<-wait
@@ -285,8 +285,8 @@ func TestCancelStopsHugeRange(t *testing.T) {
 		}
 		s := eng.NewSession()
 		checkHugeRangeCanceled(t, s, active[0].OperationId)
-		var perr *parser.Error
-		if err := <-done; !errors.As(err, &perr) || perr.Kind != parser.KindCanceled {
+		var perr *kusto.Error
+		if err := <-done; !errors.As(err, &perr) || perr.Kind != kusto.KindCanceled {
 			t.Errorf("the canceled ingest returned %v; want a KindCanceled error", err)
 		}
 		closeAndCheckGoroutines(t, eng, goroutines)

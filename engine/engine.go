@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
@@ -55,7 +56,7 @@ var Version = "0.1.0"
 type Engine struct {
 	opts    Options
 	ops     *ops.Registry
-	started parser.DateTime
+	started kusto.DateTime
 
 	mu      sync.RWMutex
 	dbs     map[string]*Database // by lower-cased name: database names are case-insensitive
@@ -89,7 +90,7 @@ func New(opts Options) *Engine {
 	}
 	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, Capacity: opts.Capacity, Retention: opts.Retention})
 	e := &Engine{opts: opts, ops: reg, dbs: map[string]*Database{}, streams: map[string]Stream{}}
-	e.started = parser.DateTimeOf(reg.Clock().Now())
+	e.started = kusto.DateTimeOf(reg.Clock().Now())
 	e.dbs[strings.ToLower(DefaultDatabase)] = newDatabase(DefaultDatabase, reg.IDs().NewID())
 	return e
 }
@@ -184,7 +185,7 @@ type Result struct {
 }
 
 // Execute parses and runs one block of Kusto text.
-func (s *Session) Execute(ctx context.Context, src *parser.Source) (*Result, error) {
+func (s *Session) Execute(ctx context.Context, src *kusto.Source) (*Result, error) {
 	b, err := parser.Parse(src)
 	if err != nil {
 		return nil, err
@@ -192,13 +193,13 @@ func (s *Session) Execute(ctx context.Context, src *parser.Source) (*Result, err
 	return s.Run(ctx, b)
 }
 
-// Run runs a parsed block. Every error is a *parser.Error.
+// Run runs a parsed block. Every error is a *kusto.Error.
 func (s *Session) Run(ctx context.Context, b *parser.Block) (res *Result, err error) {
 	defer func() { err = placeError(err, b) }()
 	defer recoverInternal(&err)
 	db, ok := s.eng.Database(s.Database)
 	if !ok {
-		return nil, &parser.Error{Kind: parser.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
+		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
 	}
 	if b.Query != nil {
 		c := s.compiler(db, b.Source)
@@ -226,25 +227,25 @@ func (s *Session) Run(ctx context.Context, b *parser.Block) (res *Result, err er
 	return &Result{Frame: f}, err
 }
 
-func (s *Session) compiler(db *Database, src *parser.Source) *compiler {
-	return &compiler{sess: s, db: db, src: src, now: parser.DateTimeOf(s.eng.ops.Clock().Now())}
+func (s *Session) compiler(db *Database, src *kusto.Source) *compiler {
+	return &compiler{sess: s, db: db, src: src, now: kusto.DateTimeOf(s.eng.ops.Clock().Now())}
 }
 
 // recoverInternal turns a panic, a bug of Kustard's own, into an internal error, so that one bad
 // command cannot take down a shell or a server with every operation it holds.
 func recoverInternal(err *error) {
 	if r := recover(); r != nil {
-		*err = &parser.Error{Kind: parser.KindInternal, Offset: -1, Msg: fmt.Sprintf("internal error (please report it): %v\n%s", r, debug.Stack())}
+		*err = &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("internal error (please report it): %v\n%s", r, debug.Stack())}
 	}
 }
 
-// placeError makes every error a *parser.Error, placed at the block when it has no place of its
+// placeError makes every error a *kusto.Error, placed at the block when it has no place of its
 // own: cancellation becomes KindCanceled, anything unexpected KindInternal.
 func placeError(err error, b *parser.Block) error {
 	if err == nil {
 		return nil
 	}
-	var perr *parser.Error
+	var perr *kusto.Error
 	if errors.As(err, &perr) {
 		if perr.Src == nil && perr.Offset >= 0 {
 			perr.Src = b.Source
@@ -254,11 +255,11 @@ func placeError(err error, b *parser.Block) error {
 	var canceled *ops.CanceledError
 	switch {
 	case errors.As(err, &canceled):
-		return &parser.Error{Kind: parser.KindCanceled, Offset: -1, Msg: "the command was canceled: " + canceled.Error()}
+		return &kusto.Error{Kind: kusto.KindCanceled, Offset: -1, Msg: "the command was canceled: " + canceled.Error()}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &parser.Error{Kind: parser.KindCanceled, Offset: -1, Msg: "the command was canceled: " + err.Error()}
+		return &kusto.Error{Kind: kusto.KindCanceled, Offset: -1, Msg: "the command was canceled: " + err.Error()}
 	case errors.Is(err, ops.ErrClosed):
-		return &parser.Error{Kind: parser.KindConflict, Offset: -1, Msg: "Kustard is shutting down"}
+		return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: "Kustard is shutting down"}
 	}
-	return &parser.Error{Kind: parser.KindInternal, Offset: -1, Msg: err.Error()}
+	return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: err.Error()}
 }

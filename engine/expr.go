@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -16,7 +17,7 @@ import (
 // query pays for dispatch once per batch, not once per row.
 
 type compiled struct {
-	typ  parser.Type
+	typ  kusto.Type
 	eval func(b *Batch) Column
 	// konst is set when the expression does not depend on any row; evaluating it once suffices.
 	konst *constValue
@@ -33,7 +34,7 @@ type scope struct {
 func (c *compiled) isConst() bool { return c.konst != nil }
 
 // constant returns an expression that is the value v (nil for null) of type typ.
-func constant(typ parser.Type, v any) *compiled {
+func constant(typ kusto.Type, v any) *compiled {
 	col := constColumn(typ, v, batchSize)
 	return &compiled{typ: typ, konst: &constValue{v}, eval: func(b *Batch) Column { return col.Slice(0, b.Len) }}
 }
@@ -60,9 +61,9 @@ func (sc *scope) compile(e parser.Expr) (*compiled, error) {
 			return constant(lit.Type, lit.Value), nil
 		}
 		if _, ok := sc.c.tabularLet(e.Name); ok {
-			return nil, sc.c.errorf(e.At, parser.KindSemantic, "%q is a tabular expression; it cannot be used as a scalar here", e.Name)
+			return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%q is a tabular expression; it cannot be used as a scalar here", e.Name)
 		}
-		return nil, sc.c.errorf(e.At, parser.KindSemantic, "failed to resolve scalar expression named %q", e.Name)
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "failed to resolve scalar expression named %q", e.Name)
 	case *parser.NegateExpr:
 		return sc.negate(e)
 	case *parser.BinaryExpr:
@@ -75,25 +76,25 @@ func (sc *scope) compile(e parser.Expr) (*compiled, error) {
 	return nil, fmt.Errorf("engine: unknown expression %T", e)
 }
 
-func isNumeric(t parser.Type) bool {
-	return t == parser.TypeInt || t == parser.TypeLong || t == parser.TypeReal
+func isNumeric(t kusto.Type) bool {
+	return t == kusto.TypeInt || t == kusto.TypeLong || t == kusto.TypeReal
 }
 
 // promote returns the type two numeric types meet at: int, then long, then real.
-func promote(a, b parser.Type) parser.Type { return max(a, b) }
+func promote(a, b kusto.Type) kusto.Type { return max(a, b) }
 
 // castNumeric converts a numeric column to a wider numeric type.
-func castNumeric(e *compiled, to parser.Type) *compiled {
+func castNumeric(e *compiled, to kusto.Type) *compiled {
 	if e.typ == to {
 		return e
 	}
 	var conv func(Column) Column
 	switch {
-	case e.typ == parser.TypeInt && to == parser.TypeLong:
+	case e.typ == kusto.TypeInt && to == kusto.TypeLong:
 		conv = func(c Column) Column { return mapCol(to, c, func(v int32) (int64, bool) { return int64(v), true }) }
-	case e.typ == parser.TypeInt && to == parser.TypeReal:
+	case e.typ == kusto.TypeInt && to == kusto.TypeReal:
 		conv = func(c Column) Column { return mapCol(to, c, func(v int32) (float64, bool) { return float64(v), true }) }
-	case e.typ == parser.TypeLong && to == parser.TypeReal:
+	case e.typ == kusto.TypeLong && to == kusto.TypeReal:
 		conv = func(c Column) Column { return mapCol(to, c, func(v int64) (float64, bool) { return float64(v), true }) }
 	default:
 		panic(fmt.Sprintf("engine: cannot widen %s to %s", e.typ, to))
@@ -102,7 +103,7 @@ func castNumeric(e *compiled, to parser.Type) *compiled {
 }
 
 // mapCol applies f to every non-null element of x; f's ok=false makes a null.
-func mapCol[A, R any](typ parser.Type, x Column, f func(A) (R, bool)) Column {
+func mapCol[A, R any](typ kusto.Type, x Column, f func(A) (R, bool)) Column {
 	xv := x.(*Vector[A])
 	out := make([]R, len(xv.Data))
 	var nulls []bool
@@ -122,7 +123,7 @@ func mapCol[A, R any](typ parser.Type, x Column, f func(A) (R, bool)) Column {
 }
 
 // zip applies f to the elements of x and y wherever neither is null.
-func zip[A, B, R any](typ parser.Type, x, y Column, f func(A, B) (R, bool)) Column {
+func zip[A, B, R any](typ kusto.Type, x, y Column, f func(A, B) (R, bool)) Column {
 	xv, yv := x.(*Vector[A]), y.(*Vector[B])
 	out := make([]R, len(xv.Data))
 	var nulls []bool
@@ -151,8 +152,8 @@ func setNull(nulls []bool, n, i int) []bool {
 }
 
 // finishVector makes a vector, dropping null flags for strings, which are never null.
-func finishVector[R any](typ parser.Type, data []R, nulls []bool) Column {
-	if typ == parser.TypeString {
+func finishVector[R any](typ kusto.Type, data []R, nulls []bool) Column {
+	if typ == kusto.TypeString {
 		nulls = nil
 	}
 	return &Vector[R]{typ: typ, Data: data, Nulls: nulls}
@@ -165,18 +166,18 @@ func (sc *scope) negate(e *parser.NegateExpr) (*compiled, error) {
 	}
 	var f func(Column) Column
 	switch x.typ {
-	case parser.TypeInt:
+	case kusto.TypeInt:
 		f = func(c Column) Column { return mapCol(x.typ, c, func(v int32) (int32, bool) { return -v, true }) }
-	case parser.TypeLong:
+	case kusto.TypeLong:
 		f = func(c Column) Column { return mapCol(x.typ, c, func(v int64) (int64, bool) { return -v, true }) }
-	case parser.TypeReal:
+	case kusto.TypeReal:
 		f = func(c Column) Column { return mapCol(x.typ, c, func(v float64) (float64, bool) { return -v, true }) }
-	case parser.TypeTimespan:
+	case kusto.TypeTimespan:
 		f = func(c Column) Column {
-			return mapCol(x.typ, c, func(v parser.Timespan) (parser.Timespan, bool) { return -v, true })
+			return mapCol(x.typ, c, func(v kusto.Timespan) (kusto.Timespan, bool) { return -v, true })
 		}
 	default:
-		return nil, sc.c.errorf(e.At, parser.KindSemantic, "cannot negate a %s", x.typ)
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot negate a %s", x.typ)
 	}
 	return fold(&compiled{typ: x.typ, eval: func(b *Batch) Column { return f(x.eval(b)) }}, x), nil
 }
@@ -244,58 +245,58 @@ func remainder[T number](a, b T) T {
 	return T(int64(a) % int64(b))
 }
 
-func binaryEval(x, y *compiled, typ parser.Type, f func(a, b Column) Column) *compiled {
+func binaryEval(x, y *compiled, typ kusto.Type, f func(a, b Column) Column) *compiled {
 	return &compiled{typ: typ, eval: func(b *Batch) Column { return f(x.eval(b), y.eval(b)) }}
 }
 
 func (sc *scope) arithmetic(e *parser.BinaryExpr, x, y *compiled) (*compiled, error) {
-	ts, dt := parser.TypeTimespan, parser.TypeDateTime
+	ts, dt := kusto.TypeTimespan, kusto.TypeDateTime
 	op := e.Op
 	switch {
 	case isNumeric(x.typ) && isNumeric(y.typ):
 		t := promote(x.typ, y.typ)
 		x, y = castNumeric(x, t), castNumeric(y, t)
 		switch t {
-		case parser.TypeInt:
+		case kusto.TypeInt:
 			return binaryEval(x, y, t, func(a, b Column) Column { return zip(t, a, b, numericOp[int32](op)) }), nil
-		case parser.TypeLong:
+		case kusto.TypeLong:
 			return binaryEval(x, y, t, func(a, b Column) Column { return zip(t, a, b, numericOp[int64](op)) }), nil
 		default:
 			return binaryEval(x, y, t, func(a, b Column) Column { return zip(t, a, b, numericOp[float64](op)) }), nil
 		}
 	case x.typ == dt && y.typ == ts && (op == "+" || op == "-"):
-		sign := parser.DateTime(1)
+		sign := kusto.DateTime(1)
 		if op == "-" {
 			sign = -1
 		}
 		return binaryEval(x, y, dt, func(a, b Column) Column {
-			return zip(dt, a, b, func(d parser.DateTime, t parser.Timespan) (parser.DateTime, bool) {
-				r := d + sign*parser.DateTime(t)
+			return zip(dt, a, b, func(d kusto.DateTime, t kusto.Timespan) (kusto.DateTime, bool) {
+				r := d + sign*kusto.DateTime(t)
 				return r, r.Valid()
 			})
 		}), nil
 	case x.typ == ts && y.typ == dt && op == "+":
 		return binaryEval(y, x, dt, func(a, b Column) Column {
-			return zip(dt, a, b, func(d parser.DateTime, t parser.Timespan) (parser.DateTime, bool) {
-				r := d + parser.DateTime(t)
+			return zip(dt, a, b, func(d kusto.DateTime, t kusto.Timespan) (kusto.DateTime, bool) {
+				r := d + kusto.DateTime(t)
 				return r, r.Valid()
 			})
 		}), nil
 	case x.typ == dt && y.typ == dt && op == "-":
 		return binaryEval(x, y, ts, func(a, b Column) Column {
-			return zip(ts, a, b, func(p, q parser.DateTime) (parser.Timespan, bool) { return parser.Timespan(p - q), true })
+			return zip(ts, a, b, func(p, q kusto.DateTime) (kusto.Timespan, bool) { return kusto.Timespan(p - q), true })
 		}), nil
 	case x.typ == ts && y.typ == ts && op != "*":
 		if op == "/" {
-			return binaryEval(x, y, parser.TypeReal, func(a, b Column) Column {
-				return zip(parser.TypeReal, a, b, func(p, q parser.Timespan) (float64, bool) { return float64(p) / float64(q), q != 0 })
+			return binaryEval(x, y, kusto.TypeReal, func(a, b Column) Column {
+				return zip(kusto.TypeReal, a, b, func(p, q kusto.Timespan) (float64, bool) { return float64(p) / float64(q), q != 0 })
 			}), nil
 		}
 		f := numericOp[int64](op)
 		return binaryEval(x, y, ts, func(a, b Column) Column {
-			return zip(ts, a, b, func(p, q parser.Timespan) (parser.Timespan, bool) {
+			return zip(ts, a, b, func(p, q kusto.Timespan) (kusto.Timespan, bool) {
 				r, ok := f(int64(p), int64(q))
-				return parser.Timespan(r), ok
+				return kusto.Timespan(r), ok
 			})
 		}), nil
 	case x.typ == ts && isNumeric(y.typ) && (op == "*" || op == "/"), isNumeric(x.typ) && y.typ == ts && op == "*":
@@ -303,24 +304,24 @@ func (sc *scope) arithmetic(e *parser.BinaryExpr, x, y *compiled) (*compiled, er
 		if y.typ == ts {
 			span, factor = y, x
 		}
-		factor = castNumeric(factor, parser.TypeReal)
+		factor = castNumeric(factor, kusto.TypeReal)
 		return binaryEval(span, factor, ts, func(a, b Column) Column {
-			return zip(ts, a, b, func(t parser.Timespan, f float64) (parser.Timespan, bool) {
+			return zip(ts, a, b, func(t kusto.Timespan, f float64) (kusto.Timespan, bool) {
 				if op == "/" {
 					if f == 0 {
 						return 0, false
 					}
-					return parser.Timespan(math.Round(float64(t) / f)), true
+					return kusto.Timespan(math.Round(float64(t) / f)), true
 				}
-				return parser.Timespan(math.Round(float64(t) * f)), true
+				return kusto.Timespan(math.Round(float64(t) * f)), true
 			})
 		}), nil
 	}
 	hint := ""
-	if op == "+" && (x.typ == parser.TypeString || y.typ == parser.TypeString) {
+	if op == "+" && (x.typ == kusto.TypeString || y.typ == kusto.TypeString) {
 		hint = "; use strcat() to join strings"
 	}
-	return nil, sc.c.errorf(e.At, parser.KindSemantic, "cannot apply %q to %s and %s%s", op, x.typ, y.typ, hint)
+	return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot apply %q to %s and %s%s", op, x.typ, y.typ, hint)
 }
 
 func ordered[T cmp.Ordered](op string) func(a, b T) (bool, bool) {
@@ -349,29 +350,29 @@ func equality[T comparable](op string) func(a, b T) (bool, bool) {
 
 // compareColumns builds the comparison of two columns of the same type, or returns nil if the
 // type does not support op.
-func compareColumns(t parser.Type, op string) func(a, b Column) Column {
-	bt := parser.TypeBool
+func compareColumns(t kusto.Type, op string) func(a, b Column) Column {
+	bt := kusto.TypeBool
 	switch t {
-	case parser.TypeInt:
+	case kusto.TypeInt:
 		return func(a, b Column) Column { return zip(bt, a, b, ordered[int32](op)) }
-	case parser.TypeLong:
+	case kusto.TypeLong:
 		return func(a, b Column) Column { return zip(bt, a, b, ordered[int64](op)) }
-	case parser.TypeReal:
+	case kusto.TypeReal:
 		return func(a, b Column) Column { return zip(bt, a, b, ordered[float64](op)) }
-	case parser.TypeString:
+	case kusto.TypeString:
 		return func(a, b Column) Column { return zip(bt, a, b, ordered[string](op)) }
-	case parser.TypeDateTime:
-		return func(a, b Column) Column { return zip(bt, a, b, ordered[parser.DateTime](op)) }
-	case parser.TypeTimespan:
-		return func(a, b Column) Column { return zip(bt, a, b, ordered[parser.Timespan](op)) }
+	case kusto.TypeDateTime:
+		return func(a, b Column) Column { return zip(bt, a, b, ordered[kusto.DateTime](op)) }
+	case kusto.TypeTimespan:
+		return func(a, b Column) Column { return zip(bt, a, b, ordered[kusto.Timespan](op)) }
 	}
 	if op != "==" && op != "!=" {
 		return nil
 	}
 	switch t {
-	case parser.TypeBool:
+	case kusto.TypeBool:
 		return func(a, b Column) Column { return zip(bt, a, b, equality[bool](op)) }
-	case parser.TypeGUID:
+	case kusto.TypeGUID:
 		return func(a, b Column) Column { return zip(bt, a, b, equality[uuid.UUID](op)) }
 	}
 	return nil
@@ -384,22 +385,22 @@ func (sc *scope) comparison(e *parser.BinaryExpr, x, y *compiled) (*compiled, er
 	}
 	if x.typ == y.typ {
 		if f := compareColumns(x.typ, e.Op); f != nil {
-			return binaryEval(x, y, parser.TypeBool, f), nil
+			return binaryEval(x, y, kusto.TypeBool, f), nil
 		}
 	}
 	hint := ""
-	if x.typ == parser.TypeDynamic || y.typ == parser.TypeDynamic {
+	if x.typ == kusto.TypeDynamic || y.typ == kusto.TypeDynamic {
 		hint = "; convert the dynamic value first, e.g. with tostring() or tolong()"
 	}
-	return nil, sc.c.errorf(e.At, parser.KindSemantic, "cannot compare %s with %s using %q%s", x.typ, y.typ, e.Op, hint)
+	return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot compare %s with %s using %q%s", x.typ, y.typ, e.Op, hint)
 }
 
 func (sc *scope) logical(e *parser.BinaryExpr, x, y *compiled) (*compiled, error) {
-	if x.typ != parser.TypeBool || y.typ != parser.TypeBool {
-		return nil, sc.c.errorf(e.At, parser.KindSemantic, "%q needs bool operands, not %s and %s", e.Op, x.typ, y.typ)
+	if x.typ != kusto.TypeBool || y.typ != kusto.TypeBool {
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%q needs bool operands, not %s and %s", e.Op, x.typ, y.typ)
 	}
 	and := e.Op == "and"
-	return binaryEval(x, y, parser.TypeBool, func(a, b Column) Column {
+	return binaryEval(x, y, kusto.TypeBool, func(a, b Column) Column {
 		av, bv := a.(*Vector[bool]), b.(*Vector[bool])
 		out := make([]bool, len(av.Data))
 		var nulls []bool
@@ -418,7 +419,7 @@ func (sc *scope) logical(e *parser.BinaryExpr, x, y *compiled) (*compiled, error
 				out[i] = and
 			}
 		}
-		return &Vector[bool]{typ: parser.TypeBool, Data: out, Nulls: nulls}
+		return &Vector[bool]{typ: kusto.TypeBool, Data: out, Nulls: nulls}
 	}), nil
 }
 
@@ -471,18 +472,18 @@ func hasTerm(a, b string, start, end, fold bool) bool {
 
 // asString converts an expression to string, as Kusto does for the operands of string operators.
 func asString(e *compiled) *compiled {
-	if e.typ == parser.TypeString {
+	if e.typ == kusto.TypeString {
 		return e
 	}
-	return fold(&compiled{typ: parser.TypeString, eval: func(b *Batch) Column { return toStringColumn(e.eval(b)) }}, e)
+	return fold(&compiled{typ: kusto.TypeString, eval: func(b *Batch) Column { return toStringColumn(e.eval(b)) }}, e)
 }
 
 func toStringColumn(c Column) Column {
 	out := make([]string, c.Len())
 	for i := range out {
-		out[i] = FormatValue(c.Value(i))
+		out[i] = kusto.FormatValue(c.Value(i))
 	}
-	return &Vector[string]{typ: parser.TypeString, Data: out}
+	return &Vector[string]{typ: kusto.TypeString, Data: out}
 }
 
 func (sc *scope) stringOperator(e *parser.BinaryExpr, x, y *compiled) (*compiled, error) {
@@ -495,11 +496,11 @@ func (sc *scope) stringOperator(e *parser.BinaryExpr, x, y *compiled) (*compiled
 	}
 	test, ok := stringOperators[op]
 	if !ok {
-		return nil, sc.c.errorf(e.At, parser.KindSemantic, "unsupported operator %q", e.Op)
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unsupported operator %q", e.Op)
 	}
 	x, y = asString(x), asString(y)
-	return binaryEval(x, y, parser.TypeBool, func(a, b Column) Column {
-		return zip(parser.TypeBool, a, b, func(p, q string) (bool, bool) { return test(p, q) != negate, true })
+	return binaryEval(x, y, kusto.TypeBool, func(a, b Column) Column {
+		return zip(kusto.TypeBool, a, b, func(p, q string) (bool, bool) { return test(p, q) != negate, true })
 	}), nil
 }
 
@@ -531,17 +532,17 @@ func (sc *scope) in(e *parser.InExpr) (*compiled, error) {
 		case caseless:
 			r = asString(r)
 			f = func(a, b Column) Column {
-				return zip(parser.TypeBool, a, b, func(p, q string) (bool, bool) { return strings.EqualFold(p, q), true })
+				return zip(kusto.TypeBool, a, b, func(p, q string) (bool, bool) { return strings.EqualFold(p, q), true })
 			}
 		case l.typ == r.typ:
 			f = compareColumns(l.typ, "==")
 		}
 		if f == nil {
-			return nil, sc.c.errorf(item.Offset(), parser.KindSemantic, "cannot compare %s with %s in %q", x.typ, y.typ, e.Op)
+			return nil, sc.c.errorf(item.Offset(), kusto.KindSemantic, "cannot compare %s with %s in %q", x.typ, y.typ, e.Op)
 		}
-		tests = append(tests, binaryEval(l, r, parser.TypeBool, f))
+		tests = append(tests, binaryEval(l, r, kusto.TypeBool, f))
 	}
-	out := &compiled{typ: parser.TypeBool, eval: func(b *Batch) Column {
+	out := &compiled{typ: kusto.TypeBool, eval: func(b *Batch) Column {
 		found := make([]bool, b.Len)
 		for _, t := range tests {
 			col := t.eval(b).(*Vector[bool])
@@ -554,7 +555,7 @@ func (sc *scope) in(e *parser.InExpr) (*compiled, error) {
 				found[i] = !found[i]
 			}
 		}
-		return &Vector[bool]{typ: parser.TypeBool, Data: found}
+		return &Vector[bool]{typ: kusto.TypeBool, Data: found}
 	}}
 	return fold(out, inputs...), nil
 }

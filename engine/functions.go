@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -23,7 +23,7 @@ type function struct {
 var functions map[string]*function
 
 func init() {
-	conv := func(to parser.Type) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	conv := func(to kusto.Type) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 		return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 			return convert(args[0], to), nil
 		}
@@ -34,18 +34,18 @@ func init() {
 		"toupper":    {"toupper(string)", 1, 1, stringMapper(strings.ToUpper)},
 		"tolower":    {"tolower(string)", 1, 1, stringMapper(strings.ToLower)},
 		"substring":  {"substring(string, start[, length])", 2, 3, buildSubstring},
-		"tostring":   {"tostring(value)", 1, 1, conv(parser.TypeString)},
-		"toint":      {"toint(value)", 1, 1, conv(parser.TypeInt)},
-		"tolong":     {"tolong(value)", 1, 1, conv(parser.TypeLong)},
-		"toreal":     {"toreal(value)", 1, 1, conv(parser.TypeReal)},
-		"todouble":   {"todouble(value)", 1, 1, conv(parser.TypeReal)},
-		"tobool":     {"tobool(value)", 1, 1, conv(parser.TypeBool)},
-		"toboolean":  {"toboolean(value)", 1, 1, conv(parser.TypeBool)},
-		"todatetime": {"todatetime(value)", 1, 1, conv(parser.TypeDateTime)},
-		"totimespan": {"totimespan(value)", 1, 1, conv(parser.TypeTimespan)},
-		"toguid":     {"toguid(value)", 1, 1, conv(parser.TypeGUID)},
-		"todynamic":  {"todynamic(value)", 1, 1, conv(parser.TypeDynamic)},
-		"parse_json": {"parse_json(string)", 1, 1, conv(parser.TypeDynamic)},
+		"tostring":   {"tostring(value)", 1, 1, conv(kusto.TypeString)},
+		"toint":      {"toint(value)", 1, 1, conv(kusto.TypeInt)},
+		"tolong":     {"tolong(value)", 1, 1, conv(kusto.TypeLong)},
+		"toreal":     {"toreal(value)", 1, 1, conv(kusto.TypeReal)},
+		"todouble":   {"todouble(value)", 1, 1, conv(kusto.TypeReal)},
+		"tobool":     {"tobool(value)", 1, 1, conv(kusto.TypeBool)},
+		"toboolean":  {"toboolean(value)", 1, 1, conv(kusto.TypeBool)},
+		"todatetime": {"todatetime(value)", 1, 1, conv(kusto.TypeDateTime)},
+		"totimespan": {"totimespan(value)", 1, 1, conv(kusto.TypeTimespan)},
+		"toguid":     {"toguid(value)", 1, 1, conv(kusto.TypeGUID)},
+		"todynamic":  {"todynamic(value)", 1, 1, conv(kusto.TypeDynamic)},
+		"parse_json": {"parse_json(string)", 1, 1, conv(kusto.TypeDynamic)},
 		"isnull":     {"isnull(value)", 1, 1, nullTest(false)},
 		"isnotnull":  {"isnotnull(value)", 1, 1, nullTest(true)},
 		"isempty":    {"isempty(value)", 1, 1, emptyTest(false)},
@@ -102,12 +102,12 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 	f, ok := functions[e.Func]
 	if !ok {
 		if unsupportedFunctions[e.Func] {
-			return nil, sc.c.errorf(e.At, parser.KindSemantic, "unsupported function %q", e.Func)
+			return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unsupported function %q", e.Func)
 		}
-		return nil, sc.c.errorf(e.At, parser.KindSemantic, "unknown function %q", e.Func)
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unknown function %q", e.Func)
 	}
 	if len(e.Args) < f.min || len(e.Args) > f.max {
-		return nil, sc.c.errorf(e.At, parser.KindSemantic, "%s takes %s, not %d", f.signature, argCount(f.min, f.max), len(e.Args))
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s takes %s, not %d", f.signature, argCount(f.min, f.max), len(e.Args))
 	}
 	args := make([]*compiled, len(e.Args))
 	for i, a := range e.Args {
@@ -140,25 +140,25 @@ func argCount(lo, hi int) string {
 	}
 }
 
-func argError(sc *scope, call *parser.CallExpr, i int, want string, got parser.Type) error {
-	return sc.c.errorf(call.Args[i].Offset(), parser.KindSemantic, "%s: argument %d must be %s, not %s", call.Func, i+1, want, got)
+func argError(sc *scope, call *parser.CallExpr, i int, want string, got kusto.Type) error {
+	return sc.c.errorf(call.Args[i].Offset(), kusto.KindSemantic, "%s: argument %d must be %s, not %s", call.Func, i+1, want, got)
 }
 
-func unary(arg *compiled, typ parser.Type, f func(Column) Column) *compiled {
+func unary(arg *compiled, typ kusto.Type, f func(Column) Column) *compiled {
 	return &compiled{typ: typ, eval: func(b *Batch) Column { return f(arg.eval(b)) }}
 }
 
 func buildStrlen(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	s := asString(args[0])
-	return unary(s, parser.TypeLong, func(c Column) Column {
-		return mapCol(parser.TypeLong, c, func(v string) (int64, bool) { return int64(utf8.RuneCountInString(v)), true })
+	return unary(s, kusto.TypeLong, func(c Column) Column {
+		return mapCol(kusto.TypeLong, c, func(v string) (int64, bool) { return int64(utf8.RuneCountInString(v)), true })
 	}), nil
 }
 
 func stringMapper(f func(string) string) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return unary(asString(args[0]), parser.TypeString, func(c Column) Column {
-			return mapCol(parser.TypeString, c, func(v string) (string, bool) { return f(v), true })
+		return unary(asString(args[0]), kusto.TypeString, func(c Column) Column {
+			return mapCol(kusto.TypeString, c, func(v string) (string, bool) { return f(v), true })
 		}), nil
 	}
 }
@@ -168,7 +168,7 @@ func buildStrcat(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled,
 	for i, a := range args {
 		parts[i] = asString(a)
 	}
-	return &compiled{typ: parser.TypeString, eval: func(b *Batch) Column {
+	return &compiled{typ: kusto.TypeString, eval: func(b *Batch) Column {
 		out := make([]string, b.Len)
 		for _, p := range parts {
 			col := p.eval(b).(*Vector[string])
@@ -176,19 +176,19 @@ func buildStrcat(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled,
 				out[i] += v
 			}
 		}
-		return &Vector[string]{typ: parser.TypeString, Data: out}
+		return &Vector[string]{typ: kusto.TypeString, Data: out}
 	}}, nil
 }
 
 func buildSubstring(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	for i := 1; i < len(args); i++ {
-		if !isNumeric(args[i].typ) || args[i].typ == parser.TypeReal {
+		if !isNumeric(args[i].typ) || args[i].typ == kusto.TypeReal {
 			return nil, argError(sc, call, i, "an int or a long", args[i].typ)
 		}
-		args[i] = castNumeric(args[i], parser.TypeLong)
+		args[i] = castNumeric(args[i], kusto.TypeLong)
 	}
 	s := asString(args[0])
-	return &compiled{typ: parser.TypeString, eval: func(b *Batch) Column {
+	return &compiled{typ: kusto.TypeString, eval: func(b *Batch) Column {
 		text := s.eval(b).(*Vector[string])
 		start := args[1].eval(b).(*Vector[int64])
 		var length *Vector[int64]
@@ -207,17 +207,17 @@ func buildSubstring(sc *scope, call *parser.CallExpr, args []*compiled) (*compil
 				out[i] = string(runes[lo:hi])
 			}
 		}
-		return &Vector[string]{typ: parser.TypeString, Data: out}
+		return &Vector[string]{typ: kusto.TypeString, Data: out}
 	}}, nil
 }
 
 // convert returns arg converted to type to, as the to*() functions do: a value that does not
 // convert becomes null.
-func convert(arg *compiled, to parser.Type) *compiled {
-	if arg.typ == to && to != parser.TypeDynamic {
+func convert(arg *compiled, to kusto.Type) *compiled {
+	if arg.typ == to && to != kusto.TypeDynamic {
 		return arg
 	}
-	if to == parser.TypeString {
+	if to == kusto.TypeString {
 		return asString(arg)
 	}
 	return unary(arg, to, func(c Column) Column {
@@ -230,21 +230,21 @@ func convert(arg *compiled, to parser.Type) *compiled {
 }
 
 // convertValue converts one value; nil when it cannot.
-func convertValue(v any, to parser.Type) any {
+func convertValue(v any, to kusto.Type) any {
 	if v == nil {
 		return nil
 	}
 	switch to {
-	case parser.TypeDynamic:
+	case kusto.TypeDynamic:
 		if s, ok := v.(string); ok {
-			d, err := parser.ParseDynamic(s)
+			d, err := kusto.ParseDynamic(s)
 			if err != nil {
 				return s // Kusto keeps a string that is not JSON as a dynamic string
 			}
 			return d
 		}
 		return dynamicOf(v)
-	case parser.TypeBool:
+	case kusto.TypeBool:
 		switch v := v.(type) {
 		case bool:
 			return v
@@ -262,19 +262,19 @@ func convertValue(v any, to parser.Type) any {
 				return false
 			}
 		}
-	case parser.TypeInt, parser.TypeLong:
+	case kusto.TypeInt, kusto.TypeLong:
 		n, ok := toInt64(v)
 		if !ok {
 			return nil
 		}
-		if to == parser.TypeInt {
+		if to == kusto.TypeInt {
 			if n < math.MinInt32 || n > math.MaxInt32 {
 				return nil
 			}
 			return int32(n)
 		}
 		return n
-	case parser.TypeReal:
+	case kusto.TypeReal:
 		switch v := v.(type) {
 		case bool:
 			if v {
@@ -290,28 +290,28 @@ func convertValue(v any, to parser.Type) any {
 		case string:
 			return parsedOrNull(v, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 		}
-	case parser.TypeDateTime:
+	case kusto.TypeDateTime:
 		switch v := v.(type) {
-		case parser.DateTime:
+		case kusto.DateTime:
 			return v
 		case string:
-			return parsedOrNull(v, parser.ParseDateTime)
+			return parsedOrNull(v, kusto.ParseDateTime)
 		}
-	case parser.TypeTimespan:
+	case kusto.TypeTimespan:
 		switch v := v.(type) {
-		case parser.Timespan:
+		case kusto.Timespan:
 			return v
 		case int64:
-			return parser.Timespan(v)
+			return kusto.Timespan(v)
 		case string:
-			return parsedOrNull(v, parser.ParseTimespan)
+			return parsedOrNull(v, kusto.ParseTimespan)
 		}
-	case parser.TypeGUID:
+	case kusto.TypeGUID:
 		switch v := v.(type) {
 		case uuid.UUID:
 			return v
 		case string:
-			return parsedOrNull(v, parseGUID)
+			return parsedOrNull(v, kusto.ParseGUID)
 		}
 	}
 	return nil
@@ -324,14 +324,6 @@ func parsedOrNull[T any](s string, parse func(string) (T, error)) any {
 		return nil
 	}
 	return v
-}
-
-// parseGUID accepts only the 8-4-4-4-12 form, as Kusto's toguid does, not uuid.Parse's others.
-func parseGUID(s string) (uuid.UUID, error) {
-	if len(s) != 36 {
-		return uuid.Nil, fmt.Errorf("%q is not a guid", s)
-	}
-	return uuid.Parse(s)
 }
 
 func toInt64(v any) (int64, bool) {
@@ -360,9 +352,9 @@ func toInt64(v any) (int64, bool) {
 			return toInt64(f)
 		}
 		return n, true
-	case parser.DateTime:
+	case kusto.DateTime:
 		return int64(v), true
-	case parser.Timespan:
+	case kusto.Timespan:
 		return int64(v), true
 	}
 	return 0, false
@@ -373,48 +365,48 @@ func dynamicOf(v any) any {
 	switch v := v.(type) {
 	case int32:
 		return int64(v)
-	case parser.DateTime, parser.Timespan, uuid.UUID:
-		return FormatValue(v)
+	case kusto.DateTime, kusto.Timespan, uuid.UUID:
+		return kusto.FormatValue(v)
 	}
 	return v
 }
 
 func nullTest(wantNotNull bool) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return unary(args[0], parser.TypeBool, func(c Column) Column {
+		return unary(args[0], kusto.TypeBool, func(c Column) Column {
 			out := make([]bool, c.Len())
 			for i := range out {
 				out[i] = c.IsNull(i) != wantNotNull
 			}
-			return &Vector[bool]{typ: parser.TypeBool, Data: out}
+			return &Vector[bool]{typ: kusto.TypeBool, Data: out}
 		}), nil
 	}
 }
 
 func emptyTest(wantNotEmpty bool) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return unary(args[0], parser.TypeBool, func(c Column) Column {
+		return unary(args[0], kusto.TypeBool, func(c Column) Column {
 			out := make([]bool, c.Len())
 			for i := range out {
 				v := c.Value(i)
 				out[i] = (v == nil || v == "") != wantNotEmpty
 			}
-			return &Vector[bool]{typ: parser.TypeBool, Data: out}
+			return &Vector[bool]{typ: kusto.TypeBool, Data: out}
 		}), nil
 	}
 }
 
 func buildNot(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if args[0].typ != parser.TypeBool {
+	if args[0].typ != kusto.TypeBool {
 		return nil, argError(sc, call, 0, "a bool", args[0].typ)
 	}
-	return unary(args[0], parser.TypeBool, func(c Column) Column {
-		return mapCol(parser.TypeBool, c, func(v bool) (bool, bool) { return !v, true })
+	return unary(args[0], kusto.TypeBool, func(c Column) Column {
+		return mapCol(kusto.TypeBool, c, func(v bool) (bool, bool) { return !v, true })
 	}), nil
 }
 
 // unify brings the branches of iff, coalesce and the like to one type.
-func unify(sc *scope, call *parser.CallExpr, args []*compiled, first int) (parser.Type, error) {
+func unify(sc *scope, call *parser.CallExpr, args []*compiled, first int) (kusto.Type, error) {
 	t := args[first].typ
 	for i := first + 1; i < len(args); i++ {
 		switch a := args[i].typ; {
@@ -434,7 +426,7 @@ func unify(sc *scope, call *parser.CallExpr, args []*compiled, first int) (parse
 }
 
 func buildIff(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if args[0].typ != parser.TypeBool {
+	if args[0].typ != kusto.TypeBool {
 		return nil, argError(sc, call, 0, "a bool", args[0].typ)
 	}
 	t, err := unify(sc, call, args, 1)
@@ -520,10 +512,10 @@ func compareValues(a, b any) int {
 		return cmp.Compare(a, b.(float64))
 	case string:
 		return cmp.Compare(a, b.(string))
-	case parser.DateTime:
-		return cmp.Compare(a, b.(parser.DateTime))
-	case parser.Timespan:
-		return cmp.Compare(a, b.(parser.Timespan))
+	case kusto.DateTime:
+		return cmp.Compare(a, b.(kusto.DateTime))
+	case kusto.Timespan:
+		return cmp.Compare(a, b.(kusto.Timespan))
 	}
 	return 0
 }
@@ -531,21 +523,21 @@ func compareValues(a, b any) int {
 func buildAbs(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	a := args[0]
 	switch a.typ {
-	case parser.TypeInt:
+	case kusto.TypeInt:
 		return unary(a, a.typ, func(c Column) Column {
 			return mapCol(a.typ, c, func(v int32) (int32, bool) { return max(v, -v), true })
 		}), nil
-	case parser.TypeLong:
+	case kusto.TypeLong:
 		return unary(a, a.typ, func(c Column) Column {
 			return mapCol(a.typ, c, func(v int64) (int64, bool) { return max(v, -v), true })
 		}), nil
-	case parser.TypeReal:
+	case kusto.TypeReal:
 		return unary(a, a.typ, func(c Column) Column {
 			return mapCol(a.typ, c, func(v float64) (float64, bool) { return math.Abs(v), true })
 		}), nil
-	case parser.TypeTimespan:
+	case kusto.TypeTimespan:
 		return unary(a, a.typ, func(c Column) Column {
-			return mapCol(a.typ, c, func(v parser.Timespan) (parser.Timespan, bool) { return max(v, -v), true })
+			return mapCol(a.typ, c, func(v kusto.Timespan) (kusto.Timespan, bool) { return max(v, -v), true })
 		}), nil
 	}
 	return nil, argError(sc, call, 0, "a number or a timespan", a.typ)
@@ -558,11 +550,11 @@ func buildBin(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, er
 	switch {
 	case isNumeric(v.typ) && isNumeric(size.typ):
 		t := promote(v.typ, size.typ)
-		if t == parser.TypeInt {
-			t = parser.TypeLong
+		if t == kusto.TypeInt {
+			t = kusto.TypeLong
 		}
 		v, size = castNumeric(v, t), castNumeric(size, t)
-		if t == parser.TypeLong {
+		if t == kusto.TypeLong {
 			return binaryEval(v, size, t, func(a, b Column) Column {
 				return zip(t, a, b, func(x, s int64) (int64, bool) { return floorTo(x, s) })
 			}), nil
@@ -570,22 +562,22 @@ func buildBin(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, er
 		return binaryEval(v, size, t, func(a, b Column) Column {
 			return zip(t, a, b, func(x, s float64) (float64, bool) { return math.Floor(x/s) * s, s > 0 })
 		}), nil
-	case v.typ == parser.TypeDateTime && size.typ == parser.TypeTimespan:
+	case v.typ == kusto.TypeDateTime && size.typ == kusto.TypeTimespan:
 		return binaryEval(v, size, v.typ, func(a, b Column) Column {
-			return zip(v.typ, a, b, func(x parser.DateTime, s parser.Timespan) (parser.DateTime, bool) {
+			return zip(v.typ, a, b, func(x kusto.DateTime, s kusto.Timespan) (kusto.DateTime, bool) {
 				r, ok := floorTo(int64(x), int64(s))
-				return parser.DateTime(r), ok
+				return kusto.DateTime(r), ok
 			})
 		}), nil
-	case v.typ == parser.TypeTimespan && size.typ == parser.TypeTimespan:
+	case v.typ == kusto.TypeTimespan && size.typ == kusto.TypeTimespan:
 		return binaryEval(v, size, v.typ, func(a, b Column) Column {
-			return zip(v.typ, a, b, func(x, s parser.Timespan) (parser.Timespan, bool) {
+			return zip(v.typ, a, b, func(x, s kusto.Timespan) (kusto.Timespan, bool) {
 				r, ok := floorTo(int64(x), int64(s))
-				return parser.Timespan(r), ok
+				return kusto.Timespan(r), ok
 			})
 		}), nil
 	}
-	return nil, sc.c.errorf(call.At, parser.KindSemantic, "%s cannot round a %s to a %s", call.Func, v.typ, size.typ)
+	return nil, sc.c.errorf(call.At, kusto.KindSemantic, "%s cannot round a %s to a %s", call.Func, v.typ, size.typ)
 }
 
 func floorTo(x, s int64) (int64, bool) {
@@ -603,16 +595,16 @@ func buildRound(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, 
 	if !isNumeric(args[0].typ) {
 		return nil, argError(sc, call, 0, "a number", args[0].typ)
 	}
-	x := castNumeric(args[0], parser.TypeReal)
-	precision := constant(parser.TypeLong, int64(0))
+	x := castNumeric(args[0], kusto.TypeReal)
+	precision := constant(kusto.TypeLong, int64(0))
 	if len(args) == 2 {
-		if !isNumeric(args[1].typ) || args[1].typ == parser.TypeReal {
+		if !isNumeric(args[1].typ) || args[1].typ == kusto.TypeReal {
 			return nil, argError(sc, call, 1, "an int or a long", args[1].typ)
 		}
-		precision = castNumeric(args[1], parser.TypeLong)
+		precision = castNumeric(args[1], kusto.TypeLong)
 	}
-	return binaryEval(x, precision, parser.TypeReal, func(a, b Column) Column {
-		return zip(parser.TypeReal, a, b, func(v float64, p int64) (float64, bool) {
+	return binaryEval(x, precision, kusto.TypeReal, func(a, b Column) Column {
+		return zip(kusto.TypeReal, a, b, func(v float64, p int64) (float64, bool) {
 			scale := math.Pow(10, float64(p))
 			return math.Round(v*scale) / scale, true
 		})
@@ -622,27 +614,27 @@ func buildRound(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, 
 func buildNow(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	now := sc.c.now
 	if len(args) == 0 {
-		return constant(parser.TypeDateTime, now), nil
+		return constant(kusto.TypeDateTime, now), nil
 	}
-	if args[0].typ != parser.TypeTimespan {
+	if args[0].typ != kusto.TypeTimespan {
 		return nil, argError(sc, call, 0, "a timespan", args[0].typ)
 	}
-	return unary(args[0], parser.TypeDateTime, func(c Column) Column {
-		return mapCol(parser.TypeDateTime, c, func(t parser.Timespan) (parser.DateTime, bool) {
-			r := now + parser.DateTime(t)
+	return unary(args[0], kusto.TypeDateTime, func(c Column) Column {
+		return mapCol(kusto.TypeDateTime, c, func(t kusto.Timespan) (kusto.DateTime, bool) {
+			r := now + kusto.DateTime(t)
 			return r, r.Valid()
 		})
 	}), nil
 }
 
 func buildAgo(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if args[0].typ != parser.TypeTimespan {
+	if args[0].typ != kusto.TypeTimespan {
 		return nil, argError(sc, call, 0, "a timespan", args[0].typ)
 	}
 	now := sc.c.now
-	return unary(args[0], parser.TypeDateTime, func(c Column) Column {
-		return mapCol(parser.TypeDateTime, c, func(t parser.Timespan) (parser.DateTime, bool) {
-			r := now - parser.DateTime(t)
+	return unary(args[0], kusto.TypeDateTime, func(c Column) Column {
+		return mapCol(kusto.TypeDateTime, c, func(t kusto.Timespan) (kusto.DateTime, bool) {
+			r := now - kusto.DateTime(t)
 			return r, r.Valid()
 		})
 	}), nil
@@ -650,11 +642,11 @@ func buildAgo(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, er
 
 func buildNewGuid(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	ids := sc.c.sess.eng.ops.IDs()
-	return &compiled{typ: parser.TypeGUID, eval: func(b *Batch) Column {
+	return &compiled{typ: kusto.TypeGUID, eval: func(b *Batch) Column {
 		out := make([]uuid.UUID, b.Len)
 		for i := range out {
 			out[i] = ids.NewID()
 		}
-		return &Vector[uuid.UUID]{typ: parser.TypeGUID, Data: out}
+		return &Vector[uuid.UUID]{typ: kusto.TypeGUID, Data: out}
 	}}, nil
 }

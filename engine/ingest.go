@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
@@ -119,22 +120,22 @@ func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob,
 	job.plan = p
 	query := p.schema
 	if len(query) == 0 {
-		return nil, c.errorf(in.Source.Pos.Offset, parser.KindSemantic, "the query returns no columns")
+		return nil, c.errorf(in.Source.Pos.Offset, kusto.KindSemantic, "the query returns no columns")
 	}
 	err = c.db.update(func(tables map[string]*Table) error {
 		t, exists := tables[job.table]
 		switch {
 		case exists && in.Verb == "set":
-			return c.errorf(in.Table.Pos.Offset, parser.KindConflict, "table %q already exists; .set creates a new table (use .append or .set-or-append to add to it)", job.table)
+			return c.errorf(in.Table.Pos.Offset, kusto.KindConflict, "table %q already exists; .set creates a new table (use .append or .set-or-append to add to it)", job.table)
 		case !exists && in.Verb == "append":
-			return c.errorf(in.Table.Pos.Offset, parser.KindNotFound, "table %q does not exist; .append needs an existing table (use .set-or-append to create it)", job.table)
+			return c.errorf(in.Table.Pos.Offset, kusto.KindNotFound, "table %q does not exist; .append needs an existing table (use .set-or-append to create it)", job.table)
 		case !exists:
 			t = &Table{Name: job.table, ID: c.sess.eng.ops.IDs().NewID(), schema: slices.Clone(query)}
 			tables[job.table] = t
 		case !job.recreate:
 			schema, err := matchSchema(t, query, flag("extend_schema"))
 			if err != nil {
-				return c.errorf(in.Source.Pos.Offset, parser.KindSemantic, "%v", err)
+				return c.errorf(in.Source.Pos.Offset, kusto.KindSemantic, "%v", err)
 			}
 			t.schema = schema
 		}
@@ -239,7 +240,7 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 		}
 		rows += int64(b.Len)
 		if size > eng.opts.MaxIngestBytes {
-			return nil, &parser.Error{Kind: parser.KindLimits, Offset: -1, Msg: fmt.Sprintf(
+			return nil, &kusto.Error{Kind: kusto.KindLimits, Offset: -1, Msg: fmt.Sprintf(
 				"the ingest exceeded %d bytes after %d rows; the Kusto docs advise under 1 GB per ingest from query (Kustard's limit is set by --max-ingest-bytes)",
 				eng.opts.MaxIngestBytes, rows)}
 		}
@@ -260,11 +261,11 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 			extent.Cols = append(extent.Cols, b.column())
 		}
 		if v, ok := j.props["tags"]; ok {
-			extent.Tags = parser.StringList(v)
+			extent.Tags = kusto.StringList(v)
 		}
-		extent.CreatedOn = parser.DateTimeOf(eng.ops.Clock().Now())
+		extent.CreatedOn = kusto.DateTimeOf(eng.ops.Clock().Now())
 		if v, ok := j.props["creationTime"]; ok {
-			extent.CreatedOn = v.Value.(parser.DateTime)
+			extent.CreatedOn = v.Value.(kusto.DateTime)
 		}
 	}
 	if err := j.commit(ctx, extent); err != nil {
@@ -284,13 +285,13 @@ func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
 	return j.c.db.update(func(tables map[string]*Table) error {
 		t := tables[j.table]
 		if t == nil || t.ID != j.tableID {
-			return &parser.Error{Kind: parser.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}
+			return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}
 		}
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
 		if v, ok := j.props["ingestIfNotExists"]; ok {
-			for _, tag := range parser.StringList(v) {
+			for _, tag := range kusto.StringList(v) {
 				if tableHasTag(t, "ingest-by:"+tag) {
 					return &ops.SkippedError{Reason: fmt.Sprintf("table %q already has data tagged ingest-by:%s", j.table, tag)}
 				}
@@ -299,7 +300,7 @@ func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
 		if j.recreate {
 			t.schema = slices.Clone(j.plan.schema)
 		} else if len(t.schema) < len(j.plan.schema) || !typesMatch(t.schema, j.plan.schema) {
-			return &parser.Error{Kind: parser.KindConflict, Offset: -1, Msg: fmt.Sprintf("the schema of table %q changed while the ingest ran", j.table)}
+			return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("the schema of table %q changed while the ingest ran", j.table)}
 		}
 		var extents []*Extent
 		if !j.replace {

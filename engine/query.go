@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -60,31 +61,31 @@ func (c cancelCheck) err() error {
 type compiler struct {
 	sess *Session
 	db   *Database
-	src  *parser.Source
-	now  parser.DateTime
+	src  *kusto.Source
+	now  kusto.DateTime
 	lets []letBinding // innermost last
 }
 
 type letBinding struct {
 	name    string
-	scalar  *parser.Literal
+	scalar  *kusto.Literal
 	tabular *plan
 }
 
-func (c *compiler) errorf(offset int, kind parser.Kind, format string, args ...any) error {
-	return parser.Errorf(kind, c.src, offset, format, args...)
+func (c *compiler) errorf(offset int, kind kusto.Kind, format string, args ...any) error {
+	return kusto.Errorf(kind, c.src, offset, format, args...)
 }
 
-func (c *compiler) scalarLet(name string) (parser.Literal, bool) {
+func (c *compiler) scalarLet(name string) (kusto.Literal, bool) {
 	for i := len(c.lets) - 1; i >= 0; i-- {
 		if c.lets[i].name == name {
 			if c.lets[i].scalar == nil {
-				return parser.Literal{}, false
+				return kusto.Literal{}, false
 			}
 			return *c.lets[i].scalar, true
 		}
 	}
-	return parser.Literal{}, false
+	return kusto.Literal{}, false
 }
 
 func (c *compiler) tabularLet(name string) (*plan, bool) {
@@ -134,16 +135,16 @@ func (c *compiler) let(l *parser.Let) error {
 }
 
 // constantExpr compiles an expression that may not refer to any column and returns its value.
-func (c *compiler) constantExpr(e parser.Expr, what string) (*parser.Literal, error) {
+func (c *compiler) constantExpr(e parser.Expr, what string) (*kusto.Literal, error) {
 	sc := &scope{c: c}
 	x, err := sc.compile(e)
 	if err != nil {
 		return nil, err
 	}
 	if !x.isConst() {
-		return nil, c.errorf(e.Offset(), parser.KindSemantic, "%s must be a constant", what)
+		return nil, c.errorf(e.Offset(), kusto.KindSemantic, "%s must be a constant", what)
 	}
-	return &parser.Literal{Type: x.typ, Value: x.konst.v}, nil
+	return &kusto.Literal{Type: x.typ, Value: x.konst.v}, nil
 }
 
 func (c *compiler) pipeline(p *parser.Pipeline) (*plan, error) {
@@ -181,9 +182,9 @@ func (c *compiler) source(s parser.TabularSource) (*plan, error) {
 		}
 		if !found {
 			if _, ok := c.scalarLet(s.Name.String()); ok {
-				return nil, c.errorf(s.Pos.Offset, parser.KindSemantic, "%q is a scalar, not a table", s.Name.String())
+				return nil, c.errorf(s.Pos.Offset, kusto.KindSemantic, "%q is a scalar, not a table", s.Name.String())
 			}
-			return nil, c.errorf(s.Pos.Offset, parser.KindSemantic, "failed to resolve table or column expression named %q", s.Name.String())
+			return nil, c.errorf(s.Pos.Offset, kusto.KindSemantic, "failed to resolve table or column expression named %q", s.Name.String())
 		}
 		return p, nil
 	}
@@ -257,34 +258,34 @@ func framePlan(f *Frame) *plan {
 }
 
 func (c *compiler) rangeSource(s *parser.RangeSource) (*plan, error) {
-	var vals [3]*parser.Literal
+	var vals [3]*kusto.Literal
 	for i, e := range []*parser.ScalarExpr{s.From, s.To, s.Step} {
 		v, err := c.constantExpr(e.Tree, "a range bound")
 		if err != nil {
 			return nil, err
 		}
 		if v.Value == nil {
-			return nil, c.errorf(e.Pos.Offset, parser.KindSemantic, "range bounds and step must not be null")
+			return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "range bounds and step must not be null")
 		}
 		vals[i] = v
 	}
 	from, to, step := vals[0], vals[1], vals[2]
 	name := s.Column.String()
-	var t parser.Type
+	var t kusto.Type
 	switch {
 	case isNumeric(from.Type) && isNumeric(to.Type) && isNumeric(step.Type):
-		t = max(parser.TypeLong, from.Type, to.Type, step.Type)
-	case from.Type == parser.TypeDateTime && to.Type == parser.TypeDateTime && step.Type == parser.TypeTimespan,
-		from.Type == parser.TypeTimespan && to.Type == parser.TypeTimespan && step.Type == parser.TypeTimespan:
+		t = max(kusto.TypeLong, from.Type, to.Type, step.Type)
+	case from.Type == kusto.TypeDateTime && to.Type == kusto.TypeDateTime && step.Type == kusto.TypeTimespan,
+		from.Type == kusto.TypeTimespan && to.Type == kusto.TypeTimespan && step.Type == kusto.TypeTimespan:
 		t = from.Type
 	default:
-		return nil, c.errorf(s.Pos.Offset, parser.KindSemantic, "range cannot go from a %s to a %s in steps of a %s", from.Type, to.Type, step.Type)
+		return nil, c.errorf(s.Pos.Offset, kusto.KindSemantic, "range cannot go from a %s to a %s in steps of a %s", from.Type, to.Type, step.Type)
 	}
 	schema := Schema{{name, t}}
-	if t == parser.TypeReal {
+	if t == kusto.TypeReal {
 		f, l, st := toFloat(from.Value), toFloat(to.Value), toFloat(step.Value)
 		if st == 0 || math.IsNaN(st) {
-			return nil, c.errorf(s.Step.Pos.Offset, parser.KindSemantic, "range step must not be zero")
+			return nil, c.errorf(s.Step.Pos.Offset, kusto.KindSemantic, "range step must not be zero")
 		}
 		count := math.Floor((l-f)/st) + 1
 		if math.IsNaN(count) || count < 0 {
@@ -300,15 +301,15 @@ func (c *compiler) rangeSource(s *parser.RangeSource) (*plan, error) {
 	}
 	f, l, st := toTicks(from.Value), toTicks(to.Value), toTicks(step.Value)
 	if st == 0 {
-		return nil, c.errorf(s.Step.Pos.Offset, parser.KindSemantic, "range step must not be zero")
+		return nil, c.errorf(s.Step.Pos.Offset, kusto.KindSemantic, "range step must not be zero")
 	}
 	count := rangeCount(f, l, st)
 	return &plan{schema: schema, open: func(ctx context.Context) Iterator {
 		switch t {
-		case parser.TypeDateTime:
-			return rangeIterator(ctx, t, count, fillTicks[parser.DateTime](f, st))
-		case parser.TypeTimespan:
-			return rangeIterator(ctx, t, count, fillTicks[parser.Timespan](f, st))
+		case kusto.TypeDateTime:
+			return rangeIterator(ctx, t, count, fillTicks[kusto.DateTime](f, st))
+		case kusto.TypeTimespan:
+			return rangeIterator(ctx, t, count, fillTicks[kusto.Timespan](f, st))
 		}
 		return rangeIterator(ctx, t, count, fillTicks[int64](f, st))
 	}}, nil
@@ -353,10 +354,10 @@ func toTicks(v any) int64 {
 		return int64(v)
 	case int64:
 		return v
-	case parser.DateTime:
+	case kusto.DateTime:
 		return int64(v)
 	default:
-		return int64(v.(parser.Timespan))
+		return int64(v.(kusto.Timespan))
 	}
 }
 
@@ -364,7 +365,7 @@ func toTicks(v any) int64 {
 // checks for a cancel before every batch.
 type rangeIter[T any] struct {
 	check cancelCheck
-	typ   parser.Type
+	typ   kusto.Type
 	count uint64
 	done  uint64
 	fill  func(first uint64, out []T)
@@ -372,7 +373,7 @@ type rangeIter[T any] struct {
 	batch Batch
 }
 
-func rangeIterator[T any](ctx context.Context, t parser.Type, count uint64, fill func(first uint64, out []T)) Iterator {
+func rangeIterator[T any](ctx context.Context, t kusto.Type, count uint64, fill func(first uint64, out []T)) Iterator {
 	r := &rangeIter[T]{check: newCancelCheck(ctx), typ: t, count: count, fill: fill}
 	r.view.typ = t
 	r.batch.Cols = []Column{&r.view}
@@ -447,7 +448,7 @@ func (c *compiler) datatable(s *parser.DatatableSource) (*plan, error) {
 		}
 		value, ok := coerceLiteral(*lit, col.Type)
 		if !ok {
-			return nil, c.errorf(v.Pos.Offset, parser.KindSemantic, "datatable column %q is %s; this value is %s", col.Name, col.Type, lit.Type)
+			return nil, c.errorf(v.Pos.Offset, kusto.KindSemantic, "datatable column %q is %s; this value is %s", col.Name, col.Type, lit.Type)
 		}
 		builders[i%len(schema)].appendValue(value)
 	}
@@ -460,7 +461,7 @@ func (c *compiler) datatable(s *parser.DatatableSource) (*plan, error) {
 
 // coerceLiteral converts a constant to a column's type where Kusto would: a null of any type,
 // and numbers between numeric types when the value fits.
-func coerceLiteral(lit parser.Literal, to parser.Type) (any, bool) {
+func coerceLiteral(lit kusto.Literal, to kusto.Type) (any, bool) {
 	if lit.Value == nil {
 		return nil, true
 	}
@@ -468,16 +469,16 @@ func coerceLiteral(lit parser.Literal, to parser.Type) (any, bool) {
 		return lit.Value, true
 	}
 	if isNumeric(lit.Type) && isNumeric(to) {
-		if to == parser.TypeReal {
+		if to == kusto.TypeReal {
 			return toFloat(lit.Value), true
 		}
-		if lit.Type == parser.TypeReal {
+		if lit.Type == kusto.TypeReal {
 			return nil, false
 		}
 		v := convertValue(lit.Value, to)
 		return v, v != nil
 	}
-	if to == parser.TypeDynamic {
+	if to == kusto.TypeDynamic {
 		return dynamicOf(lit.Value), true
 	}
 	return nil, false
@@ -499,7 +500,7 @@ func (c *compiler) print(s *parser.PrintSource) (*plan, error) {
 			name = col.Name
 		}
 		if schema.Index(name) >= 0 {
-			return nil, c.errorf(n.Pos.Offset, parser.KindSemantic, "column %q is defined twice", name)
+			return nil, c.errorf(n.Pos.Offset, kusto.KindSemantic, "column %q is defined twice", name)
 		}
 		schema = append(schema, ColumnSchema{name, e.typ})
 		exprs = append(exprs, e)
@@ -542,8 +543,8 @@ func (c *compiler) where(in *plan, e *parser.ScalarExpr) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pred.typ != parser.TypeBool {
-		return nil, c.errorf(e.Pos.Offset, parser.KindSemantic, "where needs a bool predicate, not a %s", pred.typ)
+	if pred.typ != kusto.TypeBool {
+		return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "where needs a bool predicate, not a %s", pred.typ)
 	}
 	return &plan{schema: in.schema, open: func(ctx context.Context) Iterator {
 		src := in.open(ctx)
@@ -605,7 +606,7 @@ func (c *compiler) project(in *plan, list []*parser.NamedExpr) (*plan, error) {
 			return nil, err
 		}
 		if schema.Index(name) >= 0 {
-			return nil, c.errorf(n.Pos.Offset, parser.KindSemantic, "project: column %q is defined twice", name)
+			return nil, c.errorf(n.Pos.Offset, kusto.KindSemantic, "project: column %q is defined twice", name)
 		}
 		schema = append(schema, ColumnSchema{name, e.typ})
 		exprs = append(exprs, e)
@@ -637,7 +638,7 @@ func (c *compiler) projectAway(in *plan, names []*parser.Name) (*plan, error) {
 	for _, n := range names {
 		i := in.schema.Index(n.String())
 		if i < 0 {
-			return nil, c.errorf(n.Pos.Offset, parser.KindSemantic, "project-away: failed to resolve column named %q", n.String())
+			return nil, c.errorf(n.Pos.Offset, kusto.KindSemantic, "project-away: failed to resolve column named %q", n.String())
 		}
 		drop[i] = true
 	}
@@ -700,7 +701,7 @@ func (c *compiler) take(in *plan, e *parser.ScalarExpr) (*plan, error) {
 	}
 	n, ok := toInt64(lit.Value)
 	if !ok || !isNumeric(lit.Type) || n < 0 {
-		return nil, c.errorf(e.Pos.Offset, parser.KindSemantic, "take needs a non-negative number of rows, not %s", FormatValue(lit.Value))
+		return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "take needs a non-negative number of rows, not %s", kusto.FormatValue(lit.Value))
 	}
 	return &plan{schema: in.schema, open: func(ctx context.Context) Iterator {
 		src := in.open(ctx)
@@ -727,7 +728,7 @@ func (c *compiler) take(in *plan, e *parser.ScalarExpr) (*plan, error) {
 }
 
 func countPlan(in *plan) *plan {
-	return &plan{schema: Schema{{"Count", parser.TypeLong}}, open: func(ctx context.Context) Iterator {
+	return &plan{schema: Schema{{"Count", kusto.TypeLong}}, open: func(ctx context.Context) Iterator {
 		src := in.open(ctx)
 		finished := false
 		return iterFunc(func() (*Batch, error) {
@@ -746,7 +747,7 @@ func countPlan(in *plan) *plan {
 				n += int64(b.Len)
 			}
 			finished = true
-			return &Batch{Cols: []Column{&Vector[int64]{typ: parser.TypeLong, Data: []int64{n}}}, Len: 1}, nil
+			return &Batch{Cols: []Column{&Vector[int64]{typ: kusto.TypeLong, Data: []int64{n}}}, Len: 1}, nil
 		})
 	}}
 }
@@ -768,7 +769,7 @@ func collect(ctx context.Context, p *plan, limit int) (*Frame, error) {
 			break
 		}
 		if rows += b.Len; limit > 0 && rows > limit {
-			return nil, &parser.Error{Kind: parser.KindLimits, Offset: -1, Msg: fmt.Sprintf(
+			return nil, &kusto.Error{Kind: kusto.KindLimits, Offset: -1, Msg: fmt.Sprintf(
 				"query result set has exceeded the limit of %d records; use take, or store a larger result with .set-or-append", limit)}
 		}
 		for i, col := range b.Cols {

@@ -3,6 +3,7 @@ package parser
 import (
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 )
 
 // The grammar is the AST: each struct below is one production, its participle tag the rule.
@@ -12,10 +13,10 @@ import (
 // result (`.show operations | where State == "InProgress"`), or a query.
 type Block struct {
 	Pos     lexer.Position
-	Query   *Query      `parser:"( @@"`
-	Command Command     `parser:"| @@"`
-	Then    []*Operator `parser:"  ( '|' @@ )* ) ';'?"`
-	Source  *Source     // the text this block was parsed from
+	Query   *Query        `parser:"( @@"`
+	Command Command       `parser:"| @@"`
+	Then    []*Operator   `parser:"  ( '|' @@ )* ) ';'?"`
+	Source  *kusto.Source // the text this block was parsed from
 }
 
 // Command is one of Kustard's management commands.
@@ -123,7 +124,7 @@ type ColumnDef struct {
 	Pos      lexer.Position
 	Name     *Name  `parser:"@@ ':'"`
 	TypeName string `parser:"@Ident"`
-	Type     Type
+	Type     kusto.Type
 }
 
 // GuidArg is an operation id: a raw guid, a quoted string, or guid(…).
@@ -148,11 +149,11 @@ type Property struct {
 	Name   *Name `parser:"@@ '='"`
 	Tokens []lexer.Token
 	Text   string `parser:"@( String | Int | Real | Timespan | TypedLit | GUID | Ident )"`
-	Value  Literal
+	Value  kusto.Literal
 }
 
 // NamedValues holds validated with-properties by canonical name.
-type NamedValues map[string]Literal
+type NamedValues map[string]kusto.Literal
 
 // Query is `let` statements followed by a tabular expression.
 type Query struct {
@@ -328,7 +329,7 @@ type nameText string
 func (t *nameText) Capture(values []string) error {
 	v := values[0]
 	if len(v) > 0 && v[0] == '[' {
-		name, err := decodeBracketedName(v)
+		name, err := kusto.DecodeBracketedName(v)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kustard/kustard/kusto"
 )
 
 func chunks(cs []Chunk) string {
@@ -61,11 +63,11 @@ func TestBlockLineNumbers(t *testing.T) {
 		t.Fatalf("got %d blocks", len(blocks))
 	}
 	b := blocks[1]
-	_, err := Parse(&Source{Name: "s.kql", Text: b.Text, FirstLine: b.FirstLine})
+	_, err := Parse(&kusto.Source{Name: "s.kql", Text: b.Text, FirstLine: b.FirstLine})
 	if err == nil || !strings.HasPrefix(err.Error(), "s.kql:5:11: ") {
 		t.Errorf("error = %v; want it at s.kql:5:11", err)
 	}
-	ok, err := Parse(&Source{Text: "\n.show version", FirstLine: 7})
+	ok, err := Parse(&kusto.Source{Text: "\n.show version", FirstLine: 7})
 	if err != nil || ok.Command.(*ShowVersion).Pos.Line != 8 {
 		t.Errorf("position in a block from line 7: %v %v", ok, err)
 	}

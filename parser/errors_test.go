@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kustard/kustard/internal/golden"
+	"github.com/kustard/kustard/kusto"
 )
 
 const g1 = "078b2641-f10d-4694-96f8-1ee2b75dda48"
@@ -148,14 +149,14 @@ var internals = regexp.MustCompile(`\b(Ident|QuotedIdent|Punct|TypedLit|Keyword|
 func TestErrorsGolden(t *testing.T) {
 	var out strings.Builder
 	for _, tc := range errorCases {
-		src := &Source{Name: "example.kql", Text: tc.in}
+		src := &kusto.Source{Name: "example.kql", Text: tc.in}
 		_, err := Parse(src)
-		var perr *Error
+		var perr *kusto.Error
 		if !errors.As(err, &perr) {
 			t.Errorf("%s: Parse(%q) = %v; want a *parser.Error", tc.name, tc.in, err)
 			continue
 		}
-		if perr.Kind != KindSyntax || perr.Src != src || perr.Offset < 0 || perr.Offset > len(tc.in) {
+		if perr.Kind != kusto.KindSyntax || perr.Src != src || perr.Offset < 0 || perr.Offset > len(tc.in) {
 			t.Errorf("%s: kind %v, offset %d of %d, same source %v", tc.name, perr.Kind, perr.Offset, len(tc.in), perr.Src == src)
 		}
 		if m := internals.FindString(perr.Msg); m != "" {
@@ -181,8 +182,8 @@ func TestGrammarGolden(t *testing.T) {
 }
 
 func TestErrorRendering(t *testing.T) {
-	src := &Source{Name: "f.kql", Text: "print 1\r\n\tprint  ü x\r\nlast", FirstLine: 4}
-	e := Errorf(KindSemantic, src, strings.Index(src.Text, "x"), "no column %q", "x")
+	src := &kusto.Source{Name: "f.kql", Text: "print 1\r\n\tprint  ü x\r\nlast", FirstLine: 4}
+	e := kusto.Errorf(kusto.KindSemantic, src, strings.Index(src.Text, "x"), "no column %q", "x")
 	if got, want := e.Error(), `f.kql:5:11: no column "x"`; got != want {
 		t.Errorf("Error() = %q; want %q", got, want)
 	}
@@ -194,38 +195,38 @@ func TestErrorRendering(t *testing.T) {
 	}
 
 	// Offsets past either end are clamped rather than trusted.
-	end := Errorf(KindSyntax, &Source{Text: "ab"}, 99, "m")
+	end := kusto.Errorf(kusto.KindSyntax, &kusto.Source{Text: "ab"}, 99, "m")
 	if end.Error() != "<input>:1:3: m" || end.Detail() != "<input>:1:3: m\n    ab\n      ^" {
 		t.Errorf("past the end: %q / %q", end.Error(), end.Detail())
 	}
 
 	// A caret on a line's hidden \r stays at the end of the line.
-	cr := Errorf(KindSyntax, &Source{Text: " \r"}, 2, "m")
+	cr := kusto.Errorf(kusto.KindSyntax, &kusto.Source{Text: " \r"}, 2, "m")
 	if cr.Detail() != "<input>:1:3: m\n     \n     ^" {
 		t.Errorf("caret on a \\r: %q", cr.Detail())
 	}
 
 	// Errors without a place are just their message, until one is given.
-	loose := Errorf(KindCanceled, nil, -1, "canceled: %s", "by me")
+	loose := kusto.Errorf(kusto.KindCanceled, nil, -1, "canceled: %s", "by me")
 	if loose.Error() != "canceled: by me" || loose.Detail() != "canceled: by me" || loose.BadInput() {
 		t.Errorf("placeless: %q / %q / %v", loose.Error(), loose.Detail(), loose.BadInput())
 	}
-	placed := Errorf(KindInternal, nil, 2, "oops").Place(&Source{Name: "g", Text: "abcd"})
+	placed := kusto.Errorf(kusto.KindInternal, nil, 2, "oops").Place(&kusto.Source{Name: "g", Text: "abcd"})
 	if placed.Error() != "g:1:3: oops" {
 		t.Errorf("Place: %q", placed.Error())
 	}
-	keep := Errorf(KindInternal, &Source{Name: "first"}, 0, "x").Place(&Source{Name: "second"})
+	keep := kusto.Errorf(kusto.KindInternal, &kusto.Source{Name: "first"}, 0, "x").Place(&kusto.Source{Name: "second"})
 	if keep.Src.Name != "first" {
 		t.Error("Place replaced an existing source")
 	}
 
-	for k, want := range map[Kind]string{KindSyntax: "syntax error", KindNotFound: "not found", KindLimits: "limits exceeded", Kind(99): "Kind(99)"} {
+	for k, want := range map[kusto.Kind]string{kusto.KindSyntax: "syntax error", kusto.KindNotFound: "not found", kusto.KindLimits: "limits exceeded", kusto.Kind(99): "Kind(99)"} {
 		if k.String() != want {
 			t.Errorf("Kind(%d).String() = %q; want %q", int(k), k.String(), want)
 		}
 	}
-	for k, bad := range map[Kind]bool{KindSyntax: true, KindSemantic: true, KindNotFound: true, KindConflict: false, KindThrottled: false, KindLimits: false} {
-		if (&Error{Kind: k}).BadInput() != bad {
+	for k, bad := range map[kusto.Kind]bool{kusto.KindSyntax: true, kusto.KindSemantic: true, kusto.KindNotFound: true, kusto.KindConflict: false, kusto.KindThrottled: false, kusto.KindLimits: false} {
+		if (&kusto.Error{Kind: k}).BadInput() != bad {
 			t.Errorf("%v: BadInput() = %v; want %v", k, !bad, bad)
 		}
 	}
@@ -235,7 +236,7 @@ func TestErrorRendering(t *testing.T) {
 func TestPropertySpecs(t *testing.T) {
 	for _, list := range [][]PropertySpec{IngestProperties(), TableProperties(), CancelProperties()} {
 		for _, p := range list {
-			if p.Name == "" || p.Doc == "" || (p.Type != TypeBool && p.Type != TypeString) {
+			if p.Name == "" || p.Doc == "" || (p.Type != kusto.TypeBool && p.Type != kusto.TypeString) {
 				t.Errorf("incomplete spec %+v", p)
 			}
 		}

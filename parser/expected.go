@@ -10,6 +10,7 @@ import (
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // Participle reports expectations as grammar fragments ("expected GuidArg ("with" Properties)?").
@@ -49,7 +50,7 @@ var keywordCandidates = func() []candidate {
 			continue
 		}
 		seen[word] = true
-		toks, err := Tokenize(&Source{Text: word})
+		toks, err := Tokenize(&kusto.Source{Text: word})
 		if err != nil || len(toks) != 2 {
 			continue
 		}
@@ -234,10 +235,10 @@ func joinAlternatives(items []string) string {
 }
 
 // translate turns a participle error into one that speaks Kusto.
-func translate(src *Source, tokens []lexer.Token, err error) error {
+func translate(src *kusto.Source, tokens []lexer.Token, err error) error {
 	offset := errorOffset(err)
 	if offset < 0 {
-		return Errorf(KindSyntax, src, 0, "%v", err)
+		return kusto.Errorf(kusto.KindSyntax, src, 0, "%v", err)
 	}
 	index := slices.IndexFunc(tokens, func(t lexer.Token) bool { return t.Pos.Offset >= offset })
 	if index < 0 {
@@ -258,12 +259,12 @@ func translate(src *Source, tokens []lexer.Token, err error) error {
 	case len(expected) > 0:
 		msg += "; expected " + joinAlternatives(expected)
 	}
-	return Errorf(KindSyntax, src, tok.Pos.Offset, "%s%s", msg, hint(tokens, index))
+	return kusto.Errorf(kusto.KindSyntax, src, tok.Pos.Offset, "%s%s", msg, hint(tokens, index))
 }
 
 // letError explains a let statement whose name or "=" is missing. The grammar looks two tokens
 // ahead before it commits to a let, so participle blames the word let itself.
-func letError(src *Source, tokens []lexer.Token, index int) error {
+func letError(src *kusto.Source, tokens []lexer.Token, index int) error {
 	if tokens[index].Type != TokIdent || tokens[index].Value != "let" || index+1 >= len(tokens) {
 		return nil
 	}
@@ -272,10 +273,10 @@ func letError(src *Source, tokens []lexer.Token, index int) error {
 	}
 	name := tokens[index+1]
 	if name.Type != TokIdent && name.Type != TokQuotedIdent {
-		return Errorf(KindSyntax, src, name.Pos.Offset, "unexpected %s; expected a name after let, as in let x = 1;", describeToken(name))
+		return kusto.Errorf(kusto.KindSyntax, src, name.Pos.Offset, "unexpected %s; expected a name after let, as in let x = 1;", describeToken(name))
 	}
 	if eq := tokens[min(index+2, len(tokens)-1)]; eq.Value != "=" || eq.Type != TokPunct {
-		return Errorf(KindSyntax, src, eq.Pos.Offset, "unexpected %s; expected \"=\" after let %s", describeToken(eq), name.Value)
+		return kusto.Errorf(kusto.KindSyntax, src, eq.Pos.Offset, "unexpected %s; expected \"=\" after let %s", describeToken(eq), name.Value)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // Expr is a scalar expression tree. Every node knows the byte offset of the text it came from,
@@ -15,7 +16,7 @@ type Expr interface{ Offset() int }
 // LiteralExpr is a constant.
 type LiteralExpr struct {
 	At int
-	Literal
+	kusto.Literal
 }
 
 // ColumnExpr names a column or a scalar let.
@@ -60,7 +61,7 @@ func (e *NegateExpr) Offset() int  { return e.At }
 func (e *InExpr) Offset() int      { return e.At }
 
 // tree returns the expression tree of a parsed scalar expression, building it on first use.
-func (s *ScalarExpr) tree(src *Source) (Expr, error) {
+func (s *ScalarExpr) tree(src *kusto.Source) (Expr, error) {
 	if s.Tree == nil {
 		t, err := s.Or.lower(src)
 		if err != nil {
@@ -71,7 +72,7 @@ func (s *ScalarExpr) tree(src *Source) (Expr, error) {
 	return s.Tree, nil
 }
 
-func (e *orExpr) lower(src *Source) (Expr, error) {
+func (e *orExpr) lower(src *kusto.Source) (Expr, error) {
 	left, err := e.Left.lower(src)
 	for _, r := range e.Right {
 		if err != nil {
@@ -84,7 +85,7 @@ func (e *orExpr) lower(src *Source) (Expr, error) {
 	return left, err
 }
 
-func (e *andExpr) lower(src *Source) (Expr, error) {
+func (e *andExpr) lower(src *kusto.Source) (Expr, error) {
 	left, err := e.Left.lower(src)
 	for _, r := range e.Right {
 		if err != nil {
@@ -97,7 +98,7 @@ func (e *andExpr) lower(src *Source) (Expr, error) {
 	return left, err
 }
 
-func (e *cmpExpr) lower(src *Source) (Expr, error) {
+func (e *cmpExpr) lower(src *kusto.Source) (Expr, error) {
 	left, err := e.Left.lower(src)
 	if err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func (e *cmpExpr) lower(src *Source) (Expr, error) {
 	return left, nil
 }
 
-func (e *addExpr) lower(src *Source) (Expr, error) {
+func (e *addExpr) lower(src *kusto.Source) (Expr, error) {
 	left, err := e.Left.lower(src)
 	for _, r := range e.Right {
 		if err != nil {
@@ -140,7 +141,7 @@ func (e *addExpr) lower(src *Source) (Expr, error) {
 	return left, err
 }
 
-func (e *mulExpr) lower(src *Source) (Expr, error) {
+func (e *mulExpr) lower(src *kusto.Source) (Expr, error) {
 	left, err := e.Left.lower(src)
 	for _, r := range e.Right {
 		if err != nil {
@@ -153,7 +154,7 @@ func (e *mulExpr) lower(src *Source) (Expr, error) {
 	return left, err
 }
 
-func (e *signedExpr) lower(src *Source) (Expr, error) {
+func (e *signedExpr) lower(src *kusto.Source) (Expr, error) {
 	if e.Signed == nil {
 		return e.Operand.lower(src)
 	}
@@ -164,7 +165,7 @@ func (e *signedExpr) lower(src *Source) (Expr, error) {
 	return &NegateExpr{At: e.Pos.Offset, Operand: operand}, nil
 }
 
-func (e *primary) lower(src *Source) (Expr, error) {
+func (e *primary) lower(src *kusto.Source) (Expr, error) {
 	switch {
 	case e.Literal != nil:
 		lit, err := e.Literal.value(src)
@@ -189,55 +190,55 @@ func (e *primary) lower(src *Source) (Expr, error) {
 	}
 }
 
-func (l *literal) value(src *Source) (Literal, error) {
+func (l *literal) value(src *kusto.Source) (kusto.Literal, error) {
 	return tokenLiteral(src, l.Tokens[0])
 }
 
 // tokenLiteral decodes a literal token. The lexer has already checked its form, so errors here
 // are only range errors.
-func tokenLiteral(src *Source, tok lexer.Token) (Literal, error) {
-	fail := func(err error) (Literal, error) {
-		return Literal{}, Errorf(KindSyntax, src, tok.Pos.Offset, "%v", err)
+func tokenLiteral(src *kusto.Source, tok lexer.Token) (kusto.Literal, error) {
+	fail := func(err error) (kusto.Literal, error) {
+		return kusto.Literal{}, kusto.Errorf(kusto.KindSyntax, src, tok.Pos.Offset, "%v", err)
 	}
 	switch tok.Type {
 	case TokString:
-		s, _, err := decodeStrings(tok.Value)
+		s, _, err := kusto.DecodeStrings(tok.Value)
 		if err != nil {
 			return fail(err)
 		}
-		return Literal{Type: TypeString, Value: s}, nil
+		return kusto.Literal{Type: kusto.TypeString, Value: s}, nil
 	case TokInt:
-		n, err := parseInteger(tok.Value, 64)
+		n, err := kusto.ParseInteger(tok.Value, 64)
 		if err != nil {
 			return fail(fmt.Errorf("number %s is out of range for long", tok.Value))
 		}
-		return Literal{Type: TypeLong, Value: n}, nil
+		return kusto.Literal{Type: kusto.TypeLong, Value: n}, nil
 	case TokReal:
 		f, err := strconv.ParseFloat(tok.Value, 64)
 		if err != nil {
 			return fail(fmt.Errorf("number %s is out of range for real", tok.Value))
 		}
-		return Literal{Type: TypeReal, Value: f}, nil
+		return kusto.Literal{Type: kusto.TypeReal, Value: f}, nil
 	case TokTimespan:
-		t, err := parseTimespanToken(tok.Value)
+		t, err := kusto.ParseTimespanToken(tok.Value)
 		if err != nil {
 			return fail(err)
 		}
-		return Literal{Type: TypeTimespan, Value: t}, nil
+		return kusto.Literal{Type: kusto.TypeTimespan, Value: t}, nil
 	case TokTypedLit:
 		open := strings.IndexByte(tok.Value, '(')
-		lit, err := ParseTypedLiteral(tok.Value[:open], tok.Value[open+1:len(tok.Value)-1])
+		lit, err := kusto.ParseTypedLiteral(tok.Value[:open], tok.Value[open+1:len(tok.Value)-1])
 		if err != nil {
 			return fail(err)
 		}
 		return lit, nil
 	case TokGUID:
-		g, err := parseGUID(tok.Value)
+		g, err := kusto.ParseGUID(tok.Value)
 		if err != nil {
 			return fail(err)
 		}
-		return Literal{Type: TypeGUID, Value: g}, nil
+		return kusto.Literal{Type: kusto.TypeGUID, Value: g}, nil
 	default: // true, false and their capitalized forms
-		return Literal{Type: TypeBool, Value: strings.EqualFold(tok.Value, "true")}, nil
+		return kusto.Literal{Type: kusto.TypeBool, Value: strings.EqualFold(tok.Value, "true")}, nil
 	}
 }

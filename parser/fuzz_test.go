@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // The seed corpora live in testdata/fuzz/FuzzTokenize and testdata/fuzz/FuzzParse; `go test`
@@ -14,7 +15,7 @@ import (
 
 func FuzzTokenize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
-		src := &Source{Name: "fuzz.kql", Text: text}
+		src := &kusto.Source{Name: "fuzz.kql", Text: text}
 		toks, err := Tokenize(src)
 		if err != nil {
 			checkError(t, src, err)
@@ -34,7 +35,7 @@ func FuzzTokenize(f *testing.F) {
 			}
 			if tk.Type == TokString {
 				// The lexer checked every string; decoding one must not fail.
-				if _, _, err := decodeStrings(tk.Value); err != nil {
+				if _, _, err := kusto.DecodeStrings(tk.Value); err != nil {
 					t.Fatalf("string token %q does not decode: %v", tk.Value, err)
 				}
 			}
@@ -47,7 +48,7 @@ func FuzzTokenize(f *testing.F) {
 
 func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
-		src := &Source{Name: "fuzz.kql", Text: text, FirstLine: 3}
+		src := &kusto.Source{Name: "fuzz.kql", Text: text, FirstLine: 3}
 		b, err := Parse(src)
 		if err != nil {
 			checkError(t, src, err)
@@ -62,9 +63,9 @@ func FuzzParse(f *testing.F) {
 
 // checkError checks the promise every parser error keeps: it is a *Error with a place inside the
 // text, and it renders.
-func checkError(t *testing.T, src *Source, err error) {
+func checkError(t *testing.T, src *kusto.Source, err error) {
 	t.Helper()
-	var perr *Error
+	var perr *kusto.Error
 	if !errors.As(err, &perr) {
 		t.Fatalf("error %T %v is not a *parser.Error", err, err)
 	}
@@ -83,7 +84,7 @@ func checkError(t *testing.T, src *Source, err error) {
 var (
 	positionType = reflect.TypeFor[lexer.Position]()
 	exprType     = reflect.TypeFor[Expr]()
-	sourceType   = reflect.TypeFor[*Source]()
+	sourceType   = reflect.TypeFor[*kusto.Source]()
 )
 
 // checkPositions walks an AST and checks that every position and every expression offset lies
@@ -111,7 +112,7 @@ func checkPositions(t *testing.T, text string, v reflect.Value, path string) {
 			if p.Offset < 0 || p.Offset > len(text) {
 				t.Fatalf("%s: offset %d outside [0, %d]", path, p.Offset, len(text))
 			}
-			line, col := (&Source{Text: text, FirstLine: 3}).Position(p.Offset)
+			line, col := (&kusto.Source{Text: text, FirstLine: 3}).Position(p.Offset)
 			if p.Line != line || p.Column != col || p.Filename != "fuzz.kql" {
 				t.Fatalf("%s: position %s:%d:%d, but offset %d is %d:%d", path, p.Filename, p.Line, p.Column, p.Offset, line, col)
 			}

@@ -4,10 +4,10 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // Token types produced by the Kusto lexer. Every token's Value is its source text, so that a
@@ -86,17 +86,17 @@ func (d kustoDefinition) Lex(filename string, r io.Reader) (lexer.Lexer, error) 
 }
 
 func (kustoDefinition) LexString(filename string, text string) (lexer.Lexer, error) {
-	return newScanner(&Source{Name: filename, Text: text}), nil
+	return newScanner(&kusto.Source{Name: filename, Text: text}), nil
 }
 
 // newScanner starts at the source's first line, so that positions in a block cut out of a script
 // are the script's.
-func newScanner(src *Source) *scanner {
+func newScanner(src *kusto.Source) *scanner {
 	return &scanner{src: src, line: max(1, src.FirstLine), col: 1}
 }
 
 // Tokenize lexes a whole source, for tests and tools that want the token stream.
-func Tokenize(src *Source) ([]lexer.Token, error) {
+func Tokenize(src *kusto.Source) ([]lexer.Token, error) {
 	s := newScanner(src)
 	var out []lexer.Token
 	for {
@@ -112,7 +112,7 @@ func Tokenize(src *Source) ([]lexer.Token, error) {
 }
 
 type scanner struct {
-	src       *Source
+	src       *kusto.Source
 	off       int  // next byte to read
 	line, col int  // position of off, kept in step so tokens need no rescans
 	afterCall bool // the last token was ')', after which '[' opens a list, never a name
@@ -141,7 +141,7 @@ func (s *scanner) advanceTo(off int) {
 }
 
 func (s *scanner) errorf(offset int, format string, args ...any) error {
-	return Errorf(KindSyntax, s.src, offset, format, args...)
+	return kusto.Errorf(kusto.KindSyntax, s.src, offset, format, args...)
 }
 
 func (s *scanner) Next() (lexer.Token, error) {
@@ -174,8 +174,8 @@ func (s *scanner) Next() (lexer.Token, error) {
 func (s *scanner) joinAdjacentStrings(value string, end int) (string, int, error) {
 	var joined strings.Builder // a builder, so that thousands of literals cost linear time
 	for {
-		next, err := skipSpaceFrom(s.text(), end)
-		if err != nil || next >= len(s.text()) || !startsString(s.text(), next) {
+		next, err := kusto.SkipSpace(s.text(), end)
+		if err != nil || next >= len(s.text()) || !kusto.StartsString(s.text(), next) {
 			break
 		}
 		_, stop, err := s.scanToken(next)
@@ -196,57 +196,9 @@ func (s *scanner) joinAdjacentStrings(value string, end int) (string, int, error
 }
 
 func (s *scanner) skipSpace() error {
-	next, err := skipSpaceFrom(s.text(), s.off)
+	next, err := kusto.SkipSpace(s.text(), s.off)
 	s.advanceTo(next)
 	return err
-}
-
-// skipSpaceFrom returns the offset of the first byte at or after off that is neither white space
-// nor part of a // comment.
-func skipSpaceFrom(text string, off int) (int, error) {
-	for off < len(text) {
-		r, size := utf8.DecodeRuneInString(text[off:])
-		switch {
-		case isSpace(r):
-			off += size
-		case strings.HasPrefix(text[off:], "//"):
-			nl := strings.IndexAny(text[off:], "\n\r\u2028\u2029")
-			if nl < 0 {
-				return len(text), nil
-			}
-			off += nl
-		default:
-			return off, nil
-		}
-	}
-	return off, nil
-}
-
-// isSpace follows KqlTokens.g4, which counts the Unicode space separators, the byte-order mark and
-// the line and paragraph separators as white space.
-func isSpace(r rune) bool {
-	switch r {
-	case ' ', '\t', '\n', '\r', '\f', '\v', 0x85, 0xA0, 0x1680, 0x180E, 0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200A
-}
-
-func isIdentStart(r rune) bool { return r == '_' || r == '$' || unicode.IsLetter(r) }
-func isIdentPart(r rune) bool  { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-// startsString reports whether a string literal (of any form) begins at off.
-func startsString(text string, off int) bool {
-	rest := text[off:]
-	if len(rest) > 0 && (rest[0] == 'h' || rest[0] == 'H') {
-		rest = rest[1:]
-	}
-	if len(rest) > 0 && rest[0] == '@' {
-		rest = rest[1:]
-		return len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'')
-	}
-	return strings.HasPrefix(rest, "```") || strings.HasPrefix(rest, "~~~") ||
-		(len(rest) > 0 && (rest[0] == '"' || rest[0] == '\''))
 }
 
 // scanToken finds the type and end of the token starting at off without moving the scanner.
@@ -254,19 +206,19 @@ func (s *scanner) scanToken(off int) (lexer.TokenType, int, error) {
 	text := s.text()
 	r, size := s.peekRune(off)
 	switch {
-	case startsString(text, off):
-		end, err := scanString(s.src, off)
+	case kusto.StartsString(text, off):
+		end, err := kusto.ScanString(s.src, off)
 		return TokString, end, err
-	case isHex(r) && isGUIDAt(text, off):
+	case kusto.IsHex(r) && kusto.IsGUIDAt(text, off):
 		return TokGUID, off + 36, nil
 	case r >= '0' && r <= '9':
 		return s.scanNumber(off)
 	case r == '[' && !s.afterCall && isBracketedName(s.src, off):
 		return s.scanBracketedName(off)
-	case isIdentStart(r):
+	case kusto.IsIdentStart(r):
 		return s.scanWord(off)
 	case r == '!':
-		if w, end := wordAt(text, off+1); negatable[w] {
+		if w, end := kusto.WordAt(text, off+1); negatable[w] {
 			if w == "in" && strings.HasPrefix(text[end:], "~") {
 				end++ // !in~
 			}
@@ -284,26 +236,13 @@ func (s *scanner) scanToken(off int) (lexer.TokenType, int, error) {
 	return 0, 0, s.errorf(off, "unexpected character %q", r)
 }
 
-// wordAt returns the identifier starting at off (empty if none) and where it ends.
-func wordAt(text string, off int) (string, int) {
-	end := off
-	for end < len(text) {
-		r, size := utf8.DecodeRuneInString(text[end:])
-		if end == off && !isIdentStart(r) || end > off && !isIdentPart(r) {
-			break
-		}
-		end += size
-	}
-	return text[off:end], end
-}
-
 func (s *scanner) scanWord(off int) (lexer.TokenType, int, error) {
 	text := s.text()
-	word, end := wordAt(text, off)
+	word, end := kusto.WordAt(text, off)
 	// Join hyphenated keywords, taking the longest that is a real keyword.
 	typ, best := TokIdent, end
 	for joined := word; end < len(text) && text[end] == '-'; {
-		next, stop := wordAt(text, end+1)
+		next, stop := kusto.WordAt(text, end+1)
 		if next == "" || !hasHyphenatedPrefix(joined+"-"+next) {
 			break
 		}
@@ -338,9 +277,9 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 	text := s.text()
 	depth := 0
 	for i := open; i < len(text); i++ {
-		if name == "dynamic" && startsString(text, i) {
+		if name == "dynamic" && kusto.StartsString(text, i) {
 			// Skip a string of any form (@"c:\x" too), so that brackets inside it do not count.
-			end, err := scanString(s.src, i)
+			end, err := kusto.ScanString(s.src, i)
 			if err != nil {
 				return 0, err
 			}
@@ -356,7 +295,7 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 				if c != ')' {
 					return 0, s.errorf(i, "unbalanced %q in %s literal", c, name)
 				}
-				if _, err := ParseTypedLiteral(name, text[open+1:i]); err != nil {
+				if _, err := kusto.ParseTypedLiteral(name, text[open+1:i]); err != nil {
 					return 0, s.errorf(open+1, "invalid %s literal: %v", name, err)
 				}
 				return i + 1, nil
@@ -367,22 +306,22 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 			}
 		}
 	}
-	return 0, Errorf(KindSyntax, s.src, open, "%s literal is missing its closing ')'", name).unfinished()
+	return 0, kusto.Errorf(kusto.KindSyntax, s.src, open, "%s literal is missing its closing ')'", name).MarkUnfinished()
 }
 
 // isBracketedName reports whether a '[' at off opens a name (['a b']) rather than a list whose
 // first element is a string, as in datatable(a:string)["x", "y"].
-func isBracketedName(src *Source, off int) bool {
+func isBracketedName(src *kusto.Source, off int) bool {
 	text := src.Text
 	if off+1 >= len(text) || text[off+1] != '\'' && text[off+1] != '"' {
 		return false
 	}
-	end, err := scanString(src, off+1)
+	end, err := kusto.ScanString(src, off+1)
 	return err != nil || end < len(text) && text[end] == ']'
 }
 
 func (s *scanner) scanBracketedName(off int) (lexer.TokenType, int, error) {
-	end, err := scanString(s.src, off+1)
+	end, err := kusto.ScanString(s.src, off+1)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -390,54 +329,6 @@ func (s *scanner) scanBracketedName(off int) (lexer.TokenType, int, error) {
 		return 0, 0, s.errorf(off, "bracketed name is missing its closing ']'")
 	}
 	return TokQuotedIdent, end + 1, nil
-}
-
-func isHex(r rune) bool {
-	return r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F'
-}
-
-// isGUIDAt reports whether a raw 8-4-4-4-12 hex guid starts at off and is not part of a longer word.
-func isGUIDAt(text string, off int) bool {
-	if len(text)-off < 36 {
-		return false
-	}
-	for i := range 36 {
-		c := rune(text[off+i])
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	r, _ := utf8.DecodeRuneInString(text[off+36:])
-	return off+36 == len(text) || !isIdentPart(r)
-}
-
-// timespanUnits maps each timespan literal suffix to its length in nanoseconds, so that the
-// nanosecond units (a hundredth of a tick) are exact. The suffixes are TIMESPANLITERAL's in
-// Kusto.Language's KqlTokens.g4.
-var timespanUnits = map[string]int64{}
-
-func init() {
-	for nanos, names := range map[int64]string{
-		86_400_000_000_000: "d day days",
-		3_600_000_000_000:  "h hr hrs hour hours",
-		60_000_000_000:     "m min minute minutes",
-		1_000_000_000:      "s sec second seconds",
-		1_000_000:          "ms milli millis millisec millisecond milliseconds",
-		1_000:              "micro micros microsec microsecond microseconds",
-		1:                  "nano nanos nanosec nanosecond nanoseconds",
-		100:                "tick ticks",
-	} {
-		for _, name := range strings.Fields(names) {
-			timespanUnits[name] = nanos
-		}
-	}
 }
 
 func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
@@ -450,7 +341,7 @@ func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
 	}
 	if strings.HasPrefix(text[off:], "0x") || strings.HasPrefix(text[off:], "0X") {
 		end = off + 2
-		for end < len(text) && isHex(rune(text[end])) {
+		for end < len(text) && kusto.IsHex(rune(text[end])) {
 			end++
 		}
 		if _, err := strconv.ParseInt(text[off+2:end], 16, 64); err != nil {
@@ -473,7 +364,7 @@ func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
 				typ = TokReal
 				end++
 			}
-		case next != '.' && !isIdentPart(next):
+		case next != '.' && !kusto.IsIdentPart(next):
 			typ = TokReal
 			end++
 		}
@@ -486,10 +377,10 @@ func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
 		}
 		digits()
 	}
-	if unit, stop := wordAt(text, end); unit != "" {
+	if unit, stop := kusto.WordAt(text, end); unit != "" {
 		// A timespan is digits, an optional fraction, then a unit; an exponent or a bare trailing
 		// dot makes it something else.
-		if _, ok := timespanUnits[unit]; ok && !exponent && (typ == TokInt || fraction) {
+		if _, ok := kusto.TimespanUnits[unit]; ok && !exponent && (typ == TokInt || fraction) {
 			return TokTimespan, stop, nil
 		}
 		if g := guidPrefix(text, off); g > 0 {
@@ -523,20 +414,20 @@ func hasExponent(text string, off int) bool {
 // hex digits and a dash) but is not one, so that a mistyped guid is reported as a guid; else 0.
 func guidPrefix(text string, off int) int {
 	end := off
-	for end < len(text) && (isHex(rune(text[end])) || text[end] == '-') {
+	for end < len(text) && (kusto.IsHex(rune(text[end])) || text[end] == '-') {
 		end++
 	}
 	if end-off < 9 || text[off+8] != '-' || strings.Contains(text[off:off+8], "-") {
 		return 0
 	}
-	for end < len(text) && isIdentPart(rune(text[end])) {
+	for end < len(text) && kusto.IsIdentPart(rune(text[end])) {
 		end++ // take the rest of the word, so that the message quotes what was written
 	}
 	return end
 }
 
 func (s *scanner) checkNumberEnd(off, end int) error {
-	if w, stop := wordAt(s.text(), end); w != "" || (end < len(s.text()) && isIdentPart(rune(s.text()[end]))) {
+	if w, stop := kusto.WordAt(s.text(), end); w != "" || (end < len(s.text()) && kusto.IsIdentPart(rune(s.text()[end]))) {
 		return s.errorf(off, "invalid number %q", s.text()[off:max(stop, end+1)])
 	}
 	return nil

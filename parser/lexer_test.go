@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // tok is a token as the tests write it: its type and its source text.
@@ -34,7 +35,7 @@ func span(v string) tok    { return tok{TokTimespan, v} }
 // lex tokenizes text and returns the tokens without the final EOF.
 func lex(t *testing.T, text string) ([]tok, error) {
 	t.Helper()
-	toks, err := Tokenize(&Source{Text: text})
+	toks, err := Tokenize(&kusto.Source{Text: text})
 	var out []tok
 	for _, tk := range toks {
 		if tk.Type != TokEOF {
@@ -206,8 +207,8 @@ func TestTokenizeErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			_, err := Tokenize(&Source{Text: tc.in})
-			var perr *Error
+			_, err := Tokenize(&kusto.Source{Text: tc.in})
+			var perr *kusto.Error
 			if !errors.As(err, &perr) {
 				t.Fatalf("Tokenize(%q) = %v; want a *parser.Error", tc.in, err)
 			}
@@ -215,8 +216,8 @@ func TestTokenizeErrors(t *testing.T) {
 			if line != tc.line || col != tc.col || !strings.HasPrefix(perr.Msg, tc.msg) {
 				t.Errorf("Tokenize(%q) error at %d:%d %q\nwant at %d:%d %q", tc.in, line, col, perr.Msg, tc.line, tc.col, tc.msg)
 			}
-			if perr.Kind != KindSyntax {
-				t.Errorf("Kind = %v; want %v", perr.Kind, KindSyntax)
+			if perr.Kind != kusto.KindSyntax {
+				t.Errorf("Kind = %v; want %v", perr.Kind, kusto.KindSyntax)
 			}
 		})
 	}
@@ -224,7 +225,7 @@ func TestTokenizeErrors(t *testing.T) {
 
 func TestTokenPositions(t *testing.T) {
 	text := "let x = 1;\r\n  print\ty = \"é\"\n\t| where ```a\nb``` == y"
-	toks, err := Tokenize(&Source{Name: "q.kql", Text: text})
+	toks, err := Tokenize(&kusto.Source{Name: "q.kql", Text: text})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,14 +248,14 @@ func TestTokenPositions(t *testing.T) {
 				i, got.Value, got.Pos.Filename, got.Pos.Line, got.Pos.Column, got.Pos.Offset, w.val, w.line, w.col, w.offset)
 		}
 		// Errors compute line:col from the offset; tokens keep them in step while lexing.
-		if line, col := (&Source{Text: text}).Position(got.Pos.Offset); line != got.Pos.Line || col != got.Pos.Column {
+		if line, col := (&kusto.Source{Text: text}).Position(got.Pos.Offset); line != got.Pos.Line || col != got.Pos.Column {
 			t.Errorf("token %d: Source.Position says %d:%d, the token %d:%d", i, line, col, got.Pos.Line, got.Pos.Column)
 		}
 	}
 }
 
 func TestTokenPositionsFromFirstLine(t *testing.T) {
-	src := &Source{Text: "print\n  x", FirstLine: 10}
+	src := &kusto.Source{Text: "print\n  x", FirstLine: 10}
 	toks, err := Tokenize(src)
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +263,7 @@ func TestTokenPositionsFromFirstLine(t *testing.T) {
 	if toks[0].Pos.Line != 10 || toks[1].Pos.Line != 11 || toks[1].Pos.Column != 3 {
 		t.Errorf("positions %v, %v; want lines 10 and 11:3", toks[0].Pos, toks[1].Pos)
 	}
-	_, err = Tokenize(&Source{Text: "x\n  'abc", FirstLine: 7})
+	_, err = Tokenize(&kusto.Source{Text: "x\n  'abc", FirstLine: 7})
 	if err == nil || !strings.HasPrefix(err.Error(), "<input>:8:3: ") {
 		t.Errorf("error = %v; want it at <input>:8:3", err)
 	}
@@ -317,26 +318,26 @@ func TestDecodeStrings(t *testing.T) {
 		{"\"a\" // c\n 'b'", "ab", false},
 	}
 	for _, tc := range tests {
-		got, obfuscated, err := decodeStrings(tc.raw)
+		got, obfuscated, err := kusto.DecodeStrings(tc.raw)
 		if err != nil || got != tc.want || obfuscated != tc.obfuscated {
 			t.Errorf("decodeStrings(%s) = %q, %v, %v; want %q, %v", tc.raw, got, obfuscated, err, tc.want, tc.obfuscated)
 		}
 	}
 	// The docs' example: strlen("Hello" ', ' @"world!") is 13.
-	toks, err := Tokenize(&Source{Text: `strlen("Hello" ', ' @"world!")`})
+	toks, err := Tokenize(&kusto.Source{Text: `strlen("Hello" ', ' @"world!")`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _, _ := decodeStrings(toks[2].Value); len(s) != 13 {
+	if s, _, _ := kusto.DecodeStrings(toks[2].Value); len(s) != 13 {
 		t.Errorf("adjacent literals decode to %q (%d characters); want 13", s, len(s))
 	}
 	// A verbatim literal followed by one with the same quote is two strings, not a doubled quote.
 	for text, want := range map[string]string{`@"a" "b"`: "ab", `@'x''y' 'z'`: "x'yz", "```a``` ```b```": "ab", `"a""b"`: "ab"} {
-		toks, err := Tokenize(&Source{Text: text})
+		toks, err := Tokenize(&kusto.Source{Text: text})
 		if err != nil || len(toks) != 2 {
 			t.Fatalf("Tokenize(%s) = %v, %v; want one string", text, toks, err)
 		}
-		if got, _, err := decodeStrings(toks[0].Value); got != want || err != nil {
+		if got, _, err := kusto.DecodeStrings(toks[0].Value); got != want || err != nil {
 			t.Errorf("%s decodes to %q, %v; want %q", text, got, err, want)
 		}
 	}
@@ -344,12 +345,12 @@ func TestDecodeStrings(t *testing.T) {
 
 func TestQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"", "plain", `say "hi"`, `back\slash`, "tab\there\nnew\rline", "\x00\x01\x1f", "é😀", "'single'"} {
-		q := Quote(s)
-		got, _, err := decodeStrings(q)
+		q := kusto.Quote(s)
+		got, _, err := kusto.DecodeStrings(q)
 		if err != nil || got != s {
 			t.Errorf("decodeStrings(Quote(%q)) = %q, %v via %s", s, got, err, q)
 		}
-		if toks, err := Tokenize(&Source{Text: q}); err != nil || len(toks) != 2 || toks[0].Type != TokString {
+		if toks, err := Tokenize(&kusto.Source{Text: q}); err != nil || len(toks) != 2 || toks[0].Type != TokString {
 			t.Errorf("Quote(%q) = %s does not lex as one string: %v %v", s, q, toks, err)
 		}
 	}
@@ -357,7 +358,7 @@ func TestQuoteRoundTrip(t *testing.T) {
 
 func TestDecodeBracketedName(t *testing.T) {
 	for raw, want := range map[string]string{`['a b']`: "a b", `["it\"s"]`: `it"s`, `['where']`: "where", `[@'c:\x']`: `c:\x`} {
-		if got, err := decodeBracketedName(raw); err != nil || got != want {
+		if got, err := kusto.DecodeBracketedName(raw); err != nil || got != want {
 			t.Errorf("decodeBracketedName(%s) = %q, %v; want %q", raw, got, err, want)
 		}
 	}

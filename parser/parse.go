@@ -1,14 +1,17 @@
 // Package parser turns Kusto text into an AST: a hand-written lexer with Kusto's lexical rules
 // (raw guids, every string form, timespans, hyphenated keywords), a participle grammar in which
-// the structs are the AST and every node has a position, and one error type that renders
-// file:line:col with the offending line and a caret.
+// the structs are the AST and every node has a position, and errors that speak Kusto rather than
+// the grammar, reported as kusto.Error so that they render file:line:col with a caret.
 //
-// Parse handles one block (a command or a query); SplitBlocks cuts a script into blocks.
+// Parse handles one block (a command or a query); SplitBlocks cuts a script into blocks. The
+// parser only parses: types, values and literal decoding live in package kusto, which the engine
+// uses at run time.
 package parser
 
 import (
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 var grammar = participle.MustBuild[Block](
@@ -22,7 +25,7 @@ var grammar = participle.MustBuild[Block](
 func Grammar() string { return grammar.String() }
 
 // Parse parses one block: a management command (optionally followed by `| operators`) or a query.
-func Parse(src *Source) (*Block, error) {
+func Parse(src *kusto.Source) (*Block, error) {
 	tokens, err := Tokenize(src)
 	if err != nil {
 		return nil, err
@@ -45,7 +48,7 @@ func Parse(src *Source) (*Block, error) {
 }
 
 // ParseString parses text that has no file name.
-func ParseString(text string) (*Block, error) { return Parse(&Source{Text: text}) }
+func ParseString(text string) (*Block, error) { return Parse(&kusto.Source{Text: text}) }
 
 // tokenList replays tokens already lexed, so that Parse lexes once.
 type tokenList struct {

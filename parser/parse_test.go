@@ -7,6 +7,7 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 )
 
 const docsGUID = "078b2641-f10d-4694-96f8-1ee2b75dda48" // the .cancel operation docs' example id
@@ -15,7 +16,7 @@ func mustParse(t *testing.T, text string) *Block {
 	t.Helper()
 	b, err := ParseString(text)
 	if err != nil {
-		if e, ok := err.(*Error); ok {
+		if e, ok := err.(*kusto.Error); ok {
 			t.Fatalf("ParseString(%q):\n%s", text, e.Detail())
 		}
 		t.Fatalf("ParseString(%q): %v", text, err)
@@ -84,7 +85,7 @@ func TestParseCancelOperation(t *testing.T) {
 		if c.With == nil {
 			t.Fatalf("%s: no with clause", tc.in)
 		}
-		if got := c.With.Values["reason"]; got.Type != TypeString || got.Value != tc.reason || len(c.With.Values) != 1 {
+		if got := c.With.Values["reason"]; got.Type != kusto.TypeString || got.Value != tc.reason || len(c.With.Values) != 1 {
 			t.Errorf("%s: with values %v; want reason=%q", tc.in, c.With.Values, tc.reason)
 		}
 		if p := c.With.List[0]; !strings.EqualFold(p.Name.String(), "reason") {
@@ -149,16 +150,16 @@ func TestParseIngest(t *testing.T) {
 	text := ".set-or-append async T\nwith (tags='[\"ingest-by:v1\"]', extend_schema=true, persistDetails=\"true\",\n  creationTime='2017-02-13T11:09:36.7992775Z', distributed=false, folder=\"F\", docstring='D', ingestIfNotExists='[\"v1\"]')\n<| .show operations | where State == \"InProgress\""
 	c := mustCommand[*Ingest](t, text)
 	v := c.With.Values
-	wantCreation, _ := ParseDateTime("2017-02-13T11:09:36.7992775Z")
-	for name, want := range map[string]Literal{
-		"tags":              {TypeString, `["ingest-by:v1"]`},
-		"extend_schema":     {TypeBool, true},
-		"persistDetails":    {TypeBool, true},
-		"creationTime":      {TypeDateTime, wantCreation},
-		"distributed":       {TypeBool, false},
-		"folder":            {TypeString, "F"},
-		"docstring":         {TypeString, "D"},
-		"ingestIfNotExists": {TypeString, `["v1"]`},
+	wantCreation, _ := kusto.ParseDateTime("2017-02-13T11:09:36.7992775Z")
+	for name, want := range map[string]kusto.Literal{
+		"tags":              {Type: kusto.TypeString, Value: `["ingest-by:v1"]`},
+		"extend_schema":     {Type: kusto.TypeBool, Value: true},
+		"persistDetails":    {Type: kusto.TypeBool, Value: true},
+		"creationTime":      {Type: kusto.TypeDateTime, Value: wantCreation},
+		"distributed":       {Type: kusto.TypeBool, Value: false},
+		"folder":            {Type: kusto.TypeString, Value: "F"},
+		"docstring":         {Type: kusto.TypeString, Value: "D"},
+		"ingestIfNotExists": {Type: kusto.TypeString, Value: `["v1"]`},
 	} {
 		if v[name] != want {
 			t.Errorf("property %s = %#v; want %#v", name, v[name], want)
@@ -167,7 +168,7 @@ func TestParseIngest(t *testing.T) {
 	if len(v) != 8 {
 		t.Errorf("%d properties; want 8: %v", len(v), v)
 	}
-	if got := StringList(v["tags"]); len(got) != 1 || got[0] != "ingest-by:v1" {
+	if got := kusto.StringList(v["tags"]); len(got) != 1 || got[0] != "ingest-by:v1" {
 		t.Errorf("StringList(tags) = %q", got)
 	}
 	checkPos(t, "with", c.With.Pos, 28, 2, 6)
@@ -182,7 +183,7 @@ func TestParseIngest(t *testing.T) {
 	}
 
 	c = mustCommand[*Ingest](t, ".set-or-replace T with (recreate_schema=true) <| .show tables")
-	if c.With.Values["recreate_schema"] != (Literal{TypeBool, true}) {
+	if c.With.Values["recreate_schema"] != (kusto.Literal{Type: kusto.TypeBool, Value: true}) {
 		t.Errorf("recreate_schema = %v", c.With.Values["recreate_schema"])
 	}
 	for _, cmd := range []string{".show version", ".show databases", ".show tables", ".show table T details", ".show operation " + docsGUID + " details"} {
@@ -203,7 +204,7 @@ func TestParseTableCommands(t *testing.T) {
 	if got := strings.Join(cols, " "); got != strings.Replace(want, "['b c']", "b c", 1) || c.Merge || c.Table.String() != "T" {
 		t.Errorf("create table: merge %v table %q columns %s", c.Merge, c.Table, got)
 	}
-	if c.With.Values["docstring"] != (Literal{TypeString, "the docs"}) || c.With.Values["folder"] != (Literal{TypeString, "f/g"}) {
+	if c.With.Values["docstring"] != (kusto.Literal{Type: kusto.TypeString, Value: "the docs"}) || c.With.Values["folder"] != (kusto.Literal{Type: kusto.TypeString, Value: "f/g"}) {
 		t.Errorf("with = %v", c.With.Values)
 	}
 	checkPos(t, "column b c", c.Columns[1].Pos, 27, 1, 28)
@@ -370,9 +371,9 @@ func sexpr(e Expr) string {
 	return fmt.Sprintf("?%T", e)
 }
 
-func literalText(l Literal) string {
-	if l.Type == TypeString {
-		return Quote(l.Value.(string))
+func literalText(l kusto.Literal) string {
+	if l.Type == kusto.TypeString {
+		return kusto.Quote(l.Value.(string))
 	}
 	return fmt.Sprint(l.Value)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // Kustard implements part of Kusto. A real Kusto command, statement or operator outside that part
@@ -87,9 +88,9 @@ func words(s string) map[string]bool {
 func isWord(t lexer.Token) bool { return t.Type == TokIdent || t.Type == TokKeyword }
 
 // checkSupported looks for Kusto features Kustard does not implement.
-func checkSupported(src *Source, tokens []lexer.Token) error {
+func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 	unsupported := func(t lexer.Token, format string, args ...any) error {
-		return Errorf(KindSyntax, src, t.Pos.Offset, format, args...)
+		return kusto.Errorf(kusto.KindSyntax, src, t.Pos.Offset, format, args...)
 	}
 	statementStart := true
 	command := len(tokens) > 0 && tokens[0].Value == "." // until its `<|`, if it has one
@@ -128,7 +129,7 @@ func checkSupported(src *Source, tokens []lexer.Token) error {
 }
 
 // checkCommand checks the command that starts at tokens[0] (a '.').
-func checkCommand(src *Source, tokens []lexer.Token) error {
+func checkCommand(src *kusto.Source, tokens []lexer.Token) error {
 	if len(tokens) < 2 || !isWord(tokens[1]) {
 		return nil // not a command name at all; the grammar explains
 	}
@@ -138,7 +139,7 @@ func checkCommand(src *Source, tokens []lexer.Token) error {
 		next = tokens[2].Value
 	}
 	failAt := func(t lexer.Token, format string, args ...any) error {
-		return Errorf(KindSyntax, src, t.Pos.Offset, format, args...)
+		return kusto.Errorf(kusto.KindSyntax, src, t.Pos.Offset, format, args...)
 	}
 	supported := supportedForms[verb]
 	if supported != nil && supported(next) {
@@ -174,7 +175,7 @@ func checkCommand(src *Source, tokens []lexer.Token) error {
 var showDatabasesForms = words(`details identity policies datastats`)
 
 // checkTableSubcommand rejects `.show table T extents` and the like by name.
-func checkTableSubcommand(src *Source, tokens []lexer.Token, verb, next string) error {
+func checkTableSubcommand(src *kusto.Source, tokens []lexer.Token, verb, next string) error {
 	accepted, ok := tableSubcommands[verb]
 	if !ok || next != "table" || len(tokens) < 5 {
 		return nil
@@ -183,7 +184,7 @@ func checkTableSubcommand(src *Source, tokens []lexer.Token, verb, next string) 
 	if word.Type != TokIdent || slices.Contains(accepted, word.Value) || !kustoTableSubcommands[verb][word.Value] {
 		return nil
 	}
-	return Errorf(KindSyntax, src, word.Pos.Offset, "unsupported command %q", fmt.Sprintf(".%s table %s", verb, word.Value))
+	return kusto.Errorf(kusto.KindSyntax, src, word.Pos.Offset, "unsupported command %q", fmt.Sprintf(".%s table %s", verb, word.Value))
 }
 
 func sortedKeys(m map[string]bool) []string {

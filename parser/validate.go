@@ -8,25 +8,26 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/kusto"
 )
 
 // finish completes a parsed block: it decodes values the grammar captured as text, builds the
 // expression trees, and checks what the grammar cannot (property names and types, column types,
 // where a command may feed an ingest).
-func finish(src *Source, b *Block) error {
+func finish(src *kusto.Source, b *Block) error {
 	f := &finisher{src: src}
 	f.block(b)
 	return f.err
 }
 
 type finisher struct {
-	src *Source
+	src *kusto.Source
 	err error // the first error found; later checks are skipped once it is set
 }
 
 func (f *finisher) fail(pos lexer.Position, format string, args ...any) {
 	if f.err == nil {
-		f.err = Errorf(KindSyntax, f.src, pos.Offset, format, args...)
+		f.err = kusto.Errorf(kusto.KindSyntax, f.src, pos.Offset, format, args...)
 	}
 }
 
@@ -158,7 +159,7 @@ func (f *finisher) expr(e *ScalarExpr) {
 }
 
 func (f *finisher) columnDef(c *ColumnDef) {
-	t, ok := LookupType(c.TypeName)
+	t, ok := kusto.LookupType(c.TypeName)
 	switch {
 	case !ok:
 		f.fail(c.Pos, "unknown type %q for column %q; expected bool, int, long, real, string, datetime, timespan, guid or dynamic", c.TypeName, c.Name.String())
@@ -174,16 +175,16 @@ func (f *finisher) guid(g *GuidArg) {
 	case TokGUID:
 		g.Value = uuid.MustParse(tok.Value)
 	case TokString:
-		s, _, err := decodeStrings(tok.Value)
+		s, _, err := kusto.DecodeStrings(tok.Value)
 		if err == nil {
-			g.Value, err = parseGUID(strings.TrimSpace(s))
+			g.Value, err = kusto.ParseGUID(strings.TrimSpace(s))
 		}
 		if err != nil {
 			f.fail(g.Pos, "%s is not a valid operation id; expected a guid such as 078b2641-f10d-4694-96f8-1ee2b75dda48", shorten(tok.Value))
 		}
 	case TokTypedLit:
 		lit, err := tokenLiteral(f.src, tok)
-		if err != nil || lit.Type != TypeGUID || lit.Value == nil {
+		if err != nil || lit.Type != kusto.TypeGUID || lit.Value == nil {
 			f.fail(g.Pos, "%s is not a valid operation id; expected a guid", shorten(tok.Value))
 			return
 		}
@@ -194,31 +195,31 @@ func (f *finisher) guid(g *GuidArg) {
 // PropertySpec describes one `with` property a command accepts.
 type PropertySpec struct {
 	Name string
-	Type Type // TypeBool or TypeString
+	Type kusto.Type // TypeBool or TypeString
 	// Check validates a value beyond its type and may convert it (creationTime to a datetime).
-	Check func(Literal) (Literal, error)
+	Check func(kusto.Literal) (kusto.Literal, error)
 	Doc   string
 }
 
 var cancelProperties = []PropertySpec{
-	{Name: "reason", Type: TypeString, Doc: "why the operation is canceled; shown in ReasonPhrase and in the operation's Status"},
+	{Name: "reason", Type: kusto.TypeString, Doc: "why the operation is canceled; shown in ReasonPhrase and in the operation's Status"},
 }
 
 var tableProperties = []PropertySpec{
-	{Name: "docstring", Type: TypeString, Doc: "a description of the table"},
-	{Name: "folder", Type: TypeString, Doc: "the folder the table is shown in"},
+	{Name: "docstring", Type: kusto.TypeString, Doc: "a description of the table"},
+	{Name: "folder", Type: kusto.TypeString, Doc: "the folder the table is shown in"},
 }
 
 var ingestProperties = []PropertySpec{
-	{Name: "creationTime", Type: TypeString, Check: checkCreationTime, Doc: "the creation time of the new extent, as an ISO 8601 datetime"},
-	{Name: "distributed", Type: TypeBool, Doc: "accepted for compatibility; Kustard runs on one node"},
-	{Name: "docstring", Type: TypeString, Doc: "a description of the table"},
-	{Name: "extend_schema", Type: TypeBool, Doc: "add the query's extra columns to the end of the table's schema"},
-	{Name: "folder", Type: TypeString, Doc: "the folder the table is shown in"},
-	{Name: "ingestIfNotExists", Type: TypeString, Check: checkStringList, Doc: `skip the ingest if the table already has an extent tagged ingest-by:<value>, e.g. '["v1"]'`},
-	{Name: "persistDetails", Type: TypeBool, Doc: "keep the result for .show operation <id> details"},
-	{Name: "recreate_schema", Type: TypeBool, Doc: "replace the table's schema with the query's (.set-or-replace only)"},
-	{Name: "tags", Type: TypeString, Check: checkStringList, Doc: `tags for the new extent, as a JSON list, e.g. '["ingest-by:v1"]'`},
+	{Name: "creationTime", Type: kusto.TypeString, Check: checkCreationTime, Doc: "the creation time of the new extent, as an ISO 8601 datetime"},
+	{Name: "distributed", Type: kusto.TypeBool, Doc: "accepted for compatibility; Kustard runs on one node"},
+	{Name: "docstring", Type: kusto.TypeString, Doc: "a description of the table"},
+	{Name: "extend_schema", Type: kusto.TypeBool, Doc: "add the query's extra columns to the end of the table's schema"},
+	{Name: "folder", Type: kusto.TypeString, Doc: "the folder the table is shown in"},
+	{Name: "ingestIfNotExists", Type: kusto.TypeString, Check: checkStringList, Doc: `skip the ingest if the table already has an extent tagged ingest-by:<value>, e.g. '["v1"]'`},
+	{Name: "persistDetails", Type: kusto.TypeBool, Doc: "keep the result for .show operation <id> details"},
+	{Name: "recreate_schema", Type: kusto.TypeBool, Doc: "replace the table's schema with the query's (.set-or-replace only)"},
+	{Name: "tags", Type: kusto.TypeString, Check: checkStringList, Doc: `tags for the new extent, as a JSON list, e.g. '["ingest-by:v1"]'`},
 }
 
 // unsupportedIngestProperties are real Kusto ingest properties that Kustard does not implement;
@@ -288,32 +289,32 @@ func (f *finisher) properties(p *Properties, specs []PropertySpec, unsupported [
 	}
 }
 
-func (f *finisher) propertyValue(p *Property) (Literal, error) {
+func (f *finisher) propertyValue(p *Property) (kusto.Literal, error) {
 	tok := p.Tokens[len(p.Tokens)-1]
 	if tok.Type == TokIdent {
-		if b, err := parseBool(tok.Value); err == nil {
-			return Literal{Type: TypeBool, Value: b}, nil
+		if b, err := kusto.ParseBool(tok.Value); err == nil {
+			return kusto.Literal{Type: kusto.TypeBool, Value: b}, nil
 		}
-		return Literal{}, fmt.Errorf("%s is not a value; quote strings, as in %s=%q", tok.Value, p.Name.String(), tok.Value)
+		return kusto.Literal{}, fmt.Errorf("%s is not a value; quote strings, as in %s=%q", tok.Value, p.Name.String(), tok.Value)
 	}
 	lit, err := tokenLiteral(f.src, tok)
 	if err != nil {
-		return Literal{}, fmt.Errorf("%v", err.(*Error).Msg)
+		return kusto.Literal{}, fmt.Errorf("%v", err.(*kusto.Error).Msg)
 	}
 	return lit, nil
 }
 
-func coerceProperty(spec PropertySpec, v Literal) (Literal, error) {
+func coerceProperty(spec PropertySpec, v kusto.Literal) (kusto.Literal, error) {
 	switch {
-	case spec.Type == TypeBool && v.Type == TypeString:
+	case spec.Type == kusto.TypeBool && v.Type == kusto.TypeString:
 		// Kusto tolerates quoted booleans: extend_schema="true".
-		b, err := parseBool(v.Value.(string))
+		b, err := kusto.ParseBool(v.Value.(string))
 		if err != nil {
-			return Literal{}, fmt.Errorf("expected true or false, got %q", v.Value)
+			return kusto.Literal{}, fmt.Errorf("expected true or false, got %q", v.Value)
 		}
-		v = Literal{Type: TypeBool, Value: b}
+		v = kusto.Literal{Type: kusto.TypeBool, Value: b}
 	case spec.Type != v.Type:
-		return Literal{}, fmt.Errorf("expected a %s value, got a %s", spec.Type, v.Type)
+		return kusto.Literal{}, fmt.Errorf("expected a %s value, got a %s", spec.Type, v.Type)
 	}
 	if spec.Check != nil {
 		return spec.Check(v)
@@ -321,27 +322,20 @@ func coerceProperty(spec PropertySpec, v Literal) (Literal, error) {
 	return v, nil
 }
 
-func checkCreationTime(v Literal) (Literal, error) {
-	d, err := ParseDateTime(strings.TrimSpace(v.Value.(string)))
+func checkCreationTime(v kusto.Literal) (kusto.Literal, error) {
+	d, err := kusto.ParseDateTime(strings.TrimSpace(v.Value.(string)))
 	if err != nil {
-		return Literal{}, err
+		return kusto.Literal{}, err
 	}
-	return Literal{Type: TypeDateTime, Value: d}, nil
+	return kusto.Literal{Type: kusto.TypeDateTime, Value: d}, nil
 }
 
 // checkStringList accepts a JSON list of strings, the form the docs give for tags and
 // ingestIfNotExists.
-func checkStringList(v Literal) (Literal, error) {
+func checkStringList(v kusto.Literal) (kusto.Literal, error) {
 	var list []string
 	if err := json.Unmarshal([]byte(v.Value.(string)), &list); err != nil {
-		return Literal{}, fmt.Errorf(`expected a JSON list of strings such as '["a","b"]', got %q`, v.Value)
+		return kusto.Literal{}, fmt.Errorf(`expected a JSON list of strings such as '["a","b"]', got %q`, v.Value)
 	}
 	return v, nil
-}
-
-// StringList decodes a validated tags or ingestIfNotExists value.
-func StringList(v Literal) []string {
-	var list []string
-	_ = json.Unmarshal([]byte(v.Value.(string)), &list)
-	return list
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
@@ -66,7 +67,7 @@ func (s *Shell) complete(text string) completion {
 	if directive {
 		items = s.completeDirective(before, word)
 	} else {
-		toks, err := parser.Tokenize(&parser.Source{Text: before})
+		toks, err := parser.Tokenize(&kusto.Source{Text: before})
 		if err != nil {
 			return completion{Word: word} // inside a string or past a lexical error
 		}

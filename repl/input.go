@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -17,11 +18,11 @@ func Complete(text string) bool {
 	if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 		return true
 	}
-	toks, err := parser.Tokenize(&parser.Source{Text: text})
+	toks, err := parser.Tokenize(&kusto.Source{Text: text})
 	if err != nil {
 		// Keep reading inside an open multi-line string or dynamic literal, blank lines and all,
 		// as a script's blocks do; any other lexical error is shown at once, under its place.
-		var perr *parser.Error
+		var perr *kusto.Error
 		return !errors.As(err, &perr) || !perr.Unfinished
 	}
 	if lines := strings.Split(text, "\n"); len(lines) > 1 && strings.TrimSpace(lines[len(lines)-1]) == "" {

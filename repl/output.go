@@ -11,7 +11,7 @@ import (
 
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/engine/render"
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 )
 
 // ANSI colours, used only when the terminal takes them and NO_COLOR is unset (no-color.org).
@@ -39,12 +39,12 @@ func (s *Shell) dim(format string, args ...any) {
 // printError shows an error with its place: the source line and a caret under the offending
 // token. A canceled command is not an error of the user's and reads as a notice.
 func (s *Shell) printError(err error) {
-	var perr *parser.Error
+	var perr *kusto.Error
 	if !errors.As(err, &perr) {
 		fmt.Fprintln(s.out, s.paint(red, "error: "+err.Error()))
 		return
 	}
-	if perr.Kind == parser.KindCanceled {
+	if perr.Kind == kusto.KindCanceled {
 		fmt.Fprintln(s.out, s.paint(yellow, perr.Msg))
 		return
 	}
@@ -114,7 +114,7 @@ func fitTable(f *engine.Frame, rows, width int) (*engine.Frame, []string) {
 		empty[c] = true
 		cells[c] = make([]string, rows)
 		for r := range rows {
-			v := oneLine(engine.FormatValue(f.Value(r, c)))
+			v := oneLine(kusto.FormatValue(f.Value(r, c)))
 			cells[c][r] = v
 			natural[c] = max(natural[c], utf8.RuneCountInString(v))
 			empty[c] = empty[c] && v == ""
@@ -122,7 +122,7 @@ func fitTable(f *engine.Frame, rows, width int) (*engine.Frame, []string) {
 	}
 	shrinks := func(c int) bool {
 		t := f.Schema[c].Type
-		return t == parser.TypeString || t == parser.TypeDynamic
+		return t == kusto.TypeString || t == kusto.TypeDynamic
 	}
 	colWidth := func(c, limit int) int {
 		if !shrinks(c) {
@@ -159,7 +159,7 @@ func fitTable(f *engine.Frame, rows, width int) (*engine.Frame, []string) {
 			}
 		}
 		for c := 1; c < n; c++ {
-			if f.Schema[c].Type == parser.TypeGUID && !(empty[c] && rows > 0) {
+			if f.Schema[c].Type == kusto.TypeGUID && !(empty[c] && rows > 0) {
 				drop = append(drop, c)
 			}
 		}
@@ -196,14 +196,14 @@ func fitTable(f *engine.Frame, rows, width int) (*engine.Frame, []string) {
 	schema := make(engine.Schema, len(cols))
 	vectors := make([]engine.Column, len(cols))
 	for i, c := range cols {
-		schema[i] = engine.ColumnSchema{Name: f.Schema[c].Name, Type: parser.TypeString}
+		schema[i] = engine.ColumnSchema{Name: f.Schema[c].Name, Type: kusto.TypeString}
 		data := cells[c]
 		if shrinks(c) {
 			for r, v := range data {
 				data[r] = shorten(v, colWidth(c, limit))
 			}
 		}
-		vectors[i] = engine.NewVector(parser.TypeString, data, nil)
+		vectors[i] = engine.NewVector(kusto.TypeString, data, nil)
 	}
 	return &engine.Frame{Schema: schema, Cols: vectors, Rows: rows}, hidden
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 	"github.com/mattn/go-isatty"
@@ -293,7 +294,7 @@ func (s *Shell) handle(ctx context.Context, text string) error {
 		}
 		return nil
 	}
-	src := &parser.Source{Text: strings.TrimRight(text, " \t\r\n")}
+	src := &kusto.Source{Text: strings.TrimRight(text, " \t\r\n")}
 	b, err := parser.Parse(src)
 	if err != nil {
 		s.printError(err)

@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 )
 
 // ErrorInfo is how Kusto's REST API reports a failure of a given kind: the HTTP status, the
@@ -21,21 +21,21 @@ type ErrorInfo struct {
 	Permanent  bool
 }
 
-var errorInfos = map[parser.Kind]ErrorInfo{
-	parser.KindSyntax:    {http.StatusBadRequest, "BadRequest_SyntaxError", "Kusto.Data.Exceptions.SyntaxException", "Request is invalid and cannot be executed.", "Syntax error: ", true},
-	parser.KindSemantic:  {http.StatusBadRequest, "General_BadRequest", "Kusto.Data.Exceptions.SemanticException", "Request is invalid and cannot be executed.", "Semantic error: ", true},
-	parser.KindNotFound:  {http.StatusNotFound, "NotFound", "Kusto.Common.Svc.Exceptions.EntityNameDoesNotExistException", "The requested entity was not found.", "", true},
-	parser.KindConflict:  {http.StatusConflict, "Conflict", "Kusto.Data.Exceptions.KustoConflictException", "The request cannot be performed in the current state.", "", true},
-	parser.KindCanceled:  {http.StatusBadRequest, "Canceled", "Kusto.Data.Exceptions.KustoRequestCanceledException", "The request was canceled.", "", false},
-	parser.KindThrottled: {http.StatusTooManyRequests, "TooManyRequests", "Kusto.Data.Exceptions.KustoRequestThrottledException", "The request was denied due to throttling.", "", false},
-	parser.KindLimits:    {http.StatusBadRequest, "LimitsExceeded", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException", "Request exceeded a limit.", "", true},
-	parser.KindInternal:  {520, "ServiceError", "Kusto.Data.Exceptions.KustoServiceException", "Service error while processing the request.", "", false},
+var errorInfos = map[kusto.Kind]ErrorInfo{
+	kusto.KindSyntax:    {http.StatusBadRequest, "BadRequest_SyntaxError", "Kusto.Data.Exceptions.SyntaxException", "Request is invalid and cannot be executed.", "Syntax error: ", true},
+	kusto.KindSemantic:  {http.StatusBadRequest, "General_BadRequest", "Kusto.Data.Exceptions.SemanticException", "Request is invalid and cannot be executed.", "Semantic error: ", true},
+	kusto.KindNotFound:  {http.StatusNotFound, "NotFound", "Kusto.Common.Svc.Exceptions.EntityNameDoesNotExistException", "The requested entity was not found.", "", true},
+	kusto.KindConflict:  {http.StatusConflict, "Conflict", "Kusto.Data.Exceptions.KustoConflictException", "The request cannot be performed in the current state.", "", true},
+	kusto.KindCanceled:  {http.StatusBadRequest, "Canceled", "Kusto.Data.Exceptions.KustoRequestCanceledException", "The request was canceled.", "", false},
+	kusto.KindThrottled: {http.StatusTooManyRequests, "TooManyRequests", "Kusto.Data.Exceptions.KustoRequestThrottledException", "The request was denied due to throttling.", "", false},
+	kusto.KindLimits:    {http.StatusBadRequest, "LimitsExceeded", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException", "Request exceeded a limit.", "", true},
+	kusto.KindInternal:  {520, "ServiceError", "Kusto.Data.Exceptions.KustoServiceException", "Service error while processing the request.", "", false},
 }
 
 // Classify returns how Kusto reports err.
 func Classify(err error) ErrorInfo {
-	kind := parser.KindInternal
-	var perr *parser.Error
+	kind := kusto.KindInternal
+	var perr *kusto.Error
 	if errors.As(err, &perr) {
 		kind = perr.Kind
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/kusto"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -64,7 +64,7 @@ func Write(w io.Writer, f Format, frame *engine.Frame, opts Options) error {
 
 // cell renders one value as text.
 func cell(frame *engine.Frame, row, col int) string {
-	return engine.FormatValue(frame.Value(row, col))
+	return kusto.FormatValue(frame.Value(row, col))
 }
 
 func header(frame *engine.Frame) []string {
@@ -189,7 +189,7 @@ func WriteJSON(w io.Writer, frame *engine.Frame) error {
 func V1Table(name string, frame *engine.Frame) v1Table {
 	t := v1Table{TableName: name, Columns: make([]v1Column, len(frame.Schema)), Rows: make([][]any, frame.Rows)}
 	for i, c := range frame.Schema {
-		t.Columns[i] = v1Column{ColumnName: c.Name, DataType: engine.DotNetType(c.Type), ColumnType: c.Type.String()}
+		t.Columns[i] = v1Column{ColumnName: c.Name, DataType: kusto.DotNetType(c.Type), ColumnType: c.Type.String()}
 	}
 	for r := range frame.Rows {
 		row := make([]any, len(frame.Schema))
@@ -205,15 +205,15 @@ func V1Table(name string, frame *engine.Frame) v1Table {
 // strings, dynamic values as JSON, reals that JSON cannot hold as their names.
 func JSONValue(v any) any {
 	switch v := v.(type) {
-	case parser.DateTime, parser.Timespan, uuid.UUID:
-		return engine.FormatValue(v)
+	case kusto.DateTime, kusto.Timespan, uuid.UUID:
+		return kusto.FormatValue(v)
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return engine.FormatReal(v)
+			return kusto.FormatReal(v)
 		}
 		return v
 	case map[string]any, []any:
-		return json.RawMessage(engine.DynamicJSON(v))
+		return json.RawMessage(kusto.DynamicJSON(v))
 	}
 	return v
 }

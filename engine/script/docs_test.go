@@ -10,8 +10,8 @@ import (
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/engine/render"
 	"github.com/kustard/kustard/internal/golden"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
-	"github.com/kustard/kustard/parser"
 )
 
 // idsFrom hands out the given ids first, then sequential ones.
@@ -52,22 +52,22 @@ func TestDocsCancelExample(t *testing.T) {
 		User: "kustard",
 	})
 	defer eng.Close(context.Background())
-	eng.RegisterStream("Source", engine.Stream{Schema: engine.Schema{{Name: "x", Type: parser.TypeLong}}, Open: endless})
+	eng.RegisterStream("Source", engine.Stream{Schema: engine.Schema{{Name: "x", Type: kusto.TypeLong}}, Open: endless})
 	sess := eng.NewSession()
 	ctx := context.Background()
 
-	res, err := sess.Execute(ctx, &parser.Source{Text: ".set-or-append async MyTable <| Source"})
+	res, err := sess.Execute(ctx, &kusto.Source{Text: ".set-or-append async MyTable <| Source"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if id, ok := engine.AsyncOperationID(res.Frame); !ok || id != docsID {
 		t.Fatalf("async ingest returned %v, want operation %s", res.Value(0, 0), docsID)
 	}
-	res, err = sess.Execute(ctx, &parser.Source{Name: "docs", Text: `.cancel operation 078b2641-f10d-4694-96f8-1ee2b75dda48 with(Reason="Command canceled by me")`})
+	res, err = sess.Execute(ctx, &kusto.Source{Name: "docs", Text: `.cancel operation 078b2641-f10d-4694-96f8-1ee2b75dda48 with(Reason="Command canceled by me")`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []any{docsID, "TableSetOrAppend", parser.DateTimeOf(startedOn), "Canceled successfully", "Command canceled by me"}
+	want := []any{docsID, "TableSetOrAppend", kusto.DateTimeOf(startedOn), "Canceled successfully", "Command canceled by me"}
 	for i, w := range want {
 		if got := res.Value(0, i); got != w {
 			t.Errorf("%s = %v, want %v", res.Schema[i].Name, got, w)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/engine/render"
+	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -53,7 +54,7 @@ var errStop = errors.New("stopped after a failure")
 // the input ends, a block fails (unless ContinueOnError) or ctx is done.
 func (r *Runner) Run(ctx context.Context, name string, in io.Reader) (Summary, error) {
 	var sum Summary
-	err := eachBlock(name, in, func(src *parser.Source) error {
+	err := eachBlock(name, in, func(src *kusto.Source) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
@@ -75,7 +76,7 @@ func (r *Runner) Run(ctx context.Context, name string, in io.Reader) (Summary, e
 // Check parses every block of in without running anything and reports each syntax error.
 func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 	var sum Summary
-	err := eachBlock(name, in, func(src *parser.Source) error {
+	err := eachBlock(name, in, func(src *kusto.Source) error {
 		sum.Blocks++
 		var err error
 		if directive, ok := directiveLine(src.Text); ok {
@@ -94,7 +95,7 @@ func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 
 // eachBlock calls fn with each block of in, named name, as soon as the block is complete, until
 // the input ends or fn returns an error; errStop ends it without one.
-func eachBlock(name string, in io.Reader, fn func(src *parser.Source) error) error {
+func eachBlock(name string, in io.Reader, fn func(src *kusto.Source) error) error {
 	scanner := parser.NewBlockScanner(in)
 	for {
 		chunk, err := scanner.Next()
@@ -104,7 +105,7 @@ func eachBlock(name string, in io.Reader, fn func(src *parser.Source) error) err
 		if err != nil {
 			return err
 		}
-		err = fn(&parser.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine})
+		err = fn(&kusto.Source{Name: name, Text: chunk.Text, FirstLine: chunk.FirstLine})
 		if errors.Is(err, errStop) {
 			return nil
 		}
@@ -114,7 +115,7 @@ func eachBlock(name string, in io.Reader, fn func(src *parser.Source) error) err
 	}
 }
 
-func (r *Runner) block(ctx context.Context, src *parser.Source, sum *Summary) error {
+func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) error {
 	if r.Echo {
 		r.echo(src.Text)
 	}
@@ -175,7 +176,7 @@ func (r *Runner) fail(err error) error {
 }
 
 func (r *Runner) printError(err error) {
-	var perr *parser.Error
+	var perr *kusto.Error
 	if errors.As(err, &perr) {
 		fmt.Fprintf(r.Err, "%s\n", perr.Detail())
 		return
@@ -209,19 +210,19 @@ var Directives = map[string]string{
 	"#wait": "#wait [OperationId …]  waits for the operations (if none are named, those the script started with async) to finish and shows their final state",
 }
 
-func parseDirective(src *parser.Source, line string) (*directive, error) {
+func parseDirective(src *kusto.Source, line string) (*directive, error) {
 	at := strings.Index(src.Text, line)
 	if strings.Count(strings.TrimSpace(src.Text), "\n") > strings.Count(line, "\n") && !onlyCommentsAfter(src.Text, at+len(line)) {
-		return nil, parser.Errorf(parser.KindSyntax, src, at, "a directive must be alone in its block; put a blank line after it")
+		return nil, kusto.Errorf(kusto.KindSyntax, src, at, "a directive must be alone in its block; put a blank line after it")
 	}
 	fields := strings.Fields(line)
 	d := &directive{name: fields[0], args: fields[1:], at: at}
 	if _, ok := Directives[d.name]; !ok {
-		return nil, parser.Errorf(parser.KindSyntax, src, at, "unknown directive %q; scripts accept #wait", d.name)
+		return nil, kusto.Errorf(kusto.KindSyntax, src, at, "unknown directive %q; scripts accept #wait", d.name)
 	}
 	for _, a := range d.args {
 		if _, err := uuid.Parse(a); err != nil || len(a) != 36 {
-			return nil, parser.Errorf(parser.KindSyntax, src, at+strings.Index(line, a), "%q is not an operation id", a)
+			return nil, kusto.Errorf(kusto.KindSyntax, src, at+strings.Index(line, a), "%q is not an operation id", a)
 		}
 	}
 	return d, nil
@@ -236,7 +237,7 @@ func onlyCommentsAfter(text string, off int) bool {
 	return true
 }
 
-func (r *Runner) runDirective(ctx context.Context, src *parser.Source, d *directive, sum *Summary) error {
+func (r *Runner) runDirective(ctx context.Context, src *kusto.Source, d *directive, sum *Summary) error {
 	reg := r.Session.Engine().Ops()
 	var ids []uuid.UUID
 	for _, a := range d.args {
@@ -250,7 +251,7 @@ func (r *Runner) runDirective(ctx context.Context, src *parser.Source, d *direct
 	for _, id := range ids {
 		if _, err := reg.Wait(ctx, id); err != nil {
 			sum.Failures++
-			return r.fail(parser.Errorf(parser.KindNotFound, src, d.at, "#wait: %v", err))
+			return r.fail(kusto.Errorf(kusto.KindNotFound, src, d.at, "#wait: %v", err))
 		}
 	}
 	if len(ids) == 0 {
@@ -260,7 +261,7 @@ func (r *Runner) runDirective(ctx context.Context, src *parser.Source, d *direct
 	for i, id := range ids {
 		names[i] = id.String()
 	}
-	res, err := r.Session.Execute(ctx, &parser.Source{Text: ".show operations (" + strings.Join(names, ", ") + ")"})
+	res, err := r.Session.Execute(ctx, &kusto.Source{Text: ".show operations (" + strings.Join(names, ", ") + ")"})
 	if err != nil {
 		sum.Failures++
 		return r.fail(err)

@@ -1,4 +1,4 @@
-package parser
+package kusto
 
 import (
 	"fmt"
@@ -69,7 +69,7 @@ type DateTime int64
 
 const (
 	unixEpochTicks = 621_355_968_000_000_000 // ticks from 0001-01-01 to 1970-01-01
-	maxDateTime    = 3_155_378_975_999_999_999
+	MaxDateTime    = 3_155_378_975_999_999_999
 )
 
 // DateTimeOf converts a time to a Kusto datetime, truncating to whole ticks.
@@ -89,7 +89,7 @@ func (d DateTime) Time() time.Time {
 }
 
 // Valid reports whether d lies in Kusto's datetime range, 0001-01-01 to 9999-12-31.
-func (d DateTime) Valid() bool { return d >= 0 && d <= maxDateTime }
+func (d DateTime) Valid() bool { return d >= 0 && d <= MaxDateTime }
 
 // String formats a datetime as Kusto does, ISO 8601 in UTC with up to seven fractional digits and
 // trailing zeros dropped: 2022-07-18T09:03:55.138732Z.

@@ -1,6 +1,7 @@
-package parser
+package kusto
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -43,21 +44,21 @@ func ParseTypedLiteral(name, content string) (Literal, error) {
 	var err error
 	switch typ {
 	case TypeBool:
-		v, err = parseBool(body)
+		v, err = ParseBool(body)
 	case TypeInt:
 		var n int64
-		n, err = parseInteger(body, 32)
+		n, err = ParseInteger(body, 32)
 		v = int32(n)
 	case TypeLong:
-		v, err = parseInteger(body, 64)
+		v, err = ParseInteger(body, 64)
 	case TypeReal:
-		v, err = parseReal(body)
+		v, err = ParseReal(body)
 	case TypeDateTime:
 		v, err = ParseDateTime(body)
 	case TypeTimespan:
 		v, err = ParseTimespan(body)
 	case TypeGUID:
-		v, err = parseGUID(body)
+		v, err = ParseGUID(body)
 	case TypeDynamic:
 		v, err = ParseDynamic(body)
 	}
@@ -71,11 +72,11 @@ func ParseTypedLiteral(name, content string) (Literal, error) {
 	return Literal{Type: typ, Value: v}, nil
 }
 
-// parseInteger parses a decimal or 0x-prefixed hexadecimal integer with an optional sign. Go's
+// ParseInteger parses a decimal or 0x-prefixed hexadecimal integer with an optional sign. Go's
 // base 0 would also read 010 as octal, 0b11 as binary and 1_000 with its underscore, none of which
 // is Kusto.
-func parseInteger(s string, bits int) (int64, error) {
-	fail := func(err error) (int64, error) { return 0, &strconv.NumError{Func: "parseInteger", Num: s, Err: err} }
+func ParseInteger(s string, bits int) (int64, error) {
+	fail := func(err error) (int64, error) { return 0, &strconv.NumError{Func: "ParseInteger", Num: s, Err: err} }
 	digits := strings.TrimLeft(s, "+-")
 	if len(s)-len(digits) > 1 {
 		return fail(strconv.ErrSyntax)
@@ -102,7 +103,7 @@ func parseInteger(s string, bits int) (int64, error) {
 	return n, nil
 }
 
-func parseBool(s string) (bool, error) {
+func ParseBool(s string) (bool, error) {
 	switch s {
 	case "true", "True", "TRUE":
 		return true, nil
@@ -112,7 +113,7 @@ func parseBool(s string) (bool, error) {
 	return false, fmt.Errorf("%q is not a valid bool (use true or false)", s)
 }
 
-func parseReal(s string) (float64, error) {
+func ParseReal(s string) (float64, error) {
 	switch strings.ToLower(s) {
 	case "nan":
 		return math.NaN(), nil
@@ -124,8 +125,8 @@ func parseReal(s string) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
-func parseGUID(s string) (uuid.UUID, error) {
-	if len(s) != 36 || !isGUIDAt(s, 0) {
+func ParseGUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 || !IsGUIDAt(s, 0) {
 		return uuid.UUID{}, fmt.Errorf("%q is not a guid (expected 8-4-4-4-12 hex digits)", s)
 	}
 	return uuid.Parse(s)
@@ -206,7 +207,7 @@ func ParseTimespan(s string) (Timespan, error) {
 	if unit == "" {
 		unit = "d"
 	}
-	perUnit, ok := timespanUnits[unit]
+	perUnit, ok := TimespanUnits[unit]
 	if !ok {
 		return 0, fmt.Errorf("unknown timespan unit %q", unit)
 	}
@@ -231,10 +232,10 @@ func scaleTicks(negative bool, number string, unitNanos int64, original string) 
 	return Timespan(ticks.Int64()), nil
 }
 
-// parseTimespanToken parses a Timespan token such as 1.5h.
-func parseTimespanToken(raw string) (Timespan, error) {
+// ParseTimespanToken parses a Timespan token such as 1.5h.
+func ParseTimespanToken(raw string) (Timespan, error) {
 	i := strings.IndexFunc(raw, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' })
-	return scaleTicks(false, raw[:i], timespanUnits[raw[i:]], raw)
+	return scaleTicks(false, raw[:i], TimespanUnits[raw[i:]], raw)
 }
 
 // ParseDynamic parses the body of dynamic(…): JSON, where strings may also be written in any
@@ -261,7 +262,7 @@ type dynamicParser struct {
 const maxDynamicDepth = 512
 
 func (p *dynamicParser) skip() {
-	for p.off < len(p.text) && isSpace(rune(p.text[p.off])) {
+	for p.off < len(p.text) && IsSpace(rune(p.text[p.off])) {
 		p.off++
 	}
 }
@@ -280,7 +281,7 @@ func (p *dynamicParser) value() (any, error) {
 		return p.object()
 	case c == '[':
 		return p.array()
-	case startsString(p.text, p.off):
+	case StartsString(p.text, p.off):
 		return p.string()
 	case c == '-' || c == '+' || c >= '0' && c <= '9':
 		end := p.off + 1
@@ -297,7 +298,7 @@ func (p *dynamicParser) value() (any, error) {
 		}
 		return nil, fmt.Errorf("%q is not a number", num)
 	default:
-		word, end := wordAt(p.text, p.off)
+		word, end := WordAt(p.text, p.off)
 		p.off = end
 		switch word {
 		case "true":
@@ -315,11 +316,11 @@ func (p *dynamicParser) value() (any, error) {
 }
 
 func (p *dynamicParser) string() (string, error) {
-	end, err := scanString(&Source{Text: p.text}, p.off)
+	end, err := ScanString(&Source{Text: p.text}, p.off)
 	if err != nil {
 		return "", errors.New(err.(*Error).Msg)
 	}
-	s, _, err := decodeStrings(p.text[p.off:end])
+	s, _, err := DecodeStrings(p.text[p.off:end])
 	p.off = end
 	return s, err
 }
@@ -367,7 +368,7 @@ func (p *dynamicParser) object() (any, error) {
 			}
 		}
 		p.skip()
-		if p.off >= len(p.text) || !startsString(p.text, p.off) {
+		if p.off >= len(p.text) || !StartsString(p.text, p.off) {
 			return nil, errors.New("expected a quoted property name in dynamic value")
 		}
 		key, err := p.string()
@@ -385,4 +386,11 @@ func (p *dynamicParser) object() (any, error) {
 	}
 	p.off++
 	return out, nil
+}
+
+// StringList decodes a JSON list of strings, as a validated tags or ingestIfNotExists property holds.
+func StringList(v Literal) []string {
+	var list []string
+	_ = json.Unmarshal([]byte(v.Value.(string)), &list)
+	return list
 }

@@ -1,4 +1,4 @@
-package parser
+package kusto
 
 import (
 	"fmt"
@@ -84,8 +84,8 @@ type Error struct {
 	Unfinished bool
 }
 
-// unfinished marks e as Unfinished and returns it.
-func (e *Error) unfinished() *Error {
+// MarkUnfinished marks e as Unfinished and returns it.
+func (e *Error) MarkUnfinished() *Error {
 	e.Unfinished = true
 	return e
 }

@@ -1,4 +1,4 @@
-package parser
+package kusto
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"unicode/utf8"
 )
 
-// scanString checks the string literal that starts at off (any of Kusto's forms: "…", '…',
+// ScanString checks the string literal that starts at off (any of Kusto's forms: "…", '…',
 // @"…", h"…", ```…```, ~~~…~~~) and returns the offset just past it.
-func scanString(src *Source, off int) (int, error) {
+func ScanString(src *Source, off int) (int, error) {
 	text := src.Text
 	start := off
 	if text[off] == 'h' || text[off] == 'H' {
@@ -20,7 +20,7 @@ func scanString(src *Source, off int) (int, error) {
 		if strings.HasPrefix(text[off:], fence) {
 			close := strings.Index(text[off+3:], fence)
 			if close < 0 {
-				return 0, Errorf(KindSyntax, src, start, "multi-line string is missing its closing %s", fence).unfinished()
+				return 0, Errorf(KindSyntax, src, start, "multi-line string is missing its closing %s", fence).MarkUnfinished()
 			}
 			return off + 3 + close + 3, nil
 		}
@@ -62,7 +62,7 @@ func escapeLength(s string) (int, error) {
 			return 0, fmt.Errorf("escape \\%c needs %d hex digits", s[1], n)
 		}
 		for _, c := range s[2 : 2+n] {
-			if !isHex(c) {
+			if !IsHex(c) {
 				return 0, fmt.Errorf("escape \\%c needs %d hex digits", s[1], n)
 			}
 		}
@@ -99,14 +99,14 @@ func escapeLength(s string) (int, error) {
 	}
 }
 
-// decodeStrings returns the value of a String token: one or more adjacent literals as they were
+// DecodeStrings returns the value of a String token: one or more adjacent literals as they were
 // written, separated by white space, each decoded by its own rules and joined. It also reports
 // whether any of them was an obfuscated (h-prefixed) literal.
-func decodeStrings(raw string) (value string, obfuscated bool, err error) {
+func DecodeStrings(raw string) (value string, obfuscated bool, err error) {
 	src := &Source{Text: raw}
 	var b strings.Builder
-	for off := 0; off < len(raw); off, _ = skipSpaceFrom(raw, off) {
-		end, err := scanString(src, off)
+	for off := 0; off < len(raw); off, _ = SkipSpace(raw, off) {
+		end, err := ScanString(src, off)
 		if err != nil {
 			return "", false, err
 		}
@@ -174,9 +174,9 @@ func unescape(b *strings.Builder, s string) error {
 	return nil
 }
 
-// decodeBracketedName returns the name inside ['…'] or ["…"].
-func decodeBracketedName(raw string) (string, error) {
-	name, _, err := decodeStrings(raw[1 : len(raw)-1])
+// DecodeBracketedName returns the name inside ['…'] or ["…"].
+func DecodeBracketedName(raw string) (string, error) {
+	name, _, err := DecodeStrings(raw[1 : len(raw)-1])
 	return name, err
 }
 

@@ -1,4 +1,4 @@
-package engine
+package kusto
 
 import (
 	"encoding/json"
@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/kustard/kustard/parser"
 )
 
 // FormatValue renders a value as Kusto's tostring() does; a null is the empty string. It is the
@@ -26,9 +25,9 @@ func FormatValue(v any) string {
 		return FormatReal(v)
 	case string:
 		return v
-	case parser.DateTime:
+	case DateTime:
 		return v.String()
-	case parser.Timespan:
+	case Timespan:
 		return v.String()
 	case uuid.UUID:
 		return v.String()
@@ -103,23 +102,23 @@ func jsonSafe(v any) any {
 
 // DotNetType is the approximate .NET type of a Kusto type, as the DataType of Kusto's v1 JSON
 // and the Type of a JSON table schema give it.
-func DotNetType(t parser.Type) string {
+func DotNetType(t Type) string {
 	switch t {
-	case parser.TypeBool:
+	case TypeBool:
 		return "Boolean"
-	case parser.TypeInt:
+	case TypeInt:
 		return "Int32"
-	case parser.TypeLong:
+	case TypeLong:
 		return "Int64"
-	case parser.TypeReal:
+	case TypeReal:
 		return "Double"
-	case parser.TypeString:
+	case TypeString:
 		return "String"
-	case parser.TypeDateTime:
+	case TypeDateTime:
 		return "DateTime"
-	case parser.TypeTimespan:
+	case TypeTimespan:
 		return "TimeSpan"
-	case parser.TypeGUID:
+	case TypeGUID:
 		return "Guid"
 	default:
 		return "Object"
