@@ -4,7 +4,7 @@
 // registry, cancellable mid-query.
 //
 // Use it by creating an Engine, a Session on it, and calling Session.Execute with Kusto text; the
-// result is a Frame, a typed table that the renderers in engine/render print.
+// result is a Frame, a typed table that the renderers in package render print.
 package engine
 
 import (

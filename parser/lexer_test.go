@@ -3,6 +3,7 @@ package parser
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -361,5 +362,24 @@ func TestDecodeBracketedName(t *testing.T) {
 		if got, err := kusto.DecodeBracketedName(raw); err != nil || got != want {
 			t.Errorf("decodeBracketedName(%s) = %q, %v; want %q", raw, got, err, want)
 		}
+	}
+}
+
+func TestTokensForFrontDoors(t *testing.T) {
+	toks, err := Tokens(&kusto.Source{Text: `T | where ['a b'] has "x" // c`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tok := range toks {
+		got = append(got, fmt.Sprintf("%d:%d:%s", tok.Kind, tok.Offset, tok.Value))
+	}
+	want := []string{"1:0:T", "10:2:|", "1:4:where", "3:10:['a b']", "1:18:has", "4:22:\"x\"", "0:30:"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Tokens = %q, want %q", got, want)
+	}
+	toks, err = Tokens(&kusto.Source{Text: "print 'open"})
+	if err == nil || len(toks) != 1 || toks[0].Kind != TokenIdent {
+		t.Errorf("an unterminated string: tokens %v, error %v; want the one token before it and an error", toks, err)
 	}
 }

@@ -9,12 +9,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/render"
 )
 
 // Completion is driven by the command registry (command keywords, `with` properties, result
@@ -67,11 +66,11 @@ func (s *Shell) complete(text string) completion {
 	if directive {
 		items = s.completeDirective(before, word)
 	} else {
-		toks, err := parser.Tokenize(&kusto.Source{Text: before})
+		toks, err := parser.Tokens(&kusto.Source{Text: before})
 		if err != nil {
 			return completion{Word: word} // inside a string or past a lexical error
 		}
-		toks = slices.DeleteFunc(toks, func(t lexer.Token) bool { return t.Type == parser.TokEOF })
+		toks = slices.DeleteFunc(toks, func(t parser.Token) bool { return t.Kind == parser.TokenEOF })
 		items = s.completeTokens(toks, word)
 	}
 	return completion{Word: word, Items: filterPrefix(items, word)}
@@ -107,7 +106,7 @@ func filterPrefix(items []candidate, word string) []candidate {
 	return out
 }
 
-func (s *Shell) completeTokens(toks []lexer.Token, word string) []candidate {
+func (s *Shell) completeTokens(toks []parser.Token, word string) []candidate {
 	if len(toks) == 0 {
 		items := s.commandStarts()
 		if !strings.HasPrefix(word, ".") {
@@ -119,7 +118,7 @@ func (s *Shell) completeTokens(toks []lexer.Token, word string) []candidate {
 	if toks[0].Value != "." {
 		return s.completeQuery(toks, nil, word)
 	}
-	if i := slices.IndexFunc(toks, func(t lexer.Token) bool { return t.Value == "<|" }); i >= 0 {
+	if i := slices.IndexFunc(toks, func(t parser.Token) bool { return t.Value == "<|" }); i >= 0 {
 		return s.completeQuery(toks[i+1:], nil, word)
 	}
 	if pipes := topLevelPipes(toks); len(pipes) > 0 {
@@ -134,7 +133,7 @@ func (s *Shell) completeTokens(toks []lexer.Token, word string) []candidate {
 }
 
 // topLevelPipes returns the indexes of the `|` tokens outside brackets: where operators start.
-func topLevelPipes(toks []lexer.Token) []int {
+func topLevelPipes(toks []parser.Token) []int {
 	var out []int
 	depth := 0
 	for i, t := range toks {
@@ -153,13 +152,13 @@ func topLevelPipes(toks []lexer.Token) []int {
 }
 
 // matchCommand returns the registry entry whose keywords start the words after the '.'.
-func matchCommand(toks []lexer.Token) *engine.CommandInfo {
+func matchCommand(toks []parser.Token) *engine.CommandInfo {
 	var best *engine.CommandInfo
 	bestLen := 0
 	for _, info := range engine.Commands() {
 		kw := keywords(info)
 		kw[0] = strings.TrimPrefix(kw[0], ".")
-		if len(kw) <= len(toks) && len(kw) > bestLen && slices.EqualFunc(kw, toks[:len(kw)], func(k string, t lexer.Token) bool { return strings.EqualFold(k, t.Value) }) {
+		if len(kw) <= len(toks) && len(kw) > bestLen && slices.EqualFunc(kw, toks[:len(kw)], func(k string, t parser.Token) bool { return strings.EqualFold(k, t.Value) }) {
 			best, bestLen = info, len(kw)
 		}
 	}
@@ -218,7 +217,7 @@ func commandInfo(name string) *engine.CommandInfo {
 }
 
 // completeCommand completes after the leading '.' of a management command.
-func (s *Shell) completeCommand(toks []lexer.Token, word string) []candidate {
+func (s *Shell) completeCommand(toks []parser.Token, word string) []candidate {
 	words := make([]string, 0, len(toks))
 	for _, t := range toks {
 		words = append(words, t.Value)
@@ -257,7 +256,7 @@ func (s *Shell) completeCommand(toks []lexer.Token, word string) []candidate {
 }
 
 // propertyContext reports whether the cursor is where a `with (` property name goes.
-func propertyContext(toks []lexer.Token) bool {
+func propertyContext(toks []parser.Token) bool {
 	open := -1
 	for i := range toks {
 		if toks[i].Value == "(" && i > 0 && strings.EqualFold(toks[i-1].Value, "with") {
@@ -283,7 +282,7 @@ func propertyCandidates(info *engine.CommandInfo) []candidate {
 }
 
 // commandArgs completes the arguments of a command whose keywords have been typed.
-func (s *Shell) commandArgs(info *engine.CommandInfo, args []lexer.Token) []candidate {
+func (s *Shell) commandArgs(info *engine.CommandInfo, args []parser.Token) []candidate {
 	last := ""
 	if len(args) > 0 {
 		last = args[len(args)-1].Value
@@ -400,7 +399,7 @@ func (s *Shell) tableCandidates() []candidate {
 // completeQuery completes inside a query: sources at its start, operators after `|`, and after
 // an operator the columns of the pipeline's input. head is the schema a command's result gives a
 // query that follows it (`.show operations | where …`).
-func (s *Shell) completeQuery(toks []lexer.Token, head engine.Schema, word string) []candidate {
+func (s *Shell) completeQuery(toks []parser.Token, head engine.Schema, word string) []candidate {
 	if len(toks) == 0 {
 		return append(s.tableCandidates(), sourceDocs...)
 	}
@@ -429,7 +428,7 @@ func (s *Shell) completeQuery(toks []lexer.Token, head engine.Schema, word strin
 
 // columnCandidates are the columns of the pipeline's source (a table, a range, or the result of
 // the command before the pipe) and the columns that extend and project name on the way.
-func (s *Shell) columnCandidates(toks []lexer.Token, head engine.Schema) []candidate {
+func (s *Shell) columnCandidates(toks []parser.Token, head engine.Schema) []candidate {
 	var out []candidate
 	add := func(name, desc string) { out = append(out, candidate{name, desc, "columns"}) }
 	for _, c := range head {
@@ -438,7 +437,7 @@ func (s *Shell) columnCandidates(toks []lexer.Token, head engine.Schema) []candi
 	switch {
 	case len(toks) >= 2 && toks[0].Value == "range":
 		add(toks[1].Value, "long")
-	case toks[0].Type == parser.TokIdent || toks[0].Type == parser.TokQuotedIdent:
+	case toks[0].Kind == parser.TokenIdent || toks[0].Kind == parser.TokenQuotedIdent:
 		if db := s.database(); db != nil {
 			if t, ok := db.Table(strings.Trim(toks[0].Value, "[]'\"")); ok {
 				for _, c := range t.Schema {

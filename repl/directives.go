@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
-	"github.com/kustard/kustard/engine/script"
+	"github.com/kustard/kustard/render"
+	"github.com/kustard/kustard/script"
 )
 
 // Client directives are the shell's own commands. They start with '#', as Kusto.Cli's do, so

@@ -18,7 +18,7 @@ func Complete(text string) bool {
 	if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 		return true
 	}
-	toks, err := parser.Tokenize(&kusto.Source{Text: text})
+	toks, err := parser.Tokens(&kusto.Source{Text: text})
 	if err != nil {
 		// Keep reading inside an open multi-line string or dynamic literal, blank lines and all,
 		// as a script's blocks do; any other lexical error is shown at once, under its place.
@@ -30,7 +30,7 @@ func Complete(text string) bool {
 	}
 	depth := 0
 	for _, t := range toks {
-		if t.Type != parser.TokPunct {
+		if t.Kind != parser.TokenPunct {
 			continue
 		}
 		switch t.Value {
@@ -44,7 +44,7 @@ func Complete(text string) bool {
 		return false
 	}
 	for i := len(toks) - 1; i >= 0; i-- {
-		if toks[i].Type == parser.TokEOF {
+		if toks[i].Kind == parser.TokenEOF {
 			continue
 		}
 		return !trailingOperators[toks[i].Value] && !wordOperators[toks[i].Value]

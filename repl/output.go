@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/render"
 )
 
 // ANSI colours, used only when the terminal takes them and NO_COLOR is unset (no-color.org).

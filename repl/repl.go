@@ -31,10 +31,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/render"
 	"github.com/mattn/go-isatty"
 	"github.com/reeflective/readline"
 	"golang.org/x/term"

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
-	"github.com/kustard/kustard/engine/script"
 	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/render"
+	"github.com/kustard/kustard/script"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )

@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
 	"github.com/kustard/kustard/internal/golden"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/render"
 )
 
 // idsFrom hands out the given ids first, then sequential ones.
@@ -80,5 +80,5 @@ func TestDocsCancelExample(t *testing.T) {
 	if err := render.Write(&md, render.Markdown, res.Frame, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "../../testdata/docs/cancel-operation-example.golden", md.Bytes())
+	golden.Check(t, "../testdata/docs/cancel-operation-example.golden", md.Bytes())
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/render"
 )
 
 // Runner runs scripts in one session.

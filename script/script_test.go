@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/engine/render"
-	"github.com/kustard/kustard/engine/script"
 	"github.com/kustard/kustard/internal/golden"
 	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/render"
+	"github.com/kustard/kustard/script"
 )
 
 // newDeterministicEngine returns an engine whose clock starts at 2024-01-01 and steps one second
@@ -41,7 +41,7 @@ func newDeterministicEngine(t *testing.T) *engine.Engine {
 // TestScripts runs every testdata/scripts/*.kql as a transcript: each block echoed, then its
 // result or its error, compared with the .golden file beside it.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("../../testdata/scripts/*.kql")
+	files, err := filepath.Glob("../testdata/scripts/*.kql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts found: %v", err)
 	}

@@ -1,0 +1,48 @@
+// Package arch holds the test that keeps Kustard's imports flowing one way: text → parser →
+// engine → result batches → renderers and front doors, with ops and kusto as leaves.
+package arch
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kustard/kustard/"
+
+// forbidden lists, for each package, the imports it must not have (prefixes).
+var forbidden = map[string][]string{
+	"kusto":       {module},
+	"ops":         {module},
+	"parser":      {module + "engine", module + "ops", module + "render", module + "script", module + "repl", module + "cmd"},
+	"engine":      {module + "render", module + "script", module + "repl", module + "cmd"},
+	"render":      {module + "script", module + "repl", module + "cmd", module + "parser", "github.com/alecthomas/participle"},
+	"script":      {module + "repl", module + "cmd", "github.com/alecthomas/participle"},
+	"repl":        {module + "cmd", "github.com/alecthomas/participle"},
+	"cmd/kustard": {"github.com/alecthomas/participle"},
+}
+
+func TestImportsFlowOneWay(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], module)
+		seen[pkg] = true
+		for _, imp := range fields[1:] {
+			for _, bad := range forbidden[pkg] {
+				if strings.HasPrefix(imp, bad) {
+					t.Errorf("%s imports %s; imports must flow one way (see README, the house)", pkg, imp)
+				}
+			}
+		}
+	}
+	for pkg := range forbidden {
+		if !seen[pkg] {
+			t.Errorf("package %s is not in the module any more; update the rules", pkg)
+		}
+	}
+}
