@@ -22,7 +22,7 @@ const endlessRange = "range x from 1 to 1000000000000 step 1"
 // benchExec runs text in s and fails the benchmark on an error.
 func benchExec(b *testing.B, s *Session, text string) *Result {
 	b.Helper()
-	res, err := s.Execute(context.Background(), &kusto.Source{Text: text})
+	res, err := s.Execute(context.Background(), Request{}, &kusto.Source{Text: text})
 	if err != nil {
 		b.Fatalf("%s: %v", text, err)
 	}

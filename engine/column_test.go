@@ -83,7 +83,7 @@ func TestRangeIngestMatchesQuery(t *testing.T) {
 	const n = 2*chunkRows + 77
 	run := func(text string) *Result {
 		t.Helper()
-		res, err := sess.Execute(t.Context(), &kusto.Source{Text: text})
+		res, err := sess.Execute(t.Context(), Request{}, &kusto.Source{Text: text})
 		if err != nil {
 			t.Fatalf("%s: %v", text, err)
 		}

@@ -35,6 +35,7 @@ type CommandInfo struct {
 // call carries what a command handler needs.
 type call struct {
 	sess  *Session
+	req   *Request
 	db    *Database
 	block *parser.Block
 }
@@ -44,7 +45,10 @@ func (c *call) errorf(offset int, kind kusto.Kind, format string, args ...any) e
 }
 
 func (c *call) spec(kind string, cancellable bool) ops.Spec {
-	return ops.Spec{Kind: kind, Database: c.db.Name, User: c.sess.User, Principal: c.sess.Principal, Cancellable: cancellable}
+	return ops.Spec{
+		Kind: kind, Database: c.db.Name, User: c.req.user(c.sess), Principal: c.req.Principal,
+		Cancellable: cancellable, RootActivityId: c.req.RootActivityID,
+	}
 }
 
 // Result schemas, as the Kusto docs and Kusto.Language's command table give them.

@@ -34,7 +34,7 @@ func newConcurrencyEngine(capacity int) *Engine {
 // executeText executes text and fails the test (from any goroutine) on an error.
 func executeText(t *testing.T, s *Session, text string) *Result {
 	t.Helper()
-	res, err := s.Execute(context.Background(), &kusto.Source{Text: text})
+	res, err := s.Execute(context.Background(), Request{}, &kusto.Source{Text: text})
 	if err != nil {
 		t.Errorf("%s: %v", text, err)
 		return nil
@@ -266,7 +266,7 @@ func TestCancelStopsHugeRange(t *testing.T) {
 		eng := newConcurrencyEngine(0)
 		ingest := eng.NewSession()
 		reached := make(chan struct{})
-		ingest.Progress = func(rows int64) {
+		progress := func(rows int64) {
 			if rows >= 1_000_000 && reached != nil {
 				close(reached)
 				reached = nil
@@ -275,7 +275,7 @@ func TestCancelStopsHugeRange(t *testing.T) {
 		wait := reached
 		done := make(chan error, 1)
 		go func() {
-			_, err := ingest.Execute(context.Background(), &kusto.Source{Text: ".set-or-append T <| " + huge})
+			_, err := ingest.Execute(context.Background(), Request{Progress: progress}, &kusto.Source{Text: ".set-or-append T <| " + huge})
 			done <- err
 		}()
 		<-wait

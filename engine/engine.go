@@ -161,12 +161,10 @@ func (e *Engine) Close(ctx context.Context) error {
 // Session is one client's connection: its current database and identity. A session runs one
 // command at a time; use one session per goroutine.
 type Session struct {
-	eng       *Engine
-	Database  string
-	User      string
-	Principal string
-	// Progress, when set, is called as a synchronous ingest makes progress, with the rows so far.
-	Progress func(rows int64)
+	eng      *Engine
+	Database string
+	// User is who the session's calls run as, unless a Request names someone else.
+	User string
 }
 
 // NewSession returns a session in the default database.
@@ -184,51 +182,63 @@ type Result struct {
 	Query bool
 }
 
-// Execute parses and runs one block of Kusto text.
-func (s *Session) Execute(ctx context.Context, src *kusto.Source) (*Result, error) {
+// Execute parses and runs one block of Kusto text with the request's options.
+func (s *Session) Execute(ctx context.Context, req Request, src *kusto.Source) (*Result, error) {
 	b, err := parser.Parse(src)
 	if err != nil {
 		return nil, err
 	}
-	return s.Run(ctx, b)
+	return s.Run(ctx, req, b)
 }
 
-// Run runs a parsed block. Every error is a *kusto.Error.
-func (s *Session) Run(ctx context.Context, b *parser.Block) (res *Result, err error) {
+// Run runs a parsed block with the request's options. Every error is a *kusto.Error.
+func (s *Session) Run(ctx context.Context, req Request, b *parser.Block) (res *Result, err error) {
 	defer func() { err = placeError(err, b) }()
 	defer recoverInternal(&err)
+	if req.ServerTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, req.ServerTimeout, &kusto.Error{
+			Kind: kusto.KindCanceled, Offset: -1, Msg: fmt.Sprintf("the request exceeded its server timeout of %v (servertimeout)", req.ServerTimeout)})
+		defer cancel()
+	}
 	db, ok := s.eng.Database(s.Database)
 	if !ok {
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
 	}
 	if b.Query != nil {
-		c := s.compiler(db, b.Source)
+		c := s.compiler(db, &req, b.Source)
 		p, err := c.query(b.Query)
 		if err != nil {
 			return nil, err
 		}
-		f, err := collect(ctx, p, s.eng.opts.MaxResultRows)
+		f, err := collect(ctx, p, req.maxResultRows(s.eng))
 		if err != nil {
 			return nil, err
 		}
 		return &Result{Frame: f, Query: true}, nil
 	}
 	info := CommandFor(b.Command)
-	f, err := info.run(ctx, &call{sess: s, db: db, block: b}, b.Command)
+	f, err := info.run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
 	if err != nil || len(b.Then) == 0 {
 		return &Result{Frame: f}, err
 	}
-	c := s.compiler(db, b.Source)
+	c := s.compiler(db, &req, b.Source)
 	p, err := c.operators(framePlan(f), b.Then)
 	if err != nil {
 		return nil, err
 	}
-	f, err = collect(ctx, p, s.eng.opts.MaxResultRows)
+	f, err = collect(ctx, p, req.maxResultRows(s.eng))
 	return &Result{Frame: f}, err
 }
 
-func (s *Session) compiler(db *Database, src *kusto.Source) *compiler {
-	return &compiler{sess: s, db: db, src: src, now: kusto.DateTimeOf(s.eng.ops.Clock().Now())}
+// compiler starts the compilation of one request's query. now() is read once, so that every
+// row and every call of now() and ago() in the query agree, as in Kusto.
+func (s *Session) compiler(db *Database, req *Request, src *kusto.Source) *compiler {
+	now := kusto.DateTimeOf(s.eng.ops.Clock().Now())
+	if req.QueryNow != nil {
+		now = *req.QueryNow
+	}
+	return &compiler{sess: s, db: db, src: src, now: now}
 }
 
 // recoverInternal turns a panic, a bug of Kustard's own, into an internal error, so that one bad

@@ -60,7 +60,7 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 		fb.row(op.ID)
 		return fb.frame(), nil
 	}
-	job.progress = c.sess.Progress
+	job.progress = c.req.Progress
 	var result *Frame
 	_, _, err = c.sess.eng.ops.Run(ctx, spec, func(ctx context.Context) (any, error) {
 		f, err := job.run(ctx)
@@ -154,11 +154,11 @@ func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob,
 // sourcePlan compiles the source of an ingest: a query, or a .show command (run now) followed
 // by any operators.
 func sourcePlan(ctx context.Context, c *call, src *parser.Block) (*plan, error) {
-	comp := c.sess.compiler(c.db, src.Source)
+	comp := c.sess.compiler(c.db, c.req, src.Source)
 	if src.Query != nil {
 		return comp.query(src.Query)
 	}
-	f, err := CommandFor(src.Command).run(ctx, &call{sess: c.sess, db: c.db, block: src}, src.Command)
+	f, err := CommandFor(src.Command).run(ctx, &call{sess: c.sess, req: c.req, db: c.db, block: src}, src.Command)
 	if err != nil {
 		return nil, err
 	}

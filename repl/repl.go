@@ -302,12 +302,12 @@ func (s *Shell) handle(ctx context.Context, text string) error {
 	}
 	start := s.now()
 	var p *progress
+	var req engine.Request
 	if s.tty {
 		p = &progress{out: s.out, start: start, now: s.now}
-		s.sess.Progress = p.update
-		defer func() { s.sess.Progress = nil }()
+		req.Progress = p.update
 	}
-	res, err := s.sess.Run(ctx, b)
+	res, err := s.sess.Run(ctx, req, b)
 	p.clear()
 	elapsed := s.now().Sub(start)
 	if err != nil {

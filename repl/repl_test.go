@@ -287,7 +287,7 @@ func TestNotices(t *testing.T) {
 	run(t, s, ".set-or-append async Done <| range x from 1 to 1000 step 1")
 	run(t, s, ".set-or-append async Kept with (persistDetails=true) <| range x from 1 to 10 step 1")
 	other := s.eng.NewSession()
-	if _, err := other.Execute(context.Background(), &kusto.Source{Text: ".set-or-append async Elsewhere <| range x from 1 to 5 step 1"}); err != nil {
+	if _, err := other.Execute(context.Background(), engine.Request{}, &kusto.Source{Text: ".set-or-append async Elsewhere <| range x from 1 to 5 step 1"}); err != nil {
 		t.Fatal(err)
 	}
 	waitIdle(t, s.eng)

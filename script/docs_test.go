@@ -56,14 +56,14 @@ func TestDocsCancelExample(t *testing.T) {
 	sess := eng.NewSession()
 	ctx := context.Background()
 
-	res, err := sess.Execute(ctx, &kusto.Source{Text: ".set-or-append async MyTable <| Source"})
+	res, err := sess.Execute(ctx, engine.Request{}, &kusto.Source{Text: ".set-or-append async MyTable <| Source"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if id, ok := engine.AsyncOperationID(res.Frame); !ok || id != docsID {
 		t.Fatalf("async ingest returned %v, want operation %s", res.Value(0, 0), docsID)
 	}
-	res, err = sess.Execute(ctx, &kusto.Source{Name: "docs", Text: `.cancel operation 078b2641-f10d-4694-96f8-1ee2b75dda48 with(Reason="Command canceled by me")`})
+	res, err = sess.Execute(ctx, engine.Request{}, &kusto.Source{Name: "docs", Text: `.cancel operation 078b2641-f10d-4694-96f8-1ee2b75dda48 with(Reason="Command canceled by me")`})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) err
 		sum.SyntaxErrors++
 		return r.fail(err)
 	}
-	res, err := r.Session.Run(ctx, b)
+	res, err := r.Session.Run(ctx, engine.Request{}, b)
 	if err != nil {
 		sum.Failures++
 		return r.fail(err)
@@ -261,7 +261,7 @@ func (r *Runner) runDirective(ctx context.Context, src *kusto.Source, d *directi
 	for i, id := range ids {
 		names[i] = id.String()
 	}
-	res, err := r.Session.Execute(ctx, &kusto.Source{Text: ".show operations (" + strings.Join(names, ", ") + ")"})
+	res, err := r.Session.Execute(ctx, engine.Request{}, &kusto.Source{Text: ".show operations (" + strings.Join(names, ", ") + ")"})
 	if err != nil {
 		sum.Failures++
 		return r.fail(err)
