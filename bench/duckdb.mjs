@@ -3,8 +3,8 @@
 //   node bench/duckdb.mjs [--runs N] [--setup SQL] QUERY
 //
 // Opens an in-memory database with threads=1, runs SETUP untimed, then runs QUERY N times
-// (default 3) and prints one line: the best time in seconds, then the first column of the
-// query's last row (the answer, for the caller to check). The timed span is runAndReadAll:
+// (default 3) and prints one line: the best time in seconds, the first column of the query's
+// last row (the answer, for the caller to check), then every run's time in seconds. The timed span is runAndReadAll:
 // parsing, planning, running and reading the result, as Session.Execute is for Kustard.
 import { DuckDBInstance, version } from '@duckdb/node-api';
 
@@ -26,17 +26,17 @@ const threads = (await c.runAndReadAll("select current_setting('threads')")).get
 if (Number(threads) !== 1) fail(`DuckDB runs on ${threads} threads, want 1`);
 if (setup) await c.run(setup);
 
-let best = Infinity;
+const times = [];
 let answer = '';
 for (let i = 0; i < runs; i++) {
   const t = process.hrtime.bigint();
   const r = await c.runAndReadAll(query);
   const s = Number(process.hrtime.bigint() - t) / 1e9;
-  best = Math.min(best, s);
+  times.push(s);
   const rows = r.getRows();
   answer = rows.length ? String(rows[rows.length - 1][0]) : '';
 }
-console.log(best.toFixed(6), answer);
+console.log(Math.min(...times).toFixed(6), answer, ...times.map((t) => t.toFixed(6)));
 if (process.env.DUCKDB_BENCH_VERBOSE) console.error(`duckdb ${version()}, threads ${threads}`);
 
 function usage(msg) {
