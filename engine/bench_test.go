@@ -15,6 +15,9 @@ import (
 //
 //	go test ./engine -run '^$' -bench 'CancelLatency|IngestRange|QueryRange' -benchtime=…
 //
+// BenchmarkQueryRange100M and BenchmarkQueryTableFilter are the Kustard side of bench/compare,
+// which runs them next to DuckDB and SQLite.
+//
 // The machine they were written on is small and shared: compare ratios within one run.
 
 const endlessRange = "range x from 1 to 1000000000000 step 1"
@@ -133,6 +136,46 @@ func BenchmarkQueryRange(b *testing.B) {
 	defer closeEngine(b, eng)
 	s := eng.NewSession()
 	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 | count", ingestRows)
+	b.ReportAllocs()
+	for b.Loop() {
+		res := benchExec(b, s, text)
+		if got := res.Value(0, 0); got != int64(ingestRows/2) {
+			b.Fatalf("counted %v rows, want %d", got, ingestRows/2)
+		}
+	}
+	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+const rangeRows100M = 100_000_000
+
+// BenchmarkQueryRange100M filters and counts a hundred million rows of a range: the first
+// workload of bench/compare. The range streams; nothing is materialized.
+func BenchmarkQueryRange100M(b *testing.B) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	s := eng.NewSession()
+	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 | count", rangeRows100M)
+	b.ReportAllocs()
+	for b.Loop() {
+		res := benchExec(b, s, text)
+		if got := res.Value(0, 0); got != int64(rangeRows100M/2) {
+			b.Fatalf("counted %v rows, want %d", got, rangeRows100M/2)
+		}
+	}
+	b.ReportMetric(float64(rangeRows100M)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkQueryTableFilter filters and counts a stored table of ten million longs, x = 1..10^7,
+// ingested once before the timer starts: the second workload of bench/compare.
+func BenchmarkQueryTableFilter(b *testing.B) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	s := eng.NewSession()
+	res := benchExec(b, s, fmt.Sprintf(".set-or-append T <| range x from 1 to %d step 1", ingestRows))
+	if got := extentRows(res.Frame); got != ingestRows {
+		b.Fatalf("ingested %d rows, want %d", got, int64(ingestRows))
+	}
+	const text = "T | where x % 2 == 0 | count"
 	b.ReportAllocs()
 	for b.Loop() {
 		res := benchExec(b, s, text)
