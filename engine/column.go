@@ -327,3 +327,46 @@ type Batch struct {
 // batchSize is the largest batch a source produces; it is also how often, in rows, a running
 // query checks whether it has been canceled.
 const batchSize = 1024
+
+// asVector returns c as a *Vector[T]; a column of another shape (chunked) is copied into one.
+// T must be c's Go element type.
+func asVector[T any](c Column) *Vector[T] {
+	if v, ok := c.(*Vector[T]); ok {
+		return v
+	}
+	return c.Slice(0, c.Len()).(*Vector[T])
+}
+
+// gatherInto returns the elements of src at idx, in order, written into dst's storage when dst
+// is a vector of the same type (a filter's output, reused from batch to batch), else into a new
+// vector.
+func gatherInto(dst, src Column, idx []int32) Column {
+	if g, ok := src.(interface {
+		gatherInto(dst Column, idx []int32) Column
+	}); ok {
+		return g.gatherInto(dst, idx)
+	}
+	return src.Gather(idx)
+}
+
+func (v *Vector[T]) gatherInto(dst Column, idx []int32) Column {
+	out, ok := dst.(*Vector[T])
+	if !ok {
+		out = &Vector[T]{typ: v.typ}
+	}
+	out.typ = v.typ
+	out.Data = slices.Grow(out.Data[:0], len(idx))[:len(idx)]
+	for j, i := range idx {
+		out.Data[j] = v.Data[i]
+	}
+	out.Nulls = out.Nulls[:0]
+	if v.Nulls == nil {
+		out.Nulls = nil
+		return out
+	}
+	out.Nulls = slices.Grow(out.Nulls, len(idx))[:len(idx)]
+	for j, i := range idx {
+		out.Nulls[j] = v.Nulls[i]
+	}
+	return out
+}

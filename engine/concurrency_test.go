@@ -93,10 +93,10 @@ type gatedStream struct {
 
 var gatedSchema = Schema{{"x", kusto.TypeLong}, {"src", kusto.TypeLong}}
 
-func (g *gatedStream) open(ctx context.Context) Iterator {
+func (g *gatedStream) open(ctx context.Context) Operator {
 	done := ctx.Done()
 	sent, total := 0, g.before+g.after
-	return NewIterator(func() (*Batch, error) {
+	return NewOperator(func() (*Batch, error) {
 		if sent == g.before {
 			close(g.reached)
 			select {

@@ -67,12 +67,9 @@ type Engine struct {
 // program can expose live data this way, and tests use it to hold a query open with a gate.
 type Stream struct {
 	Schema Schema
-	// Open starts reading. The iterator must return promptly once ctx is done.
-	Open func(ctx context.Context) Iterator
+	// Open starts reading. The operator must return promptly once ctx is done.
+	Open func(ctx context.Context) Operator
 }
-
-// NewIterator adapts a function to an Iterator.
-func NewIterator(next func() (*Batch, error)) Iterator { return iterFunc(next) }
 
 // New returns an engine with one empty database, NetDefaultDB.
 func New(opts Options) *Engine {
@@ -191,44 +188,63 @@ func (s *Session) Execute(ctx context.Context, req Request, src *kusto.Source) (
 	return s.Run(ctx, req, b)
 }
 
-// Run runs a parsed block with the request's options. Every error is a *kusto.Error.
-func (s *Session) Run(ctx context.Context, req Request, b *parser.Block) (res *Result, err error) {
-	defer func() { err = placeError(err, b) }()
-	defer recoverInternal(&err)
+// Run runs a parsed block with the request's options and collects its result. Every error is a
+// *kusto.Error.
+func (s *Session) Run(ctx context.Context, req Request, b *parser.Block) (*Result, error) {
+	cur, err := s.Open(ctx, req, b)
+	if err != nil {
+		return nil, err
+	}
+	f, err := cur.Collect()
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Frame: f, Query: b.Query != nil}, nil
+}
+
+// Open runs a parsed block and returns its result as a Cursor, which streams a query's rows
+// batch by batch; a management command runs to completion first, and the cursor reads its
+// result (through the operators that follow it, if any). The caller must close the cursor.
+// Every error, from Open or from the cursor, is a *kusto.Error.
+func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *Cursor, err error) {
+	cancel := func() {}
 	if req.ServerTimeout > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, req.ServerTimeout, &kusto.Error{
 			Kind: kusto.KindCanceled, Offset: -1, Msg: fmt.Sprintf("the request exceeded its server timeout of %v (servertimeout)", req.ServerTimeout)})
-		defer cancel()
 	}
+	defer func() {
+		if err != nil {
+			cancel()
+			err = placeError(err, b)
+		}
+	}()
+	defer recoverInternal(&err)
 	db, ok := s.eng.Database(s.Database)
 	if !ok {
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
 	}
+	var plan Node
 	if b.Query != nil {
-		c := s.compiler(db, &req, b.Source)
-		p, err := c.query(b.Query)
+		if plan, err = s.compiler(db, &req, b.Source).query(b.Query); err != nil {
+			return nil, err
+		}
+	} else {
+		f, err := CommandFor(b.Command).run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
 		if err != nil {
 			return nil, err
 		}
-		f, err := collect(ctx, p, req.maxResultRows(s.eng))
-		if err != nil {
-			return nil, err
+		plan = &frameNode{frame: f, what: "result"}
+		if len(b.Then) > 0 {
+			// Compiled after the command ran, so that now() is read when the query starts.
+			if plan, err = s.compiler(db, &req, b.Source).operators(plan, b.Then); err != nil {
+				return nil, err
+			}
 		}
-		return &Result{Frame: f, Query: true}, nil
 	}
-	info := CommandFor(b.Command)
-	f, err := info.run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
-	if err != nil || len(b.Then) == 0 {
-		return &Result{Frame: f}, err
-	}
-	c := s.compiler(db, &req, b.Source)
-	p, err := c.operators(framePlan(f), b.Then)
-	if err != nil {
-		return nil, err
-	}
-	f, err = collect(ctx, p, req.maxResultRows(s.eng))
-	return &Result{Frame: f}, err
+	cur = newCursor(ctx, plan, req.maxResultRows(s.eng))
+	cur.done = cancel
+	cur.place = func(err error) error { return placeError(err, b) }
+	return cur, nil
 }
 
 // compiler starts the compilation of one request's query. now() is read once, so that every

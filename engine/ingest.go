@@ -25,7 +25,7 @@ var ingestKinds = map[string]string{
 type ingestJob struct {
 	c        *call
 	cmd      *parser.Ingest
-	plan     *plan
+	plan     Node
 	table    string
 	tableID  uuid.UUID
 	replace  bool // .set-or-replace: the new extent replaces the table's data
@@ -118,7 +118,7 @@ func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob,
 		return nil, err
 	}
 	job.plan = p
-	query := p.schema
+	query := p.Schema()
 	if len(query) == 0 {
 		return nil, c.errorf(in.Source.Pos.Offset, kusto.KindSemantic, "the query returns no columns")
 	}
@@ -153,7 +153,7 @@ func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob,
 
 // sourcePlan compiles the source of an ingest: a query, or a .show command (run now) followed
 // by any operators.
-func sourcePlan(ctx context.Context, c *call, src *parser.Block) (*plan, error) {
+func sourcePlan(ctx context.Context, c *call, src *parser.Block) (Node, error) {
 	comp := c.sess.compiler(c.db, c.req, src.Source)
 	if src.Query != nil {
 		return comp.query(src.Query)
@@ -162,7 +162,7 @@ func sourcePlan(ctx context.Context, c *call, src *parser.Block) (*plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	return comp.operators(framePlan(f), src.Then)
+	return comp.operators(&frameNode{frame: f, what: "result"}, src.Then)
 }
 
 // matchSchema checks a query's columns against a table's, by position and type as Kusto does
@@ -204,8 +204,9 @@ const yieldEvery = 10 * time.Microsecond
 // synchronous ingest shows.
 func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 	eng := j.c.sess.eng
-	schema := j.plan.schema
-	it := j.plan.open(ctx)
+	schema := j.plan.Schema()
+	it := j.plan.Open(ctx)
+	defer it.Close()
 	inPlace, _ := it.(inPlaceSource)
 	expect := uint64(math.MaxUint64)
 	if inPlace != nil {
@@ -298,8 +299,8 @@ func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
 			}
 		}
 		if j.recreate {
-			t.schema = slices.Clone(j.plan.schema)
-		} else if len(t.schema) < len(j.plan.schema) || !typesMatch(t.schema, j.plan.schema) {
+			t.schema = slices.Clone(j.plan.Schema())
+		} else if len(t.schema) < len(j.plan.Schema()) || !typesMatch(t.schema, j.plan.Schema()) {
 			return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("the schema of table %q changed while the ingest ran", j.table)}
 		}
 		var extents []*Extent

@@ -78,8 +78,8 @@ func TestRequestLimits(t *testing.T) {
 		t.Errorf("10 rows with MaxResultRows 10: %v", err)
 	}
 	// An endless stream that never yields a row: only the timeout can end the query.
-	eng.RegisterStream("Endless", Stream{Schema: Schema{{"x", kusto.TypeLong}}, Open: func(ctx context.Context) Iterator {
-		return NewIterator(func() (*Batch, error) {
+	eng.RegisterStream("Endless", Stream{Schema: Schema{{"x", kusto.TypeLong}}, Open: func(ctx context.Context) Operator {
+		return NewOperator(func() (*Batch, error) {
 			<-ctx.Done()
 			return nil, context.Cause(ctx)
 		})

@@ -15,7 +15,7 @@ type Block struct {
 	Pos     lexer.Position
 	Query   *Query        `parser:"( @@"`
 	Command Command       `parser:"| @@"`
-	Then    []*Operator   `parser:"  ( '|' @@ )* ) ';'?"`
+	Then    []Operator    `parser:"  ( '|' @@ )* ) ';'?"`
 	Source  *kusto.Source // the text this block was parsed from
 }
 
@@ -174,7 +174,7 @@ type Let struct {
 type Pipeline struct {
 	Pos    lexer.Position
 	Source TabularSource `parser:"@@"`
-	Ops    []*Operator   `parser:"( '|' @@ )*"`
+	Ops    []Operator    `parser:"( '|' @@ )*"`
 }
 
 // TabularSource starts a pipeline.
@@ -223,16 +223,86 @@ func (*TableRef) tabularSource()        {}
 
 var sourceMembers = []TabularSource{&RangeSource{}, &DatatableSource{}, &PrintSource{}, &ParenSource{}, &TableRef{}}
 
-// Operator is one `| operator` step of a pipeline.
-type Operator struct {
-	Pos         lexer.Position
-	Where       *ScalarExpr  `parser:"  ( 'where' | 'filter' ) @@"`
-	Project     []*NamedExpr `parser:"| 'project' @@ ( ',' @@ )*"`
-	ProjectAway []*Name      `parser:"| 'project-away' @@ ( ',' @@ )*"`
-	Extend      []*NamedExpr `parser:"| 'extend' @@ ( ',' @@ )*"`
-	Take        *ScalarExpr  `parser:"| ( 'take' | 'limit' ) @@"`
-	Count       bool         `parser:"| @'count'"`
+// Operator is one `| operator` step of a pipeline: a sealed union with one node per tabular
+// operator. The engine's operator registry has an entry for every member; a test holds the two
+// in step.
+type Operator interface {
+	operator()
+	// Position is where the operator's keyword stands.
+	Position() lexer.Position
+	// scalars returns the operator's scalar expressions, for the finisher to build their trees.
+	scalars() []*ScalarExpr
 }
+
+// WhereOp is `where predicate` (alias `filter`).
+type WhereOp struct {
+	Pos       lexer.Position
+	Keyword   string      `parser:"@( 'where' | 'filter' )"`
+	Predicate *ScalarExpr `parser:"@@"`
+}
+
+// ProjectOp is `project [name =] expr, …`.
+type ProjectOp struct {
+	Pos     lexer.Position
+	Columns []*NamedExpr `parser:"'project' @@ ( ',' @@ )*"`
+}
+
+// ProjectAwayOp is `project-away column, …`.
+type ProjectAwayOp struct {
+	Pos     lexer.Position
+	Columns []*Name `parser:"'project-away' @@ ( ',' @@ )*"`
+}
+
+// ExtendOp is `extend [name =] expr, …`.
+type ExtendOp struct {
+	Pos     lexer.Position
+	Columns []*NamedExpr `parser:"'extend' @@ ( ',' @@ )*"`
+}
+
+// TakeOp is `take N` (alias `limit`).
+type TakeOp struct {
+	Pos     lexer.Position
+	Keyword string      `parser:"@( 'take' | 'limit' )"`
+	Count   *ScalarExpr `parser:"@@"`
+}
+
+// CountOp is `count`.
+type CountOp struct {
+	Pos     lexer.Position
+	Keyword string `parser:"@'count'"`
+}
+
+func (*WhereOp) operator()       {}
+func (*ProjectOp) operator()     {}
+func (*ProjectAwayOp) operator() {}
+func (*ExtendOp) operator()      {}
+func (*TakeOp) operator()        {}
+func (*CountOp) operator()       {}
+
+func (o *WhereOp) Position() lexer.Position       { return o.Pos }
+func (o *ProjectOp) Position() lexer.Position     { return o.Pos }
+func (o *ProjectAwayOp) Position() lexer.Position { return o.Pos }
+func (o *ExtendOp) Position() lexer.Position      { return o.Pos }
+func (o *TakeOp) Position() lexer.Position        { return o.Pos }
+func (o *CountOp) Position() lexer.Position       { return o.Pos }
+
+func (o *WhereOp) scalars() []*ScalarExpr       { return []*ScalarExpr{o.Predicate} }
+func (o *ProjectOp) scalars() []*ScalarExpr     { return namedScalars(o.Columns) }
+func (o *ProjectAwayOp) scalars() []*ScalarExpr { return nil }
+func (o *ExtendOp) scalars() []*ScalarExpr      { return namedScalars(o.Columns) }
+func (o *TakeOp) scalars() []*ScalarExpr        { return []*ScalarExpr{o.Count} }
+func (o *CountOp) scalars() []*ScalarExpr       { return nil }
+
+func namedScalars(list []*NamedExpr) []*ScalarExpr {
+	out := make([]*ScalarExpr, len(list))
+	for i, n := range list {
+		out[i] = n.Expr
+	}
+	return out
+}
+
+// operatorMembers lists the operator union in the order participle tries it.
+var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {

@@ -18,6 +18,7 @@ var grammar = participle.MustBuild[Block](
 	participle.Lexer(Lexer),
 	participle.Union[Command](commandMembers...),
 	participle.Union[TabularSource](sourceMembers...),
+	participle.Union[Operator](operatorMembers...),
 	participle.UseLookahead(2),
 )
 

@@ -174,11 +174,11 @@ func TestParseIngest(t *testing.T) {
 	checkPos(t, "with", c.With.Pos, 28, 2, 6)
 	checkPos(t, "extend_schema", c.With.List[1].Pos, 54, 2, 32)
 	src := c.Source
-	if _, ok := src.Command.(*ShowOperations); !ok || len(src.Then) != 1 || src.Then[0].Where == nil {
+	if _, ok := src.Command.(*ShowOperations); !ok || len(src.Then) != 1 || !isWhere(src.Then[0]) {
 		t.Fatalf("source = %#v; want .show operations | where …", src)
 	}
 	checkPos(t, "source", src.Pos, strings.Index(text, "<|")+3, 4, 4)
-	if got := sexpr(src.Then[0].Where.Tree); got != `(== State "InProgress")` {
+	if got := sexpr(src.Then[0].(*WhereOp).Predicate.Tree); got != `(== State "InProgress")` {
 		t.Errorf("where = %s", got)
 	}
 
@@ -253,7 +253,7 @@ func TestCommandThenQuery(t *testing.T) {
 	if got := ops(b.Then); got != `where (== State "InProgress") | project OperationId, State | take 10 | count` {
 		t.Errorf("operators: %s", got)
 	}
-	checkPos(t, "second operator", b.Then[1].Pos, 49, 1, 50)
+	checkPos(t, "second operator", b.Then[1].Position(), 49, 1, 50)
 }
 
 func TestParseQueries(t *testing.T) {
@@ -431,26 +431,33 @@ func namedExprs(list []*NamedExpr) string {
 	return strings.Join(out, ", ")
 }
 
-func ops(list []*Operator) string {
+func isWhere(op Operator) bool {
+	_, ok := op.(*WhereOp)
+	return ok
+}
+
+func ops(list []Operator) string {
 	var out []string
 	for _, op := range list {
-		switch {
-		case op.Where != nil:
-			out = append(out, "where "+sexpr(op.Where.Tree))
-		case op.Project != nil:
-			out = append(out, "project "+namedExprs(op.Project))
-		case op.ProjectAway != nil:
+		switch op := op.(type) {
+		case *WhereOp:
+			out = append(out, "where "+sexpr(op.Predicate.Tree))
+		case *ProjectOp:
+			out = append(out, "project "+namedExprs(op.Columns))
+		case *ProjectAwayOp:
 			var names []string
-			for _, n := range op.ProjectAway {
+			for _, n := range op.Columns {
 				names = append(names, n.String())
 			}
 			out = append(out, "project-away "+strings.Join(names, ", "))
-		case op.Extend != nil:
-			out = append(out, "extend "+namedExprs(op.Extend))
-		case op.Take != nil:
-			out = append(out, "take "+sexpr(op.Take.Tree))
-		case op.Count:
+		case *ExtendOp:
+			out = append(out, "extend "+namedExprs(op.Columns))
+		case *TakeOp:
+			out = append(out, "take "+sexpr(op.Count.Tree))
+		case *CountOp:
 			out = append(out, "count")
+		default:
+			out = append(out, fmt.Sprintf("%T", op))
 		}
 	}
 	return strings.Join(out, " | ")

@@ -57,16 +57,14 @@ var kustoTableSubcommands = map[string]map[string]bool{
 	"show": words(`column columns data extents ingestion operations policies policy principals usage`),
 }
 
-// kustoQueryOperators are Kusto's tabular operators; supportedOperators are Kustard's.
-var (
-	kustoQueryOperators = words(`as assert-schema consume count distinct evaluate extend externaldata
-		facet filter find fork getschema graph-match graph-shortest-paths graph-to-table invoke join
-		limit lookup macro-expand make-graph make-series mv-apply mv-expand order parse parse-kv
-		parse-where partition print project project-away project-keep project-rename project-reorder
-		range reduce render sample sample-distinct scan search serialize sort summarize take top
-		top-hitters top-nested union where`)
-	supportedOperators = words(`where filter project project-away extend take limit count`)
-)
+// kustoQueryOperators are Kusto's tabular operators. Kustard's are the grammar's operator union
+// (operatorKeywords); the rest are rejected by name.
+var kustoQueryOperators = words(`as assert-schema consume count distinct evaluate extend externaldata
+	facet filter find fork getschema graph-match graph-shortest-paths graph-to-table invoke join
+	limit lookup macro-expand make-graph make-series mv-apply mv-expand order parse parse-kv
+	parse-where partition print project project-away project-keep project-rename project-reorder
+	range reduce render sample sample-distinct scan search serialize sort summarize take top
+	top-hitters top-nested union where`)
 
 // unsupportedStatements are query statements other than let and a tabular expression.
 var unsupportedStatements = words(`set declare alias pattern restrict`)
@@ -109,14 +107,14 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "|" && t.Type == TokPunct && isWord(next) && !supportedOperators[next.Value]:
+		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords[next.Value] == nil:
 			if kustoQueryOperators[next.Value] {
 				return unsupported(next, "unsupported operator %q", next.Value)
 			}
 			if lower := strings.ToLower(next.Value); kustoQueryOperators[lower] {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
-			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(supportedOperators), ", "))
+			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords), ", "))
 		case isWord(t) && unsupportedScalarOperators[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
 		case t.Value == "matches" && next.Value == "regex":
@@ -187,7 +185,7 @@ func checkTableSubcommand(src *kusto.Source, tokens []lexer.Token, verb, next st
 	return kusto.Errorf(kusto.KindSyntax, src, word.Pos.Offset, "unsupported command %q", fmt.Sprintf(".%s table %s", verb, word.Value))
 }
 
-func sortedKeys(m map[string]bool) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

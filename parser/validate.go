@@ -134,12 +134,11 @@ func (f *finisher) pipeline(p *Pipeline) {
 	f.operators(p.Ops)
 }
 
-func (f *finisher) operators(ops []*Operator) {
+func (f *finisher) operators(ops []Operator) {
 	for _, op := range ops {
-		f.expr(op.Where)
-		f.expr(op.Take)
-		f.namedExprs(op.Project)
-		f.namedExprs(op.Extend)
+		for _, e := range op.scalars() {
+			f.expr(e)
+		}
 	}
 }
 

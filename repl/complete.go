@@ -33,17 +33,16 @@ type completion struct {
 	Items []candidate
 }
 
-// operatorDocs are the tabular operators Kustard implements (parser/unsupported.go,
-// supportedOperators); a test checks that each parses, so the list cannot offer one that fails.
-var operatorDocs = []candidate{
-	{"where", "keeps the rows for which a predicate is true", "operators"},
-	{"filter", "same as where", "operators"},
-	{"project", "selects, renames and computes columns", "operators"},
-	{"project-away", "drops columns", "operators"},
-	{"extend", "adds computed columns", "operators"},
-	{"take", "returns up to N rows", "operators"},
-	{"limit", "same as take", "operators"},
-	{"count", "returns the number of rows", "operators"},
+// operatorCandidates are the tabular operators of the engine's registry, aliases included.
+func operatorCandidates() []candidate {
+	var out []candidate
+	for _, info := range engine.Operators() {
+		out = append(out, candidate{info.Name, strings.ToLower(info.Summary[:1]) + strings.TrimSuffix(info.Summary[1:], "."), "operators"})
+		for _, alias := range info.Aliases {
+			out = append(out, candidate{alias, "same as " + info.Name, "operators"})
+		}
+	}
+	return out
 }
 
 // sourceDocs start a query besides a table name.
@@ -409,16 +408,16 @@ func (s *Shell) completeQuery(toks []parser.Token, head engine.Schema, word stri
 	}
 	pipe := pipes[len(pipes)-1]
 	if pipe == len(toks)-1 {
-		return operatorDocs
+		return operatorCandidates()
 	}
-	op := strings.ToLower(toks[pipe+1].Value)
-	if op == "take" || op == "limit" || op == "count" {
+	info, ok := engine.LookupOperator(strings.ToLower(toks[pipe+1].Value))
+	if !ok || info.Completes == engine.CompleteNothing {
 		return nil
 	}
 	items := s.columnCandidates(toks, head)
-	// project-away names columns; the others take expressions, whose functions are offered once
-	// a name is begun (all of them would bury the columns).
-	if op != "project-away" && word != "" {
+	// Expressions may call functions, which are offered once a name is begun (all of them would
+	// bury the columns).
+	if info.Completes == engine.CompleteExpressions && word != "" {
 		for _, f := range engine.FunctionNames() {
 			items = append(items, candidate{f + "(", "function", "functions"})
 		}

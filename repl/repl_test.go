@@ -155,7 +155,7 @@ func TestOperatorsParse(t *testing.T) {
 		"where": "where x > 1", "filter": "filter x > 1", "project": "project x", "project-away": "project-away x",
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
 	}
-	for _, op := range operatorDocs {
+	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]
 		if !ok {
 			t.Errorf("no example for operator %q", op.Value)

@@ -31,8 +31,8 @@ func (s *idsFrom) NewID() uuid.UUID {
 
 // endless is a stream that yields nothing until its query is canceled, so the ingest reading it
 // is running, and stays running, until the test cancels it.
-func endless(ctx context.Context) engine.Iterator {
-	return engine.NewIterator(func() (*engine.Batch, error) {
+func endless(ctx context.Context) engine.Operator {
+	return engine.NewOperator(func() (*engine.Batch, error) {
 		<-ctx.Done()
 		return nil, context.Cause(ctx)
 	})

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kustard/kustard/kusto"
+)
+
+// A query compiles to a plan: a tree of Nodes, checked completely before anything runs, so type
+// errors never surface halfway through an ingest. Opening a node gives an Operator that streams
+// batches, in the manner of CockroachDB's colexecop.Operator and go-mysql-server's sql.Node.
+
+// Node is one node of a query plan. It knows its output schema and its children, and opens into
+// an Operator; a node can be opened any number of times (a tabular let used twice), each open
+// independent of the others.
+type Node interface {
+	Schema() Schema
+	Children() []Node
+	// Describe is the node's line in a printed plan, without its children.
+	Describe() string
+	// Open starts the node's execution under ctx; the caller must Close the operator.
+	Open(ctx context.Context) Operator
+}
+
+// Operator streams the batches of an opened Node.
+//
+// Next returns the next batch, or nil at the end. The batch and its columns belong to the
+// operator and stay valid only until the next call to Next: an operator may reuse them, so that
+// a query allocates per query rather than per batch. A consumer that keeps rows copies them.
+// Close releases the operator and its children's; it is safe to call more than once.
+type Operator interface {
+	Next() (*Batch, error)
+	Close()
+}
+
+// NewOperator adapts a function to an Operator with nothing to close, for streams.
+func NewOperator(next func() (*Batch, error)) Operator { return funcOperator(next) }
+
+type funcOperator func() (*Batch, error)
+
+func (f funcOperator) Next() (*Batch, error) { return f() }
+func (f funcOperator) Close()                {}
+
+// rowCounter is an Operator that can count its remaining rows without producing them: a filter
+// counts the rows its predicate keeps without copying them, a range knows its size. count uses it.
+type rowCounter interface {
+	countRows() (int64, error)
+}
+
+// countRows drains an operator and returns how many rows it had.
+func countRows(op Operator) (int64, error) {
+	if c, ok := op.(rowCounter); ok {
+		return c.countRows()
+	}
+	var n int64
+	for {
+		b, err := op.Next()
+		if b == nil || err != nil {
+			return n, err
+		}
+		n += int64(b.Len)
+	}
+}
+
+// FormatPlan prints a plan as an indented tree, one node a line, children under their parent.
+func FormatPlan(n Node) string {
+	var b strings.Builder
+	var write func(n Node, depth int)
+	write = func(n Node, depth int) {
+		fmt.Fprintf(&b, "%s%s\n", strings.Repeat("  ", depth), n.Describe())
+		for _, c := range n.Children() {
+			write(c, depth+1)
+		}
+	}
+	write(n, 0)
+	return b.String()
+}
+
+// cancelCheck tells a source whether its query has been canceled. Sources ask once per batch,
+// that is at least every batchSize rows, through the cached Done channel.
+type cancelCheck struct {
+	ctx  context.Context
+	done <-chan struct{}
+}
+
+func newCancelCheck(ctx context.Context) cancelCheck { return cancelCheck{ctx, ctx.Done()} }
+
+func (c cancelCheck) err() error {
+	select {
+	case <-c.done:
+		return context.Cause(c.ctx)
+	default:
+		return nil
+	}
+}
+
+// Cursor streams a query's result batch by batch, as the REST server writes v2 frames as they
+// come; Session.Run collects one into a Frame. Batches follow the Operator contract: each is
+// valid until the next call to Next.
+type Cursor struct {
+	schema Schema
+	op     Operator
+	limit  int // the most rows the result may have; 0 for no limit
+	rows   int
+	place  func(error) error // makes an error a placed *kusto.Error
+	done   func()            // releases the request's deadline
+}
+
+func newCursor(ctx context.Context, n Node, limit int) *Cursor {
+	return &Cursor{schema: n.Schema(), op: n.Open(ctx), limit: limit, place: func(err error) error { return err }, done: func() {}}
+}
+
+// Schema is the result's schema.
+func (c *Cursor) Schema() Schema { return c.schema }
+
+// Next returns the next batch of the result, or nil at the end. Passing the row limit is an error,
+// as Kusto's result-set truncation reports it.
+func (c *Cursor) Next() (b *Batch, err error) {
+	defer recoverInternal(&err)
+	b, err = c.op.Next()
+	if b == nil || err != nil {
+		return nil, c.place(err)
+	}
+	if c.rows += b.Len; c.limit > 0 && c.rows > c.limit {
+		return nil, c.place(&kusto.Error{Kind: kusto.KindLimits, Offset: -1, Msg: fmt.Sprintf(
+			"query result set has exceeded the limit of %d records; use take, or store a larger result with .set-or-append", c.limit)})
+	}
+	return b, nil
+}
+
+// Close stops the query; it is safe to call more than once.
+func (c *Cursor) Close() {
+	c.op.Close()
+	c.done()
+}
+
+// Collect reads the rest of the result into a Frame and closes the cursor.
+func (c *Cursor) Collect() (*Frame, error) {
+	defer c.Close()
+	builders := make([]builder, len(c.schema))
+	for i, col := range c.schema {
+		builders[i] = builderFor(newColumn(col.Type, 0))
+	}
+	for {
+		b, err := c.Next()
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			break
+		}
+		for i, col := range b.Cols {
+			builders[i].appendColumn(col)
+		}
+	}
+	f := &Frame{Schema: c.schema, Rows: c.rows}
+	for _, b := range builders {
+		f.Cols = append(f.Cols, b.column())
+	}
+	return f, nil
+}
+
+// Frame is a materialized table: the result of a command or a query.
+type Frame struct {
+	Schema Schema
+	Cols   []Column
+	Rows   int
+}
+
+// Value returns the value at row, col (nil for null).
+func (f *Frame) Value(row, col int) any { return f.Cols[col].Value(row) }
