@@ -211,28 +211,15 @@ func scanPlan(t TableInfo) *plan {
 	schema := t.Schema
 	return &plan{schema: schema, open: func(ctx context.Context) Iterator {
 		check := newCancelCheck(ctx)
-		extent, row := 0, 0
+		scan := t.Scan(schema.AllColumns())
 		return iterFunc(func() (*Batch, error) {
-			for extent < len(t.Extents) && row >= t.Extents[extent].Rows {
-				extent, row = extent+1, 0
-			}
-			if extent == len(t.Extents) {
-				return nil, nil
+			b, err := scan.Next()
+			if b == nil || err != nil {
+				return b, err
 			}
 			if err := check.err(); err != nil {
 				return nil, err
 			}
-			e := t.Extents[extent]
-			hi := min(row+batchSize, e.Rows)
-			b := &Batch{Cols: make([]Column, len(schema)), Len: hi - row}
-			for i, col := range schema {
-				if i < len(e.Cols) {
-					b.Cols[i] = e.Cols[i].Slice(row, hi)
-				} else {
-					b.Cols[i] = nullColumn(col.Type, b.Len) // added by extend_schema after this extent
-				}
-			}
-			row = hi
 			return b, nil
 		})
 	}}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
@@ -61,40 +62,68 @@ func runCreateTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, e
 			doc = &s
 		}
 	}
-	var result TableInfo
-	_, _, err := c.sess.eng.ops.Run(ctx, c.spec(info.Kind, false), func(ctx context.Context) (any, error) {
-		return nil, c.db.update(func(tables map[string]*Table) error {
-			t, exists := tables[name]
-			switch {
-			case !exists:
-				t = &Table{Name: name, ID: c.sess.eng.ops.IDs().NewID(), schema: schema}
-				tables[name] = t
-				setText(&t.folder, folder)
-				setText(&t.docString, doc)
-			case create.Merge:
-				merged, err := mergeSchema(t.schema, schema)
+	db, newID := c.db.Name, c.lazyID()
+	var snap *Snapshot
+	_, _, err := c.sess.eng.ops.Run(ctx, c.spec(info.Kind, false), func(ctx context.Context) (_ any, err error) {
+		snap, err = c.sess.eng.cat.Update(func(tx *Txn) error {
+			t, exists := tx.Table(db, name)
+			if !exists {
+				// Fails with a conflict, and runs again, if another command creates the table first.
+				return tx.CreateTable(db, name, newID(), schema, deref(folder), deref(doc))
+			}
+			// What follows relies on the table as read (a merged schema, or that it exists).
+			if err := tx.Unchanged(db, name); err != nil {
+				return err
+			}
+			if create.Merge {
+				merged, err := mergeSchema(t.Schema, schema)
 				if err != nil {
 					return c.errorf(create.Table.Pos.Offset, kusto.KindSemantic, "%v", err)
 				}
-				t.schema = merged
-				setText(&t.folder, folder)
-				setText(&t.docString, doc)
+				if len(merged) > len(t.Schema) {
+					if err := tx.SetSchema(db, name, merged); err != nil {
+						return err
+					}
+				}
+				if folder != nil {
+					if err := tx.SetFolder(db, name, *folder); err != nil {
+						return err
+					}
+				}
+				if doc != nil {
+					return tx.SetDocString(db, name, *doc)
+				}
 			}
 			// `.create table` on an existing table succeeds without changing it, as documented.
-			result = t.infoLocked()
 			return nil
 		})
+		return nil, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return schemaFrame(result, c.db.Name, jsonSchema(result.Name, result.Schema)), nil
+	result, _ := snap.Table(db, name)
+	return schemaFrame(result, db, jsonSchema(result.Name, result.Schema)), nil
 }
 
-func setText(dst *string, v *string) {
-	if v != nil {
-		*dst = *v
+// lazyID returns a function that makes a new id the first time it is called, and returns that
+// id after: a transaction that Update runs again creates its table with the same id, and
+// one that creates nothing makes none.
+func (c *call) lazyID() func() uuid.UUID {
+	var id uuid.UUID
+	return func() uuid.UUID {
+		if id == uuid.Nil {
+			id = c.sess.eng.ops.IDs().NewID()
+		}
+		return id
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // mergeSchema appends the columns of add that existing lacks; a column of the same name must
@@ -122,20 +151,25 @@ func schemaFrame(t TableInfo, db, schema string) *Frame {
 func runDropTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
 	drop := cmd.(*parser.DropTable)
 	name := drop.Table.String()
-	_, _, err := c.sess.eng.ops.Run(ctx, c.spec("TableDrop", false), func(ctx context.Context) (any, error) {
-		return nil, c.db.update(func(tables map[string]*Table) error {
-			if _, ok := tables[name]; !ok && !drop.IfExists {
-				return c.errorf(drop.Table.Pos.Offset, kusto.KindNotFound, "table %q does not exist", name)
+	db := c.db.Name
+	var snap *Snapshot
+	_, _, err := c.sess.eng.ops.Run(ctx, c.spec("TableDrop", false), func(ctx context.Context) (_ any, err error) {
+		snap, err = c.sess.eng.cat.Update(func(tx *Txn) error {
+			if _, ok := tx.Table(db, name); !ok {
+				if !drop.IfExists {
+					return c.errorf(drop.Table.Pos.Offset, kusto.KindNotFound, "table %q does not exist", name)
+				}
+				return nil
 			}
-			delete(tables, name)
-			return nil
+			return tx.DropTable(db, name)
 		})
+		return nil, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	fb := newFrame(droppedSchema)
-	for _, t := range c.db.Tables() {
+	for _, t := range snap.Tables(db) {
 		fb.row(t.Name, c.db.Name)
 	}
 	return fb.frame(), nil
@@ -217,7 +251,7 @@ func runShowDatabases(ctx context.Context, c *call, cmd parser.Command) (*Frame,
 	dbs := c.sess.eng.Databases()
 	slices.SortFunc(dbs, func(a, b *Database) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	for _, db := range dbs {
-		fb.row(db.Name, "", "v1.0", db == c.db, "ReadWrite", "", db.ID, "", "")
+		fb.row(db.Name, "", "v1.0", db.ID == c.db.ID, "ReadWrite", "", db.ID, "", "")
 	}
 	return fb.frame(), nil
 }
