@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
@@ -49,36 +48,18 @@ func quoteName(name string) string {
 	return name
 }
 
-// Extent is an immutable horizontal slice of a table. Its columns are a prefix of the table's
-// schema: columns added later by extend_schema read as nulls.
-type Extent struct {
-	ID        uuid.UUID
-	Cols      []Column
-	Rows      int
-	CreatedOn kusto.DateTime
-	Tags      []string
-	Size      int64 // bytes of column data
-}
-
-// Table is a table of a database. Its fields change only under the database's lock, and its
-// extent list is replaced, never modified, so a query that took a snapshot reads it unlocked.
-type Table struct {
-	Name      string
-	ID        uuid.UUID
-	schema    Schema
-	folder    string
-	docString string
-	extents   []*Extent
-}
-
-// TableInfo is a consistent snapshot of a table.
+// TableInfo is a table as one snapshot of the catalog has it. It is a value: nothing it holds
+// (the schema, the extent list, the extents) is ever modified, so a query compiled against it
+// keeps reading the same data whatever commits after.
 type TableInfo struct {
 	Name      string
-	ID        uuid.UUID
+	ID        uuid.UUID // a new id each time a table of this name is created
 	Schema    Schema
 	Folder    string
 	DocString string
 	Extents   []*Extent
+	// Version is the catalog version of the commit that last changed the table.
+	Version uint64
 }
 
 // Rows is the table's row count.
@@ -99,52 +80,101 @@ func (t TableInfo) Size() int64 {
 	return n
 }
 
-// Database is a named set of tables.
-type Database struct {
+// Snapshot is the catalog at one version: its databases and their tables. It is immutable; a
+// commit makes a new one, sharing what it did not change.
+type Snapshot struct {
+	Version uint64
+	dbs     map[string]*dbState // by lower-cased name: database names are case-insensitive
+}
+
+type dbState struct {
+	name   string
+	id     uuid.UUID
+	tables map[string]*TableInfo // by name: table names are case-sensitive
+}
+
+// DatabaseInfo names a database of a snapshot.
+type DatabaseInfo struct {
 	Name string
 	ID   uuid.UUID
-
-	mu     sync.RWMutex
-	tables map[string]*Table
 }
 
-func newDatabase(name string, id uuid.UUID) *Database {
-	return &Database{Name: name, ID: id, tables: map[string]*Table{}}
+func (s *Snapshot) db(name string) *dbState { return s.dbs[strings.ToLower(name)] }
+
+// Database returns the named database.
+func (s *Snapshot) Database(name string) (DatabaseInfo, bool) {
+	d := s.db(name)
+	if d == nil {
+		return DatabaseInfo{}, false
+	}
+	return DatabaseInfo{d.name, d.id}, true
 }
 
-func (t *Table) infoLocked() TableInfo {
-	return TableInfo{Name: t.Name, ID: t.ID, Schema: t.schema, Folder: t.folder, DocString: t.docString, Extents: t.extents}
+// Databases returns every database, by name.
+func (s *Snapshot) Databases() []DatabaseInfo {
+	out := make([]DatabaseInfo, 0, len(s.dbs))
+	for _, d := range s.dbs {
+		out = append(out, DatabaseInfo{d.name, d.id})
+	}
+	slices.SortFunc(out, func(a, b DatabaseInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
-// Table returns a snapshot of the named table.
-func (db *Database) Table(name string) (TableInfo, bool) {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	t, ok := db.tables[name]
+// Table returns the named table of database db.
+func (s *Snapshot) Table(db, name string) (TableInfo, bool) {
+	d := s.db(db)
+	if d == nil {
+		return TableInfo{}, false
+	}
+	t, ok := d.tables[name]
 	if !ok {
 		return TableInfo{}, false
 	}
-	return t.infoLocked(), true
+	return *t, true
 }
 
-// Tables returns snapshots of all tables, by name.
-func (db *Database) Tables() []TableInfo {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	out := make([]TableInfo, 0, len(db.tables))
-	for _, t := range db.tables {
-		out = append(out, t.infoLocked())
+// Tables returns the tables of database db, by name.
+func (s *Snapshot) Tables(db string) []TableInfo {
+	d := s.db(db)
+	if d == nil {
+		return nil
+	}
+	out := make([]TableInfo, 0, len(d.tables))
+	for _, t := range d.tables {
+		out = append(out, *t)
 	}
 	slices.SortFunc(out, func(a, b TableInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-// update runs fn with the database locked for writing.
-func (db *Database) update(fn func(tables map[string]*Table) error) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	return fn(db.tables)
+// Database is a handle on one database of an engine's catalog, for sessions, commands and front
+// doors. Its reads name the database explicitly. A handle from Pinned reads one snapshot
+// throughout; any other takes the catalog's latest snapshot at each read.
+type Database struct {
+	Name string
+	ID   uuid.UUID
+	cat  *Catalog
+	at   *Snapshot
 }
+
+func (db *Database) snapshot() *Snapshot {
+	if db.at != nil {
+		return db.at
+	}
+	return db.cat.Snapshot()
+}
+
+// Pinned returns a handle that reads the snapshot db reads now, whatever commits after: a query
+// compiled with it sees every table as of one moment.
+func (db *Database) Pinned() *Database {
+	return &Database{Name: db.Name, ID: db.ID, cat: db.cat, at: db.snapshot()}
+}
+
+// Table returns a snapshot of the named table.
+func (db *Database) Table(name string) (TableInfo, bool) { return db.snapshot().Table(db.Name, name) }
+
+// Tables returns snapshots of all tables, by name, all from one snapshot of the catalog.
+func (db *Database) Tables() []TableInfo { return db.snapshot().Tables(db.Name) }
 
 // jsonSchema renders a table schema as `.show table T schema as json` does.
 func jsonSchema(name string, s Schema) string {

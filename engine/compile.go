@@ -47,13 +47,18 @@ func (c *compiler) tabularLet(name string) (Node, bool) {
 	return nil, false
 }
 
+// query compiles a whole query into a plan whose scans read only the columns it uses.
 func (c *compiler) query(q *parser.Query) (Node, error) {
 	for _, l := range q.Lets {
 		if err := c.let(l); err != nil {
 			return nil, err
 		}
 	}
-	return c.pipeline(q.Body)
+	n, err := c.pipeline(q.Body)
+	if err != nil {
+		return nil, err
+	}
+	return prunePlan(n), nil
 }
 
 func (c *compiler) let(l *parser.Let) error {

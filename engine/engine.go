@@ -3,6 +3,18 @@
 // parser's AST into plans of batch iterators, and ingest from query run as operations of the ops
 // registry, cancellable mid-query.
 //
+// The catalog (Catalog, in txn.go) holds the databases, their tables, schemas and extent lists,
+// and changes only by transactions: Begin, changes (create a table, set its schema, folder or
+// docstring, drop it, append or replace extents), then Commit or Abort. Commit checks the
+// transaction's preconditions and applies its changes in one step, or changes nothing, and hands
+// the Commit, a list of change values, to a Store before publishing it: memory only for now, a
+// write-ahead log later. Reads take a Snapshot, which never changes, so a query compiled against
+// one keeps reading the extents it saw. An ingest is two transactions, as Kusto documents: the
+// table it creates or the columns it adds first, then its one extent, whose commit requires that
+// the table still has the id it had and was not canceled. A scan opens each extent for just the
+// columns it reads (Extent.Open, TableInfo.Scan); columns added after an extent was written read
+// as nulls.
+//
 // Use it by creating an Engine, a Session on it, and calling Session.Execute with Kusto text; the
 // result is a Frame, a typed table that the renderers in package render print.
 package engine
@@ -13,7 +25,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +50,8 @@ type Options struct {
 	MaxIngestBytes int64
 	// User names the principal of sessions that do not set one.
 	User string
+	// Store keeps the catalog's commits; nil keeps them in memory only (MemoryStore).
+	Store Store
 }
 
 // Defaults.
@@ -51,15 +64,15 @@ const (
 // Version is Kustard's version, shown by `.show version`.
 var Version = "0.1.0"
 
-// Engine holds databases and the operations registry. It is safe for concurrent use by many
-// sessions.
+// Engine holds the catalog of databases and the operations registry. It is safe for concurrent
+// use by many sessions.
 type Engine struct {
 	opts    Options
 	ops     *ops.Registry
+	cat     *Catalog
 	started kusto.DateTime
 
 	mu      sync.RWMutex
-	dbs     map[string]*Database // by lower-cased name: database names are case-insensitive
 	streams map[string]Stream
 }
 
@@ -71,8 +84,20 @@ type Stream struct {
 	Open func(ctx context.Context) Operator
 }
 
-// New returns an engine with one empty database, NetDefaultDB.
+// New returns an engine with one empty database, NetDefaultDB, whose catalog lives in memory
+// unless opts.Store says otherwise. It is Open for a store that cannot fail: it panics on an
+// error.
 func New(opts Options) *Engine {
+	e, err := Open(opts)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Open returns an engine whose catalog is what opts.Store holds, with the database NetDefaultDB
+// created if the store has none.
+func Open(opts Options) (*Engine, error) {
 	if opts.CancelWait <= 0 {
 		opts.CancelWait = DefaultCancelWait
 	}
@@ -85,11 +110,23 @@ func New(opts Options) *Engine {
 	if opts.User == "" {
 		opts.User = defaultUser()
 	}
+	if opts.Store == nil {
+		opts.Store = MemoryStore{}
+	}
+	cat, err := NewCatalog(opts.Store)
+	if err != nil {
+		return nil, err
+	}
 	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, Capacity: opts.Capacity, Retention: opts.Retention})
-	e := &Engine{opts: opts, ops: reg, dbs: map[string]*Database{}, streams: map[string]Stream{}}
+	e := &Engine{opts: opts, ops: reg, cat: cat, streams: map[string]Stream{}}
 	e.started = kusto.DateTimeOf(reg.Clock().Now())
-	e.dbs[strings.ToLower(DefaultDatabase)] = newDatabase(DefaultDatabase, reg.IDs().NewID())
-	return e
+	if _, ok := cat.Snapshot().Database(DefaultDatabase); !ok {
+		id := reg.IDs().NewID()
+		if _, err := cat.Update(func(tx *Txn) error { return tx.CreateDatabase(DefaultDatabase, id) }); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 func defaultUser() string {
@@ -131,21 +168,23 @@ func (e *Engine) stream(name string) (Stream, bool) {
 	return s, ok
 }
 
-// Database returns the named database.
+// Catalog is the engine's catalog.
+func (e *Engine) Catalog() *Catalog { return e.cat }
+
+// Database returns a handle on the named database (names are case-insensitive).
 func (e *Engine) Database(name string) (*Database, bool) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	db, ok := e.dbs[strings.ToLower(name)]
-	return db, ok
+	d, ok := e.cat.Snapshot().Database(name)
+	if !ok {
+		return nil, false
+	}
+	return &Database{Name: d.Name, ID: d.ID, cat: e.cat}, true
 }
 
-// Databases returns every database.
+// Databases returns handles on every database.
 func (e *Engine) Databases() []*Database {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([]*Database, 0, len(e.dbs))
-	for _, db := range e.dbs {
-		out = append(out, db)
+	var out []*Database
+	for _, d := range e.cat.Snapshot().Databases() {
+		out = append(out, &Database{Name: d.Name, ID: d.ID, cat: e.cat})
 	}
 	return out
 }
@@ -225,7 +264,7 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 	}
 	var plan Node
 	if b.Query != nil {
-		if plan, err = s.compiler(db, &req, b.Source).query(b.Query); err != nil {
+		if plan, err = s.compiler(db.Pinned(), &req, b.Source).query(b.Query); err != nil {
 			return nil, err
 		}
 	} else {

@@ -122,29 +122,43 @@ func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob,
 	if len(query) == 0 {
 		return nil, c.errorf(in.Source.Pos.Offset, kusto.KindSemantic, "the query returns no columns")
 	}
-	err = c.db.update(func(tables map[string]*Table) error {
-		t, exists := tables[job.table]
+	db, newID := c.db.Name, c.lazyID()
+	_, err = c.sess.eng.cat.Update(func(tx *Txn) error {
+		t, exists := tx.Table(db, job.table)
 		switch {
 		case exists && in.Verb == "set":
 			return c.errorf(in.Table.Pos.Offset, kusto.KindConflict, "table %q already exists; .set creates a new table (use .append or .set-or-append to add to it)", job.table)
 		case !exists && in.Verb == "append":
 			return c.errorf(in.Table.Pos.Offset, kusto.KindNotFound, "table %q does not exist; .append needs an existing table (use .set-or-append to create it)", job.table)
 		case !exists:
-			t = &Table{Name: job.table, ID: c.sess.eng.ops.IDs().NewID(), schema: slices.Clone(query)}
-			tables[job.table] = t
+			// Fails with a conflict, and runs again, if another command creates the table first.
+			if err := tx.CreateTable(db, job.table, newID(), query, "", ""); err != nil {
+				return err
+			}
 		case !job.recreate:
 			schema, err := matchSchema(t, query, flag("extend_schema"))
 			if err != nil {
 				return c.errorf(in.Source.Pos.Offset, kusto.KindSemantic, "%v", err)
 			}
-			t.schema = schema
+			if len(schema) > len(t.Schema) {
+				// The extended schema is computed from the table as read: it must not have changed.
+				if err := tx.Unchanged(db, job.table); err != nil {
+					return err
+				}
+				if err := tx.SetSchema(db, job.table, schema); err != nil {
+					return err
+				}
+			}
 		}
+		t, _ = tx.Table(db, job.table)
 		job.tableID = t.ID
 		if v, ok := job.props["folder"]; ok {
-			t.folder = v.Value.(string)
+			if err := tx.SetFolder(db, job.table, v.Value.(string)); err != nil {
+				return err
+			}
 		}
 		if v, ok := job.props["docstring"]; ok {
-			t.docString = v.Value.(string)
+			return tx.SetDocString(db, job.table, v.Value.(string))
 		}
 		return nil
 	})
@@ -168,8 +182,8 @@ func sourcePlan(ctx context.Context, c *call, src *parser.Block) (Node, error) {
 // matchSchema checks a query's columns against a table's, by position and type as Kusto does
 // (names are not matched), and returns the table's schema, extended with the query's extra
 // columns when extend is set.
-func matchSchema(t *Table, query Schema, extend bool) (Schema, error) {
-	table := t.schema
+func matchSchema(t TableInfo, query Schema, extend bool) (Schema, error) {
+	table := t.Schema
 	for i := range min(len(table), len(query)) {
 		if table[i].Type != query[i].Type {
 			return nil, fmt.Errorf("column %d of the query (%s:%s) does not match column %d of table %q (%s:%s); ingest from query matches columns by position and type",
@@ -257,10 +271,13 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 	}
 	var extent *Extent
 	if rows > 0 {
-		extent = &Extent{ID: eng.ops.IDs().NewID(), Rows: int(rows), Size: size}
-		for _, b := range builders {
-			extent.Cols = append(extent.Cols, b.column())
+		cols := make(MemoryData, len(builders))
+		types := make([]kusto.Type, len(builders))
+		for i, b := range builders {
+			cols[i], types[i] = b.column(), schema[i].Type
 		}
+		extent = NewExtent(eng.ops.IDs().NewID(), int(rows), types, cols)
+		extent.Size = size
 		if v, ok := j.props["tags"]; ok {
 			extent.Tags = kusto.StringList(v)
 		}
@@ -280,39 +297,69 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 	return fb.frame(), nil
 }
 
-// commit swaps the extent into the table in one step. A cancel that arrived before this point
-// wins: nothing is committed.
+// commit swaps the extent into the table in one transaction, whose preconditions are what must
+// still hold since prepareIngest: the table has the id it had then, the ingest was not canceled
+// (a cancel that arrived before this point wins: nothing is committed), no extent has an
+// ingestIfNotExists tag, and the schema still takes the query's columns.
 func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
-	return j.c.db.update(func(tables map[string]*Table) error {
-		t := tables[j.table]
-		if t == nil || t.ID != j.tableID {
-			return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}
-		}
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
+	db := j.c.db.Name
+	_, err := j.c.sess.eng.cat.Update(func(tx *Txn) error {
+		err := tx.Require(func(s *Snapshot) error {
+			if t, ok := s.Table(db, j.table); !ok || t.ID != j.tableID {
+				return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}
+			}
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if v, ok := j.props["ingestIfNotExists"]; ok {
-			for _, tag := range kusto.StringList(v) {
-				if tableHasTag(t, "ingest-by:"+tag) {
-					return &ops.SkippedError{Reason: fmt.Sprintf("table %q already has data tagged ingest-by:%s", j.table, tag)}
+			tags := kusto.StringList(v)
+			err := tx.Require(func(s *Snapshot) error {
+				t, _ := s.Table(db, j.table)
+				for _, tag := range tags {
+					if tableHasTag(t, "ingest-by:"+tag) {
+						return &ops.SkippedError{Reason: fmt.Sprintf("table %q already has data tagged ingest-by:%s", j.table, tag)}
+					}
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 		if j.recreate {
-			t.schema = slices.Clone(j.plan.Schema())
-		} else if len(t.schema) < len(j.plan.Schema()) || !typesMatch(t.schema, j.plan.Schema()) {
-			return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("the schema of table %q changed while the ingest ran", j.table)}
+			if err := tx.SetSchema(db, j.table, j.plan.Schema()); err != nil {
+				return err
+			}
+		} else {
+			err := tx.Require(func(s *Snapshot) error {
+				t, _ := s.Table(db, j.table)
+				if len(t.Schema) < len(j.plan.Schema()) || !typesMatch(t.Schema, j.plan.Schema()) {
+					return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("the schema of table %q changed while the ingest ran", j.table)}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		var extents []*Extent
-		if !j.replace {
-			extents = slices.Clone(t.extents)
-		}
 		if extent != nil {
 			extents = append(extents, extent)
 		}
-		t.extents = extents
-		return nil
+		if j.replace {
+			return tx.ReplaceExtents(db, j.table, extents...)
+		}
+		if len(extents) == 0 {
+			return nil
+		}
+		return tx.AppendExtents(db, j.table, extents...)
 	})
+	return err
 }
 
 func typesMatch(table, query Schema) bool {
@@ -324,8 +371,8 @@ func typesMatch(table, query Schema) bool {
 	return true
 }
 
-func tableHasTag(t *Table, tag string) bool {
-	for _, e := range t.extents {
+func tableHasTag(t TableInfo, tag string) bool {
+	for _, e := range t.Extents {
 		if slices.Contains(e.Tags, tag) {
 			return true
 		}

@@ -107,12 +107,13 @@ func compileWhere(c *compiler, in Node, op parser.Operator) (Node, error) {
 	if pred.typ != kusto.TypeBool {
 		return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "where needs a bool predicate, not a %s", pred.typ)
 	}
-	return &whereNode{in: in, pred: pred, text: parser.ExprString(e.Tree)}, nil
+	return &whereNode{in: in, pred: pred, expr: e.Tree, text: parser.ExprString(e.Tree)}, nil
 }
 
 type whereNode struct {
 	in   Node
 	pred *compiled
+	expr parser.Expr
 	text string
 }
 
@@ -169,6 +170,10 @@ func (o *whereOperator) Next() (*Batch, error) {
 			o.batch.Cols = make([]Column, len(b.Cols))
 		}
 		for i, col := range b.Cols {
+			if col == nil { // pruned: no node reads it
+				o.batch.Cols[i] = nil
+				continue
+			}
 			o.batch.Cols[i] = gatherInto(o.batch.Cols[i], col, selected)
 		}
 		o.batch.Len = len(selected)
@@ -221,7 +226,7 @@ func compileProject(c *compiler, in Node, op parser.Operator) (Node, error) {
 			return nil, c.errorf(col.Pos.Offset, kusto.KindSemantic, "project: column %q is defined twice", name)
 		}
 		n.schema = append(n.schema, ColumnSchema{name, e.typ})
-		n.steps = append(n.steps, computeStep{slot: len(n.schema) - 1, e: e, text: parser.ExprString(col.Expr.Tree)})
+		n.steps = append(n.steps, computeStep{slot: len(n.schema) - 1, e: e, expr: col.Expr.Tree, text: parser.ExprString(col.Expr.Tree)})
 	}
 	return n, nil
 }
@@ -243,7 +248,7 @@ func compileExtend(c *compiler, in Node, op parser.Operator) (Node, error) {
 		} else {
 			n.schema[slot].Type = e.typ
 		}
-		n.steps = append(n.steps, computeStep{slot: slot, e: e, text: parser.ExprString(col.Expr.Tree)})
+		n.steps = append(n.steps, computeStep{slot: slot, e: e, expr: col.Expr.Tree, text: parser.ExprString(col.Expr.Tree)})
 	}
 	return n, nil
 }
@@ -261,6 +266,7 @@ type computeNode struct {
 type computeStep struct {
 	slot int
 	e    *compiled
+	expr parser.Expr
 	text string
 }
 
@@ -411,7 +417,9 @@ func (o *takeOperator) Next() (*Batch, error) {
 			o.batch.Cols = make([]Column, len(b.Cols))
 		}
 		for i, col := range b.Cols {
-			o.batch.Cols[i] = col.Slice(0, int(o.left))
+			if col != nil { // nil: pruned
+				o.batch.Cols[i] = col.Slice(0, int(o.left))
+			}
 		}
 		o.batch.Len = int(o.left)
 		b = &o.batch

@@ -14,24 +14,68 @@ import (
 
 // The leaves of a plan: the sources a pipeline starts from.
 
-// scanNode reads a snapshot of a table: the extents it had when the query was compiled.
+// scanNode reads a snapshot of a table: the extents it had when the query was compiled. It opens
+// only the columns some node of the plan reads (see prune); the others are nil in its batches.
 type scanNode struct {
-	table TableInfo
+	table  TableInfo
+	needed []bool // by column of the table's schema; nil until the plan is pruned
 }
 
 func (n *scanNode) Schema() Schema   { return n.table.Schema }
 func (n *scanNode) Children() []Node { return nil }
 func (n *scanNode) Describe() string {
-	return fmt.Sprintf("scan %s (%d extents, %d rows)", quoteName(n.table.Name), len(n.table.Extents), n.table.Rows())
+	var cols []string
+	for _, i := range n.columns() {
+		cols = append(cols, quoteName(n.table.Schema[i].Name))
+	}
+	return fmt.Sprintf("scan %s (%d extents, %d rows) reading [%s]", quoteName(n.table.Name), len(n.table.Extents), n.table.Rows(), strings.Join(cols, ", "))
+}
+
+func (n *scanNode) prune(needed []bool) { n.needed = orNeeded(n.needed, needed) }
+
+// columns are the indexes of the columns the scan reads.
+func (n *scanNode) columns() []int {
+	if n.needed == nil {
+		return n.table.Schema.AllColumns()
+	}
+	var out []int
+	for i, need := range n.needed {
+		if need {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func (n *scanNode) Open(ctx context.Context) Operator {
-	extents := make([]extentPart, len(n.table.Extents))
-	for i, e := range n.table.Extents {
-		extents[i] = extentPart{cols: e.Cols, rows: e.Rows}
-	}
-	return newPartsOperator(ctx, n.table.Schema, extents)
+	cols := n.columns()
+	return &scanOperator{check: newCancelCheck(ctx), scan: n.table.Scan(cols), cols: cols, batch: Batch{Cols: make([]Column, len(n.table.Schema))}}
 }
+
+// scanOperator places the columns a table scan reads at their places in the table's schema.
+type scanOperator struct {
+	check cancelCheck
+	scan  *TableScan
+	cols  []int
+	batch Batch
+}
+
+func (o *scanOperator) Next() (*Batch, error) {
+	if err := o.check.err(); err != nil {
+		return nil, err
+	}
+	b, err := o.scan.Next()
+	if b == nil || err != nil {
+		return nil, err
+	}
+	for j, i := range o.cols {
+		o.batch.Cols[i] = b.Cols[j]
+	}
+	o.batch.Len = b.Len
+	return &o.batch, nil
+}
+
+func (o *scanOperator) Close() {}
 
 // frameNode reads a materialized frame: a command's result, a datatable.
 type frameNode struct {
