@@ -1,7 +1,13 @@
 // Package engine runs Kusto commands and queries: typed columnar tables made of immutable extents,
-// one command registry that drives dispatch, checking and help, a query compiler that turns the
-// parser's AST into plans of batch iterators, and ingest from query run as operations of the ops
-// registry, cancellable mid-query.
+// registries of commands and of tabular operators that drive dispatch, checking, help and
+// completion, a compiler that turns the parser's AST into a plan, and ingest from query run as
+// operations of the ops registry, cancellable mid-query.
+//
+// A plan (plan.go) is a tree of Nodes, each knowing its schema and children; opening one gives an
+// Operator whose Next yields batches of at most batchSize rows and may reuse them, so a query
+// allocates per query rather than per batch. Before a plan runs, a pruning pass (prune.go) tells
+// each scan which columns the plan reads. Results stream through a Cursor (Session.Open);
+// Session.Run collects one into a Frame. Each call carries its options in a Request.
 //
 // The catalog (Catalog, in txn.go) holds the databases, their tables, schemas and extent lists,
 // and changes only by transactions: Begin, changes (create a table, set its schema, folder or
