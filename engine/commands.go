@@ -2,14 +2,11 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
-	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -43,26 +40,8 @@ func (c *call) errorf(offset int, kind kusto.Kind, format string, args ...any) e
 	return kusto.Errorf(kind, c.block.Source, offset, format, args...)
 }
 
-func (c *call) spec(kind string, cancellable bool) ops.Spec {
-	return ops.Spec{
-		Kind: kind, Database: c.db.Name, User: c.req.user(c.sess), Principal: c.req.Principal,
-		Cancellable: cancellable, RootActivityId: c.req.RootActivityID,
-	}
-}
-
 // Result schemas, as the Kusto docs and Kusto.Language's command table give them.
 var (
-	operationsSchema = Schema{
-		{"OperationId", kusto.TypeGUID}, {"Operation", kusto.TypeString}, {"NodeId", kusto.TypeString},
-		{"StartedOn", kusto.TypeDateTime}, {"LastUpdatedOn", kusto.TypeDateTime}, {"Duration", kusto.TypeTimespan},
-		{"State", kusto.TypeString}, {"Status", kusto.TypeString}, {"RootActivityId", kusto.TypeGUID},
-		{"ShouldRetry", kusto.TypeBool}, {"Database", kusto.TypeString}, {"Principal", kusto.TypeString},
-		{"User", kusto.TypeString},
-	}
-	cancelSchema = Schema{
-		{"OperationId", kusto.TypeGUID}, {"Operation", kusto.TypeString}, {"StartedOn", kusto.TypeDateTime},
-		{"CancellationState", kusto.TypeString}, {"ReasonPhrase", kusto.TypeString},
-	}
 	extentsSchema = Schema{
 		{"ExtentId", kusto.TypeGUID}, {"OriginalSize", kusto.TypeLong}, {"ExtentSize", kusto.TypeLong},
 		{"ColumnSize", kusto.TypeLong}, {"IndexSize", kusto.TypeLong}, {"RowCount", kusto.TypeLong},
@@ -200,65 +179,6 @@ func (fb *frameBuilder) frame() *Frame {
 		f.Cols = append(f.Cols, b.column())
 	}
 	return f
-}
-
-func runCancel(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
-	cancel := cmd.(*parser.CancelOperation)
-	reason := ""
-	if cancel.With != nil {
-		if v, ok := cancel.With.Values["reason"]; ok {
-			reason = v.Value.(string)
-		}
-	}
-	r, err := c.sess.eng.ops.Cancel(cancel.ID.Value, reason, c.sess.eng.opts.CancelWait)
-	switch {
-	case errors.Is(err, ops.ErrNotFound):
-		return nil, c.errorf(cancel.ID.Pos.Offset, kusto.KindNotFound, "operation %s does not exist", cancel.ID.Value)
-	case errors.Is(err, ops.ErrNotCancellable):
-		return nil, c.errorf(cancel.ID.Pos.Offset, kusto.KindSemantic, "%s", strings.TrimPrefix(err.Error(), ops.ErrNotCancellable.Error()+": "))
-	case err != nil:
-		return nil, err
-	}
-	fb := newFrame(cancelSchema)
-	fb.row(r.OperationId, r.Operation, kusto.DateTimeOf(r.StartedOn), r.CancellationState, r.ReasonPhrase)
-	return fb.frame(), nil
-}
-
-func runShowOperations(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
-	show := cmd.(*parser.ShowOperations)
-	var records []ops.Record
-	if len(show.IDs) == 0 {
-		records = c.sess.eng.ops.Log()
-	} else {
-		ids := make([]uuid.UUID, len(show.IDs))
-		for i, id := range show.IDs {
-			ids[i] = id.Value
-		}
-		records = c.sess.eng.ops.Latest(ids)
-	}
-	fb := newFrame(operationsSchema)
-	for _, r := range records {
-		fb.row(r.OperationId, r.Operation, r.NodeId, kusto.DateTimeOf(r.StartedOn), kusto.DateTimeOf(r.LastUpdatedOn),
-			kusto.Timespan(r.Duration()/100), string(r.State), r.Status, r.RootActivityId, r.ShouldRetry,
-			r.Database, r.Principal, r.User)
-	}
-	return fb.frame(), nil
-}
-
-func runShowOperationDetails(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
-	show := cmd.(*parser.ShowOperationDetails)
-	rec, details, err := c.sess.eng.ops.Details(show.ID.Value)
-	if err != nil {
-		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindNotFound, "operation %s does not exist", show.ID.Value)
-	}
-	if rec.State != ops.Completed {
-		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindConflict, "operation %s is %s; its details are available only after it completes successfully", show.ID.Value, rec.State)
-	}
-	out, ok := details.(*ingestOutcome)
-	if !ok || !out.persisted {
-		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)
-	}
-	return out.extents, nil
 }
 
 func runShowVersion(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {

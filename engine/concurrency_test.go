@@ -198,8 +198,8 @@ func testConcurrentIngestCancel(t *testing.T, capacity int) {
 					continue
 				}
 				state, phrase := res.Value(0, cancelSchema.Index("CancellationState")), res.Value(0, cancelSchema.Index("ReasonPhrase"))
-				if state != ops.CanceledSuccessfully || phrase != reason(i) {
-					t.Errorf("cancel of ingest %d: %v, %v; want %q, %q", i, state, phrase, ops.CanceledSuccessfully, reason(i))
+				if state != canceledSuccessfully || phrase != reason(i) {
+					t.Errorf("cancel of ingest %d: %v, %v; want %q, %q", i, state, phrase, canceledSuccessfully, reason(i))
 				}
 			}
 		}()
@@ -226,12 +226,12 @@ func testConcurrentIngestCancel(t *testing.T, capacity int) {
 				heldRows++
 			default:
 			}
-			if state != string(ops.Canceled) || status != reason(i) || rows != int64(0) {
+			if state != "Canceled" || status != reason(i) || rows != int64(0) {
 				t.Errorf("canceled ingest %d: state %s, status %q, %v rows committed; want Canceled, %q, 0 rows", i, state, status, rows, reason(i))
 			}
 			continue
 		}
-		if state != string(ops.Completed) || status != "" || rows != int64(before+after) {
+		if state != "Completed" || status != "" || rows != int64(before+after) {
 			t.Errorf("ingest %d: state %s, status %q, %v rows committed; want Completed, no status, %d rows", i, state, status, rows, before+after)
 		}
 		if bad := queryScalar(t, s, fmt.Sprintf("T%d | where src != %d or x < 1 or x > %d | count", i, i, before+after)); bad != int64(0) {
@@ -284,7 +284,7 @@ func TestCancelStopsHugeRange(t *testing.T) {
 			t.Fatalf("want one operation in progress, got %v", active)
 		}
 		s := eng.NewSession()
-		checkHugeRangeCanceled(t, s, active[0].OperationId)
+		checkHugeRangeCanceled(t, s, active[0].ID)
 		var perr *kusto.Error
 		if err := <-done; !errors.As(err, &perr) || perr.Kind != kusto.KindCanceled {
 			t.Errorf("the canceled ingest returned %v; want a KindCanceled error", err)
@@ -299,10 +299,10 @@ func checkHugeRangeCanceled(t *testing.T, s *Session, id uuid.UUID) {
 	if res == nil {
 		t.FailNow()
 	}
-	if got := res.Value(0, cancelSchema.Index("CancellationState")); got != ops.CanceledSuccessfully {
-		t.Errorf(".cancel operation: %v, %v; want %q", got, res.Value(0, cancelSchema.Index("ReasonPhrase")), ops.CanceledSuccessfully)
+	if got := res.Value(0, cancelSchema.Index("CancellationState")); got != canceledSuccessfully {
+		t.Errorf(".cancel operation: %v, %v; want %q", got, res.Value(0, cancelSchema.Index("ReasonPhrase")), canceledSuccessfully)
 	}
-	if state, status := showOperation(t, s, id); state != string(ops.Canceled) || status != "too big" {
+	if state, status := showOperation(t, s, id); state != "Canceled" || status != "too big" {
 		t.Errorf(".show operations: %s, %q; want Canceled, %q", state, status, "too big")
 	}
 	if rows := queryScalar(t, s, "T | count"); rows != int64(0) {

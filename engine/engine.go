@@ -44,6 +44,9 @@ import (
 type Options struct {
 	Clock ops.Clock
 	IDs   ops.IDSource
+	// OperationIDs, when set, makes operation ids apart from every other id (see
+	// ops.Options.OperationIDs).
+	OperationIDs ops.IDSource
 	// Capacity bounds concurrent ingest operations (default: CPUs-1, at least 1).
 	Capacity int
 	// CancelWait bounds how long `.cancel operation` waits for the operation to stop.
@@ -123,7 +126,7 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, Capacity: opts.Capacity, Retention: opts.Retention})
+	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, OperationIDs: opts.OperationIDs, Capacity: opts.Capacity, Retention: opts.Retention})
 	e := &Engine{opts: opts, ops: reg, cat: cat, streams: map[string]Stream{}}
 	e.started = kusto.DateTimeOf(reg.Clock().Now())
 	if _, ok := cat.Snapshot().Database(DefaultDatabase); !ok {
@@ -149,9 +152,9 @@ func (e *Engine) Ops() *ops.Registry { return e.ops }
 
 // IngestedRows returns how many rows an ingest operation committed, once it has completed.
 func (e *Engine) IngestedRows(id uuid.UUID) (int64, bool) {
-	rec, details, err := e.ops.Details(id)
-	out, ok := details.(*ingestOutcome)
-	if err != nil || !ok || rec.State != ops.Completed {
+	s, err := e.ops.Get(id)
+	out, ok := ops.ResultAs[*ingestOutcome](s)
+	if err != nil || !ok || s.State != ops.Succeeded {
 		return 0, false
 	}
 	return out.rows, true

@@ -231,6 +231,15 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 		builders[i] = newChunkedBuilder(col.Type, expect)
 	}
 	var rows, size int64
+	// The operation's phase and progress, for front doors that show them: rows so far, of the
+	// total when the source knows it.
+	h := ops.FromContext(ctx)
+	var total int64
+	if inPlace != nil && expect <= math.MaxInt64 {
+		total = int64(expect)
+	}
+	h.SetPhase("building extent")
+	h.SetProgress(0, total)
 	share := eng.ops.Capacity() >= runtime.GOMAXPROCS(0)
 	batches, yielded := 0, time.Now()
 	for {
@@ -259,6 +268,7 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 				"the ingest exceeded %d bytes after %d rows; the Kusto docs advise under 1 GB per ingest from query (Kustard's limit is set by --max-ingest-bytes)",
 				eng.opts.MaxIngestBytes, rows)}
 		}
+		h.SetDone(rows)
 		if j.progress != nil {
 			j.progress(rows)
 		}
@@ -286,6 +296,7 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 			extent.CreatedOn = v.Value.(kusto.DateTime)
 		}
 	}
+	h.SetPhase("committing")
 	if err := j.commit(ctx, extent); err != nil {
 		return nil, err
 	}

@@ -56,11 +56,11 @@ func TestRequestIdentity(t *testing.T) {
 	}
 	log := eng.Ops().Log()
 	first, last := log[0], log[len(log)-1]
-	if first.User != req.User || first.Principal != req.Principal || first.RootActivityId != activity {
-		t.Errorf("record of the request's command: User %q, Principal %q, RootActivityId %v; want the request's", first.User, first.Principal, first.RootActivityId)
+	if first.User != req.User || first.Principal != req.Principal || first.ActivityID != activity {
+		t.Errorf("record of the request's command: User %q, Principal %q, RootActivityId %v; want the request's", first.User, first.Principal, first.ActivityID)
 	}
-	if last.User != "kustard" || last.Principal != "" || last.RootActivityId == activity || last.RootActivityId == uuid.Nil {
-		t.Errorf("record of a plain command: User %q, Principal %q, RootActivityId %v; want the session's user and a new activity", last.User, last.Principal, last.RootActivityId)
+	if last.User != "kustard" || last.Principal != "" || last.ActivityID == activity || last.ActivityID == uuid.Nil {
+		t.Errorf("record of a plain command: User %q, Principal %q, RootActivityId %v; want the session's user and a new activity", last.User, last.Principal, last.ActivityID)
 	}
 }
 

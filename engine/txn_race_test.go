@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
-	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 )
 
@@ -55,7 +54,7 @@ func TestIngestsRaceIntoOneTable(t *testing.T) {
 	b := startGated(t, eng, s, 2, gate, ".append async T <| %s")
 	close(gate)
 	for _, id := range []uuid.UUID{a, b} {
-		if state, status := waitOp(t, eng, s, id); state != string(ops.Completed) {
+		if state, status := waitOp(t, eng, s, id); state != "Completed" {
 			t.Errorf("ingest %s: %s %q; want Completed", id, state, status)
 		}
 	}
@@ -79,9 +78,9 @@ func TestIngestIfNotExistsRace(t *testing.T) {
 	var completed, skipped []int
 	for i, id := range ids {
 		switch state, status := waitOp(t, eng, s, id); state {
-		case string(ops.Completed):
+		case "Completed":
 			completed = append(completed, i+1)
-		case string(ops.Skipped):
+		case "Skipped":
 			skipped = append(skipped, i+1)
 		default:
 			t.Errorf("ingest %d: %s %q; want Completed or Skipped", i+1, state, status)
@@ -115,7 +114,7 @@ func TestDropRacesIngest(t *testing.T) {
 			}
 			close(gate)
 			state, status := waitOp(t, eng, s, id)
-			if state != string(ops.Failed) || !strings.Contains(status, `table "T" was dropped while the ingest ran`) {
+			if state != "Failed" || !strings.Contains(status, `table "T" was dropped while the ingest ran`) {
 				t.Errorf("ingest: %s %q; want Failed, the table was dropped", state, status)
 			}
 			res := executeText(t, s, ".show tables")

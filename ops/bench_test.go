@@ -17,7 +17,7 @@ func BenchmarkCancelLatency(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		started := make(chan struct{})
-		op, err := reg.Go(ops.Spec{Kind: "TableSetOrAppend", Cancellable: true}, func(ctx context.Context) (any, error) {
+		op, err := reg.Go(ops.Spec{Kind: ops.Kind{Name: "TableSetOrAppend", Cancellable: true}}, func(ctx context.Context) (any, error) {
 			close(started)
 			done := ctx.Done()
 			for rows := 0; ; rows++ {
@@ -35,9 +35,11 @@ func BenchmarkCancelLatency(b *testing.B) {
 		}
 		<-started
 		b.StartTimer()
-		res, err := reg.Cancel(op.ID, "benchmark", time.Minute)
-		if err != nil || res.CancellationState != ops.CanceledSuccessfully {
-			b.Fatalf("Cancel = %+v, %v", res, err)
+		ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+		out, err := reg.Cancel(ctx, op.ID, ops.CancelRequest{Reason: "benchmark", Origin: "bench"})
+		stop()
+		if err != nil || !out.Stopped || out.State != ops.Canceled {
+			b.Fatalf("Cancel = %+v, %v", out, err)
 		}
 	}
 }

@@ -1,71 +1,92 @@
 package ops
 
 import (
+	"context"
 	"fmt"
-	"time"
+	"slices"
 
 	"github.com/google/uuid"
 )
 
-// CancellationState values. The `.cancel operation` docs spell success both "Cancelled
-// successfully" (description) and "Canceled successfully" (example); Kustard follows the example,
-// as the materialized-view page and the Canceled state do.
-const (
-	CanceledSuccessfully = "Canceled successfully"
-	CancelFailed         = "Cancel failed"
-)
-
-// CancelResult is the row `.cancel operation` returns.
-type CancelResult struct {
-	OperationId       uuid.UUID
-	Operation         string
-	StartedOn         time.Time
-	CancellationState string
-	ReasonPhrase      string
+// CanceledError is the cause of a canceled operation's context, and its error once it has ended
+// Canceled: the request's reason, mode and origin.
+type CanceledError struct {
+	Reason string
+	Mode   Mode
+	Origin string
 }
 
-// Cancel asks a running ingest operation to stop, with reason as the cause, and waits up to wait
-// for it to stop. It returns an error for an unknown id or an operation that is not an ingest from
-// query; every other outcome is a CancelResult, as Kusto reports it.
-func (r *Registry) Cancel(id uuid.UUID, reason string, wait time.Duration) (CancelResult, error) {
+func (e *CanceledError) Error() string {
+	if e.Reason == "" {
+		return "Operation was canceled"
+	}
+	return e.Reason
+}
+
+// CancelRequest asks an operation to stop.
+type CancelRequest struct {
+	Reason string
+	Mode   Mode
+	Origin string // the front door: "kusto", "google", …
+	// NoWait returns as soon as the request is recorded, without waiting for the operation to
+	// stop.
+	NoWait bool
+}
+
+// CancelOutcome is what Cancel found and did.
+type CancelOutcome struct {
+	Snapshot      // the operation as it was when Cancel returned
+	Accepted bool // it was live: the request was recorded and its work's context canceled
+	Stopped  bool // it had ended when Cancel returned
+}
+
+// Cancel asks a live operation to stop: it records the request as a Cancellation on the
+// operation (every request, a repeated one too) and cancels the work's context with a
+// *CanceledError as its cause (the first request does: a later one, a forced cancel after a
+// graceful one, reaches the work through Handle.Cancellation). Unless req.NoWait, it then waits
+// until the operation has stopped or ctx is done, whichever comes first; the outcome says which.
+// The work may still end otherwise than Canceled: a cancel that comes after its last check is
+// too late, and the operation ends as its work says, with the request kept.
+//
+// An operation that has already ended is left as it is (Accepted false, Stopped true). An unknown
+// id is ErrNotFound, and an operation whose kind cannot be canceled ErrNotCancellable, with the
+// operation's snapshot in the outcome. The registry applies no rule between modes: a front door
+// that allows Forced only after Graceful checks the snapshot's Cancels.
+func (r *Registry) Cancel(ctx context.Context, id uuid.UUID, req CancelRequest) (CancelOutcome, error) {
 	r.mu.Lock()
-	op := r.ops[id]
+	s, ok := r.store.Get(id)
+	if !ok {
+		r.mu.Unlock()
+		return CancelOutcome{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if !s.Kind.Cancellable {
+		s = r.viewLocked(s)
+		r.mu.Unlock()
+		return CancelOutcome{Snapshot: s}, fmt.Errorf("%w: operation %s is a %s operation", ErrNotCancellable, id, s.Kind.Name)
+	}
+	op := r.live[id]
 	if op == nil {
 		r.mu.Unlock()
-		return CancelResult{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return CancelOutcome{Snapshot: s, Stopped: s.State.Terminal()}, nil
 	}
-	if !op.Spec.Cancellable {
-		r.mu.Unlock()
-		return CancelResult{}, fmt.Errorf("%w: operation %s is a %s operation; cancel is supported only for ingest-from-query operations (.set, .append, .set-or-append, .set-or-replace)", ErrNotCancellable, id, op.Spec.Kind)
-	}
-	result := CancelResult{OperationId: op.ID, Operation: op.Spec.Kind, StartedOn: op.StartedOn}
-	if state := op.last.State; state.Terminal() {
-		r.mu.Unlock()
-		result.CancellationState = CancelFailed
-		result.ReasonPhrase = fmt.Sprintf("The operation is no longer running: its state is %s", state)
-		return result, nil
-	}
+	c := Cancellation{At: r.stamp(), Reason: req.Reason, Mode: req.Mode, Origin: req.Origin}
+	r.requestLocked(op, c)
 	r.mu.Unlock()
 
-	op.cancel(&CanceledError{Reason: reason})
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-op.done:
-	case <-timer.C:
-		result.CancellationState = CancelFailed
-		result.ReasonPhrase = fmt.Sprintf("The operation did not stop within %v; cancellation was requested, and it will end Canceled if it stops before it completes", wait)
-		return result, nil
+	op.cancel(&CanceledError{Reason: c.Reason, Mode: c.Mode, Origin: c.Origin})
+	if !req.NoWait {
+		select {
+		case <-op.done:
+		case <-ctx.Done():
+		}
 	}
-	r.mu.Lock()
-	state := op.last.State
-	r.mu.Unlock()
-	if state != Canceled {
-		result.CancellationState = CancelFailed
-		result.ReasonPhrase = fmt.Sprintf("The operation finished before it could be canceled: its state is %s", state)
-		return result, nil
-	}
-	result.CancellationState = CanceledSuccessfully
-	result.ReasonPhrase = reason
-	return result, nil
+	now := op.Snapshot()
+	return CancelOutcome{Snapshot: now, Accepted: true, Stopped: now.State.Terminal()}, nil
+}
+
+// requestLocked records a cancel request on a live operation.
+func (r *Registry) requestLocked(op *Operation, c Cancellation) {
+	op.snap.Cancels = append(slices.Clip(op.snap.Cancels), c) // earlier snapshots keep theirs
+	op.h.cancel.Store(&c)
+	r.write(r.store.Put(op.snap))
 }

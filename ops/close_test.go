@@ -37,8 +37,8 @@ func TestClose(t *testing.T) {
 		if !isDone(op) {
 			t.Errorf("%s not done after Close", op.ID)
 		}
-		if rec := latest(t, reg, op.ID); rec.State != ops.Canceled || rec.Status != "Kustard is shutting down" {
-			t.Errorf("%s ended %s %q, want Canceled with Close's reason", op.ID, rec.State, rec.Status)
+		if rec := latest(t, reg, op.ID); rec.State != ops.Canceled || status(rec) != "Kustard is shutting down" {
+			t.Errorf("%s ended %s %q, want Canceled with Close's reason", op.ID, rec.State, status(rec))
 		}
 	}
 	var canceled *ops.CanceledError
@@ -72,8 +72,8 @@ func TestCloseGivesUp(t *testing.T) {
 	if err := reg.Close(context.Background(), "bye"); err != nil {
 		t.Errorf("Close = %v", err)
 	}
-	if rec := latest(t, reg, op.ID); rec.State != ops.Canceled || rec.Status != "bye" {
-		t.Errorf("the operation ended %s %q, want Canceled", rec.State, rec.Status)
+	if rec := latest(t, reg, op.ID); rec.State != ops.Canceled || status(rec) != "bye" {
+		t.Errorf("the operation ended %s %q, want Canceled", rec.State, status(rec))
 	}
 }
 

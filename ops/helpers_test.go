@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -124,18 +125,18 @@ func never(t *testing.T) ops.Work {
 	}
 }
 
-// latest returns the latest record of one operation, failing if there is none.
-func latest(t *testing.T, reg *ops.Registry, id uuid.UUID) ops.Record {
+// latest returns an operation as it is now, failing if there is none.
+func latest(t *testing.T, reg *ops.Registry, id uuid.UUID) ops.Snapshot {
 	t.Helper()
 	recs := reg.Latest([]uuid.UUID{id})
 	if len(recs) != 1 {
-		t.Fatalf("Latest(%s) = %d records, want 1", id, len(recs))
+		t.Fatalf("Latest(%s) = %d snapshots, want 1", id, len(recs))
 	}
 	return recs[0]
 }
 
-// wait waits for an operation to stop and returns its final record.
-func wait(t *testing.T, reg *ops.Registry, id uuid.UUID) ops.Record {
+// wait waits for an operation to stop and returns its final snapshot.
+func wait(t *testing.T, reg *ops.Registry, id uuid.UUID) ops.Snapshot {
 	t.Helper()
 	rec, err := reg.Wait(context.Background(), id)
 	if err != nil {
@@ -144,21 +145,64 @@ func wait(t *testing.T, reg *ops.Registry, id uuid.UUID) ops.Record {
 	return rec
 }
 
-// render writes records as lines of text, one a record, in the order given.
-func render(recs []ops.Record) string {
+// cancel cancels an operation, waiting for it to stop (up to long), and fails on an error.
+func cancel(t *testing.T, reg *ops.Registry, id uuid.UUID, reason string) ops.CancelOutcome {
+	t.Helper()
+	ctx, stop := context.WithTimeout(context.Background(), long)
+	defer stop()
+	out, err := reg.Cancel(ctx, id, ops.CancelRequest{Reason: reason, Origin: "test"})
+	if err != nil {
+		t.Fatalf("Cancel(%s): %v", id, err)
+	}
+	return out
+}
+
+// canceled reports whether an outcome is a cancel that stopped the operation.
+func canceled(out ops.CancelOutcome) bool {
+	return out.Accepted && out.Stopped && out.State == ops.Canceled
+}
+
+// kustoNames are the states as Kusto's `.show operations` names them, so that the log golden
+// reads as the Kusto front door shows it (the engine keeps the real view; this mirrors it).
+var kustoNames = map[ops.State]string{
+	ops.Scheduled: "Scheduled", ops.Running: "InProgress", ops.Succeeded: "Completed", ops.Failed: "Failed",
+	ops.PartiallySucceeded: "PartiallySucceeded", ops.Canceled: "Canceled", ops.Abandoned: "Abandoned",
+	ops.Skipped: "Skipped", ops.BadInput: "BadInput", ops.Throttled: "Throttled",
+}
+
+// status is the text of how an operation ended: a cancel's reason, the error's text, or "".
+func status(s ops.Snapshot) string {
+	var c *ops.CanceledError
+	switch {
+	case s.State == ops.Canceled && errors.As(s.Err, &c):
+		return c.Error()
+	case s.State == ops.Canceled:
+		return (&ops.CanceledError{}).Error()
+	case s.Err == nil:
+		return ""
+	}
+	var st interface{ Status() string }
+	if errors.As(s.Err, &st) {
+		return st.Status()
+	}
+	return s.Err.Error()
+}
+
+// render writes snapshots as lines of text, one a snapshot, in the order given.
+func render(recs []ops.Snapshot) string {
 	var b strings.Builder
 	for _, r := range recs {
-		fmt.Fprintf(&b, "%s %s %s %s %v %s %q\n", r.OperationId, r.Operation,
-			r.StartedOn.Format(time.TimeOnly), r.LastUpdatedOn.Format(time.TimeOnly), r.Duration(), r.State, r.Status)
+		fmt.Fprintf(&b, "%s %s %s %s %v %s %q\n", r.ID, r.Kind.Name,
+			r.Created.Format(time.TimeOnly), r.Updated.Format(time.TimeOnly), r.Duration(), kustoNames[r.State], status(r))
 	}
 	return b.String()
 }
 
-// states renders records briefly, as "<last byte of id>:<state>" words, for comparing orders.
-func states(recs []ops.Record) string {
+// states renders snapshots briefly, as "<last byte of id>:<state>" words, for comparing orders.
+func states(recs []ops.Snapshot) string {
 	var words []string
 	for _, r := range recs {
-		words = append(words, fmt.Sprintf("%d:%s", r.OperationId[15], r.State))
+		words = append(words, fmt.Sprintf("%d:%s", r.ID[15], r.State))
 	}
 	return strings.Join(words, " ")
 }
@@ -174,6 +218,6 @@ func isDone(op *ops.Operation) bool {
 }
 
 var (
-	cancellable = ops.Spec{Kind: "TableSetOrAppend", Database: "db", User: "u", Principal: "p", Cancellable: true}
-	plain       = ops.Spec{Kind: "TableCreate", Database: "db", User: "u", Principal: "p"}
+	cancellable = ops.Spec{Kind: ops.Kind{Name: "TableSetOrAppend", Cancellable: true}, Scope: "db", User: "u", Principal: "p"}
+	plain       = ops.Spec{Kind: ops.Kind{Name: "TableCreate"}, Scope: "db", User: "u", Principal: "p"}
 )

@@ -1,61 +1,171 @@
-// Package ops is Kustard's operations registry: every management command that changes state runs
-// as an operation with an id, a kind and a state, and every state change is kept as a record, as
-// `.show operations` reports them. Ingest-from-query operations run under a context that
-// `.cancel operation` cancels with the user's reason as its cause, and at most Capacity of them run
-// at once; the rest wait as Scheduled.
+// Package ops is Kustard's operations core: long-running work with an id, a kind and a lifecycle,
+// that every front door (Kusto's `.show operations` and `.cancel operation`, and later
+// google.longrunning, Service Fabric fault operations, Azure SQL database operations) reaches
+// through one Registry and shows in its own words. The package speaks no protocol: each front
+// door derives its own view (state names, cancellation texts, error codes) from a Snapshot.
+//
+// An operation has a Kind (a name such as "TableSetOrAppend", and whether it may be canceled) and
+// goes through a lifecycle: Scheduled (waiting for a capacity slot), Running, then exactly one end
+// (Succeeded, PartiallySucceeded, Failed, Canceled, Abandoned, Skipped, BadInput, Throttled). At
+// most Capacity cancellable operations run at once; the rest wait Scheduled, first come first
+// served.
+//
+// A cancel request is kept as facts, not as a state: when, why, graceful or forced (a Mode), and
+// through which front door (an origin). An operation that completes after a cancel request still
+// reports both: it ended Succeeded, and a cancel was requested at T. Cancel cancels the work's
+// context with a *CanceledError as its cause, and either waits for the operation to stop, bounded
+// by the caller's context, or returns at once.
+//
+// Running work reports a phase ("building extent", "committing") and progress (units done, and
+// the total where known) through the Handle that FromContext returns; updates are atomic and
+// cheap, and every Snapshot shows them. Finished operations keep a typed result and error.
+//
+// Callers may choose an operation's id (an idempotency key: a reused id is ErrAlreadyExists) or
+// let the registry make one. Every state change is a record of the log (Kusto's `.show
+// operations` shows one row each); watchers hear of every operation that stops. List pages
+// through operations with a Filter and opaque page tokens that stay stable while operations start.
+// Snapshots and log records live in a Store: MemoryStore by default; a durable store implements
+// the same small interface.
 //
 // The registry knows nothing of parsing or rendering: the engine starts operations and turns
-// records into tables, and every front door (CLI, REPL, servers) reaches operations through it.
+// snapshots into tables.
 package ops
 
 import (
 	"crypto/rand"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// State is an operation state, as listed in the `.show operations` docs.
-type State string
-
-// The states of the `.show operations` docs, in its order.
-const (
-	InProgress         State = "InProgress"
-	Completed          State = "Completed"
-	Failed             State = "Failed"
-	PartiallySucceeded State = "PartiallySucceeded"
-	Abandoned          State = "Abandoned"
-	BadInput           State = "BadInput"
-	Scheduled          State = "Scheduled"
-	Throttled          State = "Throttled"
-	Canceled           State = "Canceled"
-	Skipped            State = "Skipped"
-)
-
-// Terminal reports whether an operation in this state has stopped for good.
-func (s State) Terminal() bool { return s != InProgress && s != Scheduled }
-
-// Record is one row of `.show operations`: an operation as it was at one state change.
-type Record struct {
-	OperationId    uuid.UUID
-	Operation      string // the kind: TableSetOrAppend, TableCreate, …
-	NodeId         string
-	StartedOn      time.Time
-	LastUpdatedOn  time.Time
-	State          State
-	Status         string
-	RootActivityId uuid.UUID
-	ShouldRetry    bool
-	Database       string
-	Principal      string
-	User           string
+// Kind is what an operation does: a name ("TableSetOrAppend", "TableCreate", …) and whether an
+// operation of the kind may be canceled. Cancellable operations take a capacity slot.
+type Kind struct {
+	Name        string
+	Cancellable bool
 }
 
-// Duration is the time from the operation's start to this record.
-func (r Record) Duration() time.Duration { return r.LastUpdatedOn.Sub(r.StartedOn) }
+// State is where an operation is in its lifecycle: Scheduled, Running, then one terminal state.
+type State uint8
 
-// Clock tells the time; tests inject one that is deterministic.
+// The states. Scheduled and Running are live; every other state is an end.
+const (
+	Scheduled          State = iota // waiting for a capacity slot
+	Running                         // its work is running
+	Succeeded                       // the work returned no error
+	PartiallySucceeded              // parts of the work succeeded and parts did not
+	Failed                          // the work returned an error
+	Canceled                        // the work stopped because its context was canceled
+	Abandoned                       // given up before it could finish
+	Skipped                         // it did nothing, because of a condition in its input
+	BadInput                        // it did not run, or stopped, because its input was at fault
+	Throttled                       // aborted because capacity ran out
+)
+
+var stateNames = [...]string{"Scheduled", "Running", "Succeeded", "PartiallySucceeded", "Failed",
+	"Canceled", "Abandoned", "Skipped", "BadInput", "Throttled"}
+
+// States is every state, in lifecycle order.
+var States = []State{Scheduled, Running, Succeeded, PartiallySucceeded, Failed, Canceled, Abandoned, Skipped, BadInput, Throttled}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Terminal reports whether an operation in this state has stopped for good.
+func (s State) Terminal() bool { return s != Running && s != Scheduled }
+
+// Mode is how a cancel request asks an operation to stop.
+type Mode uint8
+
+const (
+	// Graceful asks the work to stop and clean up after itself.
+	Graceful Mode = iota
+	// Forced asks the work to stop at once, without cleaning up. Go code cannot be killed: the
+	// work is told (through its context's cause, or its Handle) and must return.
+	Forced
+)
+
+func (m Mode) String() string {
+	if m == Forced {
+		return "Forced"
+	}
+	return "Graceful"
+}
+
+// Cancellation is one cancel request, as recorded: facts about the request, not a state.
+type Cancellation struct {
+	At     time.Time
+	Reason string
+	Mode   Mode
+	Origin string // the front door it came through: "kusto", "google", …; "shutdown" for Close
+}
+
+// Progress is how far an operation's work has got, in units of its own (rows, steps, …).
+type Progress struct {
+	Done  int64
+	Total int64 // 0 when unknown
+}
+
+// Snapshot is an operation as it was at one moment: a log record (at a state change) or the
+// current view (Get, List, Active, …). Its slices and values are shared: do not modify them.
+type Snapshot struct {
+	Seq        uint64 // registration order, from 1: List pages by it
+	ID         uuid.UUID
+	Kind       Kind
+	Scope      string // the database or other resource it acts on
+	User       string
+	Principal  string
+	ActivityID uuid.UUID // the client request it belongs to
+	Created    time.Time // when it was registered, Scheduled or Running
+	Updated    time.Time // its latest state change
+	State      State
+	Phase      string   // what multi-step work is doing now; "" when it says nothing
+	Progress   Progress // as of the snapshot
+	// Cancels are the cancel requests made while it was live, oldest first.
+	Cancels []Cancellation
+	// Result and Err are what the work returned, once the operation has ended. Err is the reason
+	// for every end but Succeeded: for Canceled, the cancellation's cause (a *CanceledError when
+	// the registry canceled it); for BadInput from Reject, the rejection's cause.
+	Result any
+	Err    error
+}
+
+// Duration is the time from the operation's registration to its latest state change.
+func (s Snapshot) Duration() time.Duration { return s.Updated.Sub(s.Created) }
+
+// CancelRequested reports whether a cancel was requested, and the first request.
+func (s Snapshot) CancelRequested() (Cancellation, bool) {
+	if len(s.Cancels) == 0 {
+		return Cancellation{}, false
+	}
+	return s.Cancels[0], true
+}
+
+// Forced reports whether a forced cancel was requested.
+func (s Snapshot) Forced() bool {
+	for _, c := range s.Cancels {
+		if c.Mode == Forced {
+			return true
+		}
+	}
+	return false
+}
+
+// ResultAs returns a snapshot's result as a T, if it is one.
+func ResultAs[T any](s Snapshot) (T, bool) {
+	v, ok := s.Result.(T)
+	return v, ok
+}
+
+// Clock tells the time; tests inject one that is deterministic. A clock that also has a Peek
+// method (StepClock does) is read with Peek for times that record facts rather than state
+// changes (cancel requests), so that those facts do not shift a deterministic log.
 type Clock interface{ Now() time.Time }
 
 // IDSource makes operation and activity ids; tests inject a sequential one.
@@ -92,6 +202,13 @@ func (c *StepClock) Now() time.Time {
 	c.next = c.next.Add(c.step)
 	c.calls++
 	return t
+}
+
+// Peek returns the time the next reading will return, without taking it.
+func (c *StepClock) Peek() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next
 }
 
 // Advance moves the clock forward without a reading, as the passing of time in a test.

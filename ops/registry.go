@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// Retention defaults from the `.show operations` docs: the log keeps two weeks of records, and the
-// by-id form returns records less than six hours old.
+// Retention defaults: the log keeps two weeks of records, and Latest returns snapshots less than
+// six hours old (the windows of Kusto's `.show operations`).
 const (
 	DefaultRetention    = 14 * 24 * time.Hour
 	DefaultLatestWindow = 6 * time.Hour
@@ -21,77 +21,95 @@ const (
 
 // Options configure a Registry. Zero values choose the defaults.
 type Options struct {
-	Clock        Clock
-	IDs          IDSource
+	Clock Clock
+	// IDs makes the ids the registry needs (activity ids, and operation ids unless OperationIDs
+	// is set); IDs() shares it with the engine. Default: random.
+	IDs IDSource
+	// OperationIDs, when set, makes operation ids the caller does not choose, apart from every
+	// other id: in a deterministic run an operation's id then depends only on how many
+	// operations started before it.
+	OperationIDs IDSource
+	// Store keeps snapshots and the log; default a new MemoryStore.
+	Store        Store
 	Capacity     int           // concurrent cancellable operations; default NumCPU-1, at least 1
 	Retention    time.Duration // how long the log keeps records
-	LatestWindow time.Duration // how old a record `.show operations <id>` still returns
+	LatestWindow time.Duration // how old a snapshot Latest still returns
+	// StoreError is told of a Store write that failed after the operation had started (a failed
+	// write at the start fails the start instead). Default: the error is dropped.
+	StoreError func(error)
 }
 
 // Spec describes an operation to start.
 type Spec struct {
-	Kind           string // the Operation column: TableSetOrAppend, TableCreate, …
-	Database       string
-	User           string
-	Principal      string
-	Cancellable    bool      // ingest from query: takes a capacity slot and can be canceled
-	RootActivityId uuid.UUID // the client request's activity; a new id when zero
+	// ID is the caller's id for the operation, an idempotency key: an id the registry already
+	// holds is ErrAlreadyExists. Zero for a new id.
+	ID         uuid.UUID
+	Kind       Kind
+	Scope      string // the database or other resource it acts on
+	User       string
+	Principal  string
+	ActivityID uuid.UUID // the client request's activity; a new id when zero
 }
 
-// Work is what an operation does. It must return soon after ctx is done; details are kept for
-// `.show operation <id> details` when the caller asks for them to persist.
-type Work func(ctx context.Context) (details any, err error)
+// Work is what an operation does. It must return soon after ctx is done; FromContext(ctx) is its
+// Handle. The result is kept on the finished operation.
+type Work func(ctx context.Context) (result any, err error)
 
 // Errors returned by the registry.
 var (
 	ErrNotFound       = errors.New("operation not found")
 	ErrNotCancellable = errors.New("operation cannot be canceled")
+	ErrAlreadyExists  = errors.New("operation already exists")
 	ErrClosed         = errors.New("operations registry is closed")
+	ErrBadPageToken   = errors.New("invalid page token")
 )
 
-// CanceledError is the cancellation cause of an operation: Reason is the user's, as given to
-// `.cancel operation … with (reason = …)`.
-type CanceledError struct{ Reason string }
-
-func (e *CanceledError) Error() string {
-	if e.Reason == "" {
-		return "Operation was canceled"
-	}
-	return e.Reason
-}
-
-// SkippedError ends an operation in the Skipped state: it did nothing because of a condition in
-// its input (ingestIfNotExists found its tag).
+// SkippedError ends an operation Skipped: it did nothing because of a condition in its input.
 type SkippedError struct{ Reason string }
 
 func (e *SkippedError) Error() string { return e.Reason }
 
-// Operation is a running or finished operation.
+// How work's error chooses the end state (see outcome): an error may have a method
+//
+//	OperationState() State // a terminal state other than Succeeded and Canceled
+//	BadInput() bool        // true: the input was at fault (BadInput rather than Failed)
+type stateError interface{ OperationState() State }
+type badInputError interface{ BadInput() bool }
+
+// Operation is a running or finished operation, as the caller that started it holds it.
 type Operation struct {
-	ID        uuid.UUID
-	Spec      Spec
-	StartedOn time.Time
+	ID uuid.UUID
 
 	reg      *Registry
+	h        Handle
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	admitted chan struct{} // closed when the operation may run
 	done     chan struct{} // closed when it has stopped
 
 	// Guarded by reg.mu.
-	last      Record // its latest record
+	snap      Snapshot // its latest snapshot, without live phase and progress
 	holdsSlot bool
 	queued    bool
-	details   any
 }
 
 // Done is closed when the operation has stopped.
 func (op *Operation) Done() <-chan struct{} { return op.done }
 
+// Snapshot returns the operation as it is now.
+func (op *Operation) Snapshot() Snapshot {
+	op.reg.mu.Lock()
+	defer op.reg.mu.Unlock()
+	return op.reg.viewLocked(op.snap)
+}
+
 // Registry holds the operations of one Kustard instance.
 type Registry struct {
 	clock        Clock
 	ids          IDSource
+	opIDs        IDSource
+	store        Store
+	storeErr     func(error)
 	capacity     int
 	retention    time.Duration
 	latestWindow time.Duration
@@ -101,31 +119,43 @@ type Registry struct {
 	wg         sync.WaitGroup // operations started and not yet stopped; Add under mu, before closed
 
 	mu       sync.Mutex
-	records  []Record
-	ops      map[uuid.UUID]*Operation
-	running  int          // cancellable operations holding a slot
-	queue    []*Operation // Scheduled operations, first come first served
-	watchers map[int]func(Record)
+	seq      uint64
+	live     map[uuid.UUID]*Operation // operations that have not ended
+	running  int                      // cancellable operations holding a slot
+	queue    []*Operation             // Scheduled operations, first come first served
+	watchers map[int]func(Snapshot)
 	nextW    int
 	closed   bool
 }
 
-// New returns an empty registry.
+// New returns a registry over opts.Store (a new MemoryStore by default).
 func New(opts Options) *Registry {
 	r := &Registry{
 		clock:        opts.Clock,
 		ids:          opts.IDs,
+		opIDs:        opts.OperationIDs,
+		store:        opts.Store,
+		storeErr:     opts.StoreError,
 		capacity:     opts.Capacity,
 		retention:    opts.Retention,
 		latestWindow: opts.LatestWindow,
-		ops:          map[uuid.UUID]*Operation{},
-		watchers:     map[int]func(Record){},
+		live:         map[uuid.UUID]*Operation{},
+		watchers:     map[int]func(Snapshot){},
 	}
 	if r.clock == nil {
 		r.clock = SystemClock{}
 	}
 	if r.ids == nil {
 		r.ids = RandomIDs{}
+	}
+	if r.opIDs == nil {
+		r.opIDs = r.ids
+	}
+	if r.store == nil {
+		r.store = NewMemoryStore()
+	}
+	if r.storeErr == nil {
+		r.storeErr = func(error) {}
 	}
 	if r.capacity <= 0 {
 		r.capacity = DefaultCapacity()
@@ -136,12 +166,15 @@ func New(opts Options) *Registry {
 	if r.latestWindow <= 0 {
 		r.latestWindow = DefaultLatestWindow
 	}
+	for s := range r.store.Scan(0) {
+		r.seq = max(r.seq, s.Seq)
+	}
 	r.base, r.cancelBase = context.WithCancelCause(context.Background())
 	return r
 }
 
 // DefaultCapacity is one less than the number of CPUs, at least one, so that a core stays free
-// for the goroutine that must cancel a runaway ingest.
+// for the goroutine that must cancel a runaway operation.
 func DefaultCapacity() int { return max(1, runtime.NumCPU()-1) }
 
 // Capacity is how many cancellable operations may run at once.
@@ -150,18 +183,26 @@ func (r *Registry) Capacity() int { return r.capacity }
 // Clock is the registry's clock, shared with the engine so that all times agree.
 func (r *Registry) Clock() Clock { return r.clock }
 
-// IDs is the registry's id source, shared with the engine for extent ids.
+// IDs is the registry's id source (Options.IDs), shared with the engine for its own ids.
 func (r *Registry) IDs() IDSource { return r.ids }
 
-// Run runs an operation in the caller's goroutine and returns when it has stopped. Canceling ctx
-// cancels the operation, as `.cancel operation` does.
+// stamp is the time of a fact that is not a state change.
+func (r *Registry) stamp() time.Time {
+	if p, ok := r.clock.(interface{ Peek() time.Time }); ok {
+		return p.Peek()
+	}
+	return r.clock.Now()
+}
+
+// Run runs an operation in the caller's goroutine and returns when it has stopped, with what the
+// work returned. Canceling ctx cancels the operation.
 func (r *Registry) Run(ctx context.Context, spec Spec, work Work) (*Operation, any, error) {
 	op, err := r.start(ctx, spec)
 	if err != nil {
 		return nil, nil, err
 	}
-	details, err := r.execute(op, work)
-	return op, details, err
+	result, err := r.execute(op, work)
+	return op, result, err
 }
 
 // Go starts an operation in its own goroutine and returns at once. The goroutine ends with the
@@ -172,43 +213,84 @@ func (r *Registry) Go(spec Spec, work Work) (*Operation, error) {
 		return nil, err
 	}
 	go func() {
-		_, _ = r.execute(op, work) // the outcome is in the operation's records
+		_, _ = r.execute(op, work) // the outcome is in the operation's snapshot
 	}()
 	return op, nil
 }
 
-// Reject records an operation that did not start because its input was bad, and tells the
-// watchers of it as of any operation that stops.
-func (r *Registry) Reject(spec Spec, cause error) *Operation {
+// Reject records an operation that did not start because its input was bad: it ends BadInput at
+// once, with cause as its error, and the watchers hear of it as of any operation that stops.
+func (r *Registry) Reject(spec Spec, cause error) (*Operation, error) {
 	r.mu.Lock()
-	op := r.newOperationLocked(context.Background(), spec, r.clock.Now())
+	now := r.clock.Now()
+	op, err := r.newOperationLocked(context.Background(), spec, now)
+	if err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
 	close(op.admitted)
-	_, status := outcome(context.Background(), cause)
-	rec := r.recordLocked(op, BadInput, status, op.StartedOn)
+	final := r.changeLocked(op, BadInput, op.snap.Created, nil, cause)
 	watchers := r.watchersLocked()
 	r.mu.Unlock()
 	op.cancel(nil)
 	close(op.done)
 	for _, w := range watchers {
-		w(rec)
+		w(final)
 	}
-	return op
+	return op, nil
 }
 
-func (r *Registry) newOperationLocked(parent context.Context, spec Spec, now time.Time) *Operation {
+// newOperationLocked makes an operation and stores its first snapshot, in state Scheduled; the
+// caller records its first state change.
+func (r *Registry) newOperationLocked(parent context.Context, spec Spec, now time.Time) (*Operation, error) {
+	id := spec.ID
+	if id != uuid.Nil {
+		if r.knownLocked(id) {
+			return nil, fmt.Errorf("%w: %s", ErrAlreadyExists, id)
+		}
+	} else {
+		// Skip ids the caller chose earlier; a source that keeps repeating itself is broken.
+		id = r.opIDs.NewID()
+		for tries := 1; r.knownLocked(id); tries++ {
+			if tries == 100 {
+				return nil, fmt.Errorf("%w: the id source keeps making ids in use, such as %s", ErrAlreadyExists, id)
+			}
+			id = r.opIDs.NewID()
+		}
+	}
+	activity := spec.ActivityID
+	if activity == uuid.Nil {
+		activity = r.ids.NewID()
+	}
+	r.seq++
 	ctx, cancel := context.WithCancelCause(parent)
 	op := &Operation{
-		ID: r.ids.NewID(), Spec: spec, StartedOn: now, reg: r, ctx: ctx, cancel: cancel,
+		ID: id, reg: r, cancel: cancel,
 		admitted: make(chan struct{}), done: make(chan struct{}),
+		snap: Snapshot{
+			Seq: r.seq, ID: id, Kind: spec.Kind, Scope: spec.Scope, User: spec.User, Principal: spec.Principal,
+			ActivityID: activity, Created: now, Updated: now, State: Scheduled,
+		},
 	}
-	if op.Spec.RootActivityId == uuid.Nil {
-		op.Spec.RootActivityId = r.ids.NewID()
+	op.h.id = id
+	op.ctx = context.WithValue(ctx, handleKey{}, &op.h)
+	if err := r.store.Put(op.snap); err != nil {
+		cancel(nil)
+		return nil, err
 	}
-	r.ops[op.ID] = op
-	return op
+	r.live[id] = op
+	return op, nil
 }
 
-// start registers an operation: InProgress if it may run now, Scheduled if it must wait for a slot.
+func (r *Registry) knownLocked(id uuid.UUID) bool {
+	if r.live[id] != nil {
+		return true
+	}
+	_, ok := r.store.Get(id)
+	return ok
+}
+
+// start registers an operation: Running if it may run now, Scheduled if it must wait for a slot.
 // The operation counts in wg until execute has finished it, so that Close waits for it.
 func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) {
 	r.mu.Lock()
@@ -216,22 +298,25 @@ func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) 
 	if r.closed {
 		return nil, ErrClosed
 	}
-	r.wg.Add(1)
 	now := r.clock.Now()
-	op := r.newOperationLocked(parent, spec, now)
+	op, err := r.newOperationLocked(parent, spec, now)
+	if err != nil {
+		return nil, err
+	}
+	r.wg.Add(1)
 	switch {
-	case !spec.Cancellable:
+	case !spec.Kind.Cancellable:
 		close(op.admitted)
-		r.recordLocked(op, InProgress, "", now)
+		r.changeLocked(op, Running, now, nil, nil)
 	case r.running < r.capacity && len(r.queue) == 0:
 		r.running++
 		op.holdsSlot = true
 		close(op.admitted)
-		r.recordLocked(op, InProgress, "", now)
+		r.changeLocked(op, Running, now, nil, nil)
 	default:
 		op.queued = true
 		r.queue = append(r.queue, op)
-		r.recordLocked(op, Scheduled, "", now)
+		r.changeLocked(op, Scheduled, now, nil, nil)
 	}
 	return op, nil
 }
@@ -239,13 +324,13 @@ func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) 
 // execute waits for the operation's slot, runs its work and records how it ended.
 func (r *Registry) execute(op *Operation, work Work) (any, error) {
 	defer r.wg.Done()
-	var details any
+	var result any
 	err := r.admit(op)
 	if err == nil {
-		details, err = work(op.ctx)
+		result, err = work(op.ctx)
 	}
-	r.finish(op, details, err)
-	return details, err
+	r.finish(op, result, err)
+	return result, err
 }
 
 func (r *Registry) admit(op *Operation) error {
@@ -263,14 +348,13 @@ func (r *Registry) admit(op *Operation) error {
 	}
 }
 
-// finish records the operation's final state, hands its slot to the next Scheduled operation
-// (recording that one's InProgress before anything else can happen, so logs are deterministic),
-// and closes Done.
-func (r *Registry) finish(op *Operation, details any, err error) {
-	state, status := outcome(op.ctx, err)
+// finish records the operation's end, hands its slot to the next Scheduled operation (recording
+// that one's Running before anything else can happen, so logs are deterministic), and closes
+// Done.
+func (r *Registry) finish(op *Operation, result any, err error) {
+	state, err := outcome(op.ctx, err)
 	r.mu.Lock()
-	op.details = details
-	rec := r.recordLocked(op, state, status, r.clock.Now())
+	final := r.changeLocked(op, state, r.clock.Now(), result, err)
 	if op.holdsSlot {
 		op.holdsSlot = false
 		r.running--
@@ -281,13 +365,13 @@ func (r *Registry) finish(op *Operation, details any, err error) {
 	op.cancel(nil) // release the context's resources
 	close(op.done)
 	for _, w := range watchers {
-		w(rec)
+		w(final)
 	}
 }
 
-// watchersLocked returns the watchers to call, once the lock is released, with a final record.
-func (r *Registry) watchersLocked() []func(Record) {
-	watchers := make([]func(Record), 0, len(r.watchers))
+// watchersLocked returns the watchers to call, once the lock is released, with a final snapshot.
+func (r *Registry) watchersLocked() []func(Snapshot) {
+	watchers := make([]func(Snapshot), 0, len(r.watchers))
 	for _, w := range r.watchers {
 		watchers = append(watchers, w)
 	}
@@ -304,142 +388,155 @@ func (r *Registry) admitNextLocked() {
 		}
 		next.holdsSlot = true
 		r.running++
-		r.recordLocked(next, InProgress, "", r.clock.Now())
+		r.changeLocked(next, Running, r.clock.Now(), nil, nil)
 		close(next.admitted)
 	}
 }
 
-// outcome maps how work ended to a state and status. An error may say more about itself:
-// a Status() string method gives the Status text, and BadInput() bool true ends the operation
-// BadInput rather than Failed.
-func outcome(ctx context.Context, err error) (State, string) {
+// outcome maps how work ended to an end state and the error to keep. A nil error is Succeeded and
+// a *SkippedError Skipped, whatever happened to ctx; any other error after ctx was canceled is
+// Canceled, with ctx's cause kept as the error. Otherwise the error may choose its state (see
+// stateError, badInputError); the rest are Failed.
+func outcome(ctx context.Context, err error) (State, error) {
 	var skipped *SkippedError
-	var status interface{ Status() string }
-	var badInput interface{ BadInput() bool }
+	var chooses stateError
+	var badInput badInputError
 	switch {
 	case err == nil:
-		return Completed, ""
+		return Succeeded, nil
 	case errors.As(err, &skipped):
-		return Skipped, skipped.Reason
+		return Skipped, err
 	case ctx.Err() != nil:
-		cause := context.Cause(ctx)
-		var canceled *CanceledError
-		if errors.As(cause, &canceled) {
-			return Canceled, canceled.Error()
-		}
-		return Canceled, (&CanceledError{}).Error()
+		return Canceled, context.Cause(ctx)
+	case errors.As(err, &chooses) && chooses.OperationState().Terminal() &&
+		chooses.OperationState() != Succeeded && chooses.OperationState() != Canceled:
+		return chooses.OperationState(), err
+	case errors.As(err, &badInput) && badInput.BadInput():
+		return BadInput, err
 	}
-	text := err.Error()
-	if errors.As(err, &status) {
-		text = status.Status()
-	}
-	if errors.As(err, &badInput) && badInput.BadInput() {
-		return BadInput, text
-	}
-	return Failed, text
+	return Failed, err
 }
 
-func (r *Registry) recordLocked(op *Operation, state State, status string, now time.Time) Record {
-	rec := Record{
-		OperationId: op.ID, Operation: op.Spec.Kind, StartedOn: op.StartedOn, LastUpdatedOn: now,
-		State: state, Status: status, RootActivityId: op.Spec.RootActivityId,
-		Database: op.Spec.Database, Principal: op.Spec.Principal, User: op.Spec.User,
+// changeLocked records a state change of op at now: its snapshot, with the work's phase and
+// progress, goes to the store and the log. An end also keeps the result and error and takes the
+// operation off the live ones.
+func (r *Registry) changeLocked(op *Operation, state State, now time.Time, result any, err error) Snapshot {
+	s := op.snap
+	s.State, s.Updated = state, now
+	s.Phase, s.Progress = op.h.phaseNow(), op.h.progressNow()
+	if state.Terminal() {
+		s.Result, s.Err = result, err
+		delete(r.live, op.ID)
 	}
-	op.last = rec
-	r.records = append(r.records, rec)
-	r.pruneLocked(now)
-	return rec
+	op.snap = s
+	r.write(r.store.Put(s))
+	r.write(r.store.Append(s))
+	r.write(r.store.Prune(now.Add(-r.retention)))
+	return s
 }
 
-// pruneLocked drops records older than the retention, and operations whose last record went.
-func (r *Registry) pruneLocked(now time.Time) {
-	cutoff := now.Add(-r.retention)
-	n := 0
-	for n < len(r.records) && r.records[n].LastUpdatedOn.Before(cutoff) {
-		if op := r.ops[r.records[n].OperationId]; op != nil && op.last.LastUpdatedOn.Before(cutoff) && op.last.State.Terminal() {
-			delete(r.ops, op.ID)
-		}
-		n++
-	}
-	if n > 0 {
-		r.records = slices.Delete(r.records, 0, n)
+func (r *Registry) write(err error) {
+	if err != nil {
+		r.storeErr(err)
 	}
 }
 
-// Log returns every record of the retention period, oldest first: `.show operations`.
-func (r *Registry) Log() []Record {
+// viewLocked is a stored snapshot as readers see it: for a live operation, with its work's phase
+// and progress now.
+func (r *Registry) viewLocked(s Snapshot) Snapshot {
+	if op := r.live[s.ID]; op != nil {
+		s.Phase, s.Progress = op.h.phaseNow(), op.h.progressNow()
+	}
+	return s
+}
+
+// Get returns an operation as it is now.
+func (r *Registry) Get(id uuid.UUID) (Snapshot, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.pruneLocked(r.clock.Now())
-	return slices.Clone(r.records)
+	s, ok := r.store.Get(id)
+	if !ok {
+		return Snapshot{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return r.viewLocked(s), nil
 }
 
-// Latest returns the latest record of each operation named, in the order named, leaving out
-// unknown ids and records older than the latest window: `.show operations <id>, …`.
-func (r *Registry) Latest(ids []uuid.UUID) []Record {
+// Log returns every record of the retention period, oldest first: one a state change.
+func (r *Registry) Log() []Snapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.write(r.store.Prune(r.clock.Now().Add(-r.retention)))
+	return slices.Collect(r.store.Log())
+}
+
+// Latest returns each operation named as it is now, in the order named, leaving out unknown ids,
+// repeats, and operations whose latest state change is older than the latest window.
+func (r *Registry) Latest(ids []uuid.UUID) []Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cutoff := r.clock.Now().Add(-r.latestWindow)
-	var out []Record
+	var out []Snapshot
 	seen := map[uuid.UUID]bool{}
 	for _, id := range ids {
-		op := r.ops[id]
-		if op == nil || seen[id] || op.last.LastUpdatedOn.Before(cutoff) {
+		s, ok := r.store.Get(id)
+		if !ok || seen[id] || s.Updated.Before(cutoff) {
 			continue
 		}
 		seen[id] = true
-		out = append(out, op.last)
+		out = append(out, r.viewLocked(s))
 	}
 	return out
 }
 
-// Active returns the latest record of each operation that has not stopped, oldest first.
-func (r *Registry) Active() []Record {
+// Active returns each operation that has not ended, oldest first.
+func (r *Registry) Active() []Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []Record
-	for _, op := range r.ops {
-		if !op.last.State.Terminal() {
-			out = append(out, op.last)
+	out := make([]Snapshot, 0, len(r.live))
+	for _, op := range r.live {
+		out = append(out, r.viewLocked(op.snap))
+	}
+	slices.SortFunc(out, func(a, b Snapshot) int { return compareSeq(a.Seq, b.Seq) })
+	return out
+}
+
+func compareSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Wait blocks until the operation has stopped or ctx is done, and returns its final snapshot.
+func (r *Registry) Wait(ctx context.Context, id uuid.UUID) (Snapshot, error) {
+	r.mu.Lock()
+	op := r.live[id]
+	if op == nil {
+		defer r.mu.Unlock()
+		s, ok := r.store.Get(id)
+		if !ok {
+			return Snapshot{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
+		return s, nil
 	}
-	slices.SortFunc(out, func(a, b Record) int { return a.StartedOn.Compare(b.StartedOn) })
-	return out
-}
-
-// Details returns what a finished operation kept for `.show operation <id> details`.
-func (r *Registry) Details(id uuid.UUID) (Record, any, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	op := r.ops[id]
-	if op == nil {
-		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	return op.last, op.details, nil
-}
-
-// Wait blocks until the operation has stopped or ctx is done, and returns its final record.
-func (r *Registry) Wait(ctx context.Context, id uuid.UUID) (Record, error) {
-	r.mu.Lock()
-	op := r.ops[id]
 	r.mu.Unlock()
-	if op == nil {
-		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
 	select {
 	case <-op.done:
 	case <-ctx.Done():
-		return Record{}, context.Cause(ctx)
+		return Snapshot{}, context.Cause(ctx)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return op.last, nil
+	return op.snap, nil
 }
 
-// Watch calls fn with the final record of every operation that stops from now on, until the
-// returned function is called. fn runs in the goroutine that ran (or rejected) the operation, after
-// its Done is closed, and must not block.
-func (r *Registry) Watch(fn func(Record)) (stop func()) {
+// Watch calls fn with the final snapshot of every operation that stops from now on, until the
+// returned function is called. fn runs in the goroutine that ran (or rejected) the operation,
+// after its Done is closed, and must not block.
+func (r *Registry) Watch(fn func(Snapshot)) (stop func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := r.nextW
@@ -452,20 +549,21 @@ func (r *Registry) Watch(fn func(Record)) (stop func()) {
 	}
 }
 
-// Close cancels every operation still running, with reason, and waits until they have stopped
-// (those started with Run as well as with Go) or ctx is done. No operation can start afterwards.
-// Work must not call Close: it would wait for itself until ctx is done.
+// Close cancels every operation still running, with reason (recorded as a graceful cancel
+// request from origin "shutdown"), and waits until they have stopped (those started with Run as
+// well as with Go) or ctx is done. No operation can start afterwards. Work must not call Close:
+// it would wait for itself until ctx is done.
 func (r *Registry) Close(ctx context.Context, reason string) error {
 	r.mu.Lock()
 	r.closed = true
-	var live []*Operation
-	for _, op := range r.ops {
-		if !op.last.State.Terminal() {
-			live = append(live, op)
-		}
+	req := Cancellation{At: r.stamp(), Reason: reason, Mode: Graceful, Origin: "shutdown"}
+	live := make([]*Operation, 0, len(r.live))
+	for _, op := range r.live {
+		r.requestLocked(op, req)
+		live = append(live, op)
 	}
 	r.mu.Unlock()
-	cause := &CanceledError{Reason: reason}
+	cause := &CanceledError{Reason: reason, Mode: Graceful, Origin: req.Origin}
 	for _, op := range live {
 		op.cancel(cause)
 	}

@@ -3,7 +3,9 @@ package ops_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,37 +26,41 @@ func TestRunCompleted(t *testing.T) {
 	if op.ID != id(1) || !isDone(op) {
 		t.Errorf("op %s done=%v; want id %s, done", op.ID, isDone(op), id(1))
 	}
-	want := []ops.Record{
-		{OperationId: id(1), Operation: "TableCreate", StartedOn: t0, LastUpdatedOn: t0, State: ops.InProgress,
-			RootActivityId: id(2), Database: "db", Principal: "p", User: "u"},
-		{OperationId: id(1), Operation: "TableCreate", StartedOn: t0, LastUpdatedOn: t0.Add(time.Second), State: ops.Completed,
-			RootActivityId: id(2), Database: "db", Principal: "p", User: "u"},
+	want := []ops.Snapshot{
+		{Seq: 1, ID: id(1), Kind: plain.Kind, Created: t0, Updated: t0, State: ops.Running,
+			ActivityID: id(2), Scope: "db", Principal: "p", User: "u"},
+		{Seq: 1, ID: id(1), Kind: plain.Kind, Created: t0, Updated: t0.Add(time.Second), State: ops.Succeeded,
+			ActivityID: id(2), Scope: "db", Principal: "p", User: "u", Result: "the details"},
 	}
 	got := reg.Log()
-	if len(got) != len(want) {
-		t.Fatalf("Log = %d records, want %d:\n%s", len(got), len(want), render(got))
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Log =\n%+v\nwant\n%+v", got, want)
 	}
 	if d := got[1].Duration(); d != time.Second {
 		t.Errorf("Duration = %v, want 1s", d)
 	}
-	rec, kept, err := reg.Details(op.ID)
-	if err != nil || kept != "the details" || rec != want[1] {
-		t.Errorf("Details = %+v, %v, %v; want the final record and the details", rec, kept, err)
+	rec, err := reg.Get(op.ID)
+	if err != nil || !reflect.DeepEqual(rec, want[1]) {
+		t.Errorf("Get = %+v, %v; want the final snapshot with the result", rec, err)
+	}
+	if s, ok := ops.ResultAs[string](rec); !ok || s != "the details" {
+		t.Errorf("ResultAs[string] = %q, %v", s, ok)
+	}
+	if _, ok := ops.ResultAs[int](rec); ok {
+		t.Error("ResultAs[int] of a string result succeeded")
+	}
+	if _, err := reg.Get(id(99)); !errors.Is(err, ops.ErrNotFound) {
+		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
 	}
 }
 
-func TestRunKeepsRootActivityId(t *testing.T) {
+func TestRunKeepsActivityID(t *testing.T) {
 	reg, _ := newRegistry(t, ops.Options{})
 	spec := plain
-	spec.RootActivityId = uuid.UUID{0: 0xAA}
+	spec.ActivityID = uuid.UUID{0: 0xAA}
 	op, _, _ := reg.Run(context.Background(), spec, func(context.Context) (any, error) { return nil, nil })
-	if rec := latest(t, reg, op.ID); rec.RootActivityId != spec.RootActivityId {
-		t.Errorf("RootActivityId = %s, want %s", rec.RootActivityId, spec.RootActivityId)
+	if rec := latest(t, reg, op.ID); rec.ActivityID != spec.ActivityID {
+		t.Errorf("ActivityID = %s, want %s", rec.ActivityID, spec.ActivityID)
 	}
 }
 
@@ -62,6 +68,11 @@ type statusError struct{}
 
 func (statusError) Error() string  { return "plain text" }
 func (statusError) Status() string { return `Status(StatusCode="Internal")` }
+
+type endError struct{ state ops.State }
+
+func (e endError) Error() string             { return "ended " + e.state.String() }
+func (e endError) OperationState() ops.State { return e.state }
 
 type inputError struct{ bad bool }
 
@@ -81,6 +92,11 @@ func TestRunOutcomes(t *testing.T) {
 		{"bad input", inputError{bad: true}, ops.BadInput, "column x not found"},
 		{"not bad input", inputError{bad: false}, ops.Failed, "column x not found"},
 		{"skipped", &ops.SkippedError{Reason: "ingestIfNotExists: tag t1 exists"}, ops.Skipped, "ingestIfNotExists: tag t1 exists"},
+		{"partially succeeded", endError{ops.PartiallySucceeded}, ops.PartiallySucceeded, "ended PartiallySucceeded"},
+		{"throttled", endError{ops.Throttled}, ops.Throttled, "ended Throttled"},
+		{"abandoned", endError{ops.Abandoned}, ops.Abandoned, "ended Abandoned"},
+		{"an error cannot choose success", endError{ops.Succeeded}, ops.Failed, "ended Succeeded"},
+		{"nor a live state", endError{ops.Running}, ops.Failed, "ended Running"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg, _ := newRegistry(t, ops.Options{})
@@ -90,12 +106,12 @@ func TestRunOutcomes(t *testing.T) {
 			if err != tc.err {
 				t.Errorf("Run error = %v, want the work's %v", err, tc.err)
 			}
-			if got, want := states(reg.Log()), "1:InProgress 1:"+string(tc.state); got != want {
+			if got, want := states(reg.Log()), "1:Running 1:"+tc.state.String(); got != want {
 				t.Errorf("Log = %s, want %s", got, want)
 			}
 			rec := latest(t, reg, op.ID)
-			if rec.State != tc.state || rec.Status != tc.status || !rec.State.Terminal() {
-				t.Errorf("final record %s %q, want %s %q", rec.State, rec.Status, tc.state, tc.status)
+			if rec.State != tc.state || status(rec) != tc.status || !rec.State.Terminal() || rec.Err != tc.err {
+				t.Errorf("final record %s %q, want %s %q", rec.State, status(rec), tc.state, tc.status)
 			}
 		})
 	}
@@ -103,7 +119,10 @@ func TestRunOutcomes(t *testing.T) {
 
 func TestReject(t *testing.T) {
 	reg, _ := newRegistry(t, ops.Options{})
-	op := reg.Reject(cancellable, inputError{bad: true})
+	op, err := reg.Reject(cancellable, inputError{bad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !isDone(op) {
 		t.Error("a rejected operation is not done")
 	}
@@ -111,24 +130,34 @@ func TestReject(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("Log = %s, want one record", render(got))
 	}
-	if r := got[0]; r.OperationId != op.ID || r.State != ops.BadInput || r.Status != "column x not found" || r.Duration() != 0 {
-		t.Errorf("record = %+v, want BadInput with the error's text and no duration", r)
+	if r := got[0]; r.ID != op.ID || r.State != ops.BadInput || r.Err != (inputError{bad: true}) || r.Duration() != 0 {
+		t.Errorf("record = %+v, want BadInput with the error and no duration", r)
 	}
-	if res, err := reg.Cancel(op.ID, "r", time.Second); err != nil || res.CancellationState != ops.CancelFailed {
-		t.Errorf("Cancel of a rejected operation = %+v, %v; want Cancel failed", res, err)
+	if out := cancel(t, reg, op.ID, "r"); out.Accepted || out.State != ops.BadInput {
+		t.Errorf("Cancel of a rejected operation = %+v; want it left as it was", out)
 	}
 }
 
 func TestStateTerminal(t *testing.T) {
-	for _, s := range []ops.State{ops.Completed, ops.Failed, ops.PartiallySucceeded, ops.Abandoned, ops.BadInput, ops.Throttled, ops.Canceled, ops.Skipped} {
+	for _, s := range ops.EndStates {
 		if !s.Terminal() {
 			t.Errorf("%s is not terminal", s)
 		}
 	}
-	for _, s := range []ops.State{ops.InProgress, ops.Scheduled} {
+	for _, s := range ops.LiveStates {
 		if s.Terminal() {
 			t.Errorf("%s is terminal", s)
 		}
+	}
+	if len(ops.LiveStates)+len(ops.EndStates) != len(ops.States) {
+		t.Errorf("LiveStates and EndStates do not cover States")
+	}
+	var names []string
+	for _, s := range ops.States {
+		names = append(names, s.String())
+	}
+	if got, want := strings.Join(names, " "), "Scheduled Running Succeeded PartiallySucceeded Failed Canceled Abandoned Skipped BadInput Throttled"; got != want {
+		t.Errorf("States = %s, want %s", got, want)
 	}
 }
 
@@ -144,26 +173,26 @@ func TestLogAndLatest(t *testing.T) {
 	<-g.started
 
 	log := reg.Log()
-	if got, want := states(log), "1:InProgress 1:Completed 3:InProgress 3:Failed 5:InProgress"; got != want {
+	if got, want := states(log), "1:Running 1:Succeeded 3:Running 3:Failed 5:Running"; got != want {
 		t.Errorf("Log = %s, want %s", got, want)
 	}
 	for i := 1; i < len(log); i++ {
-		if log[i].LastUpdatedOn.Before(log[i-1].LastUpdatedOn) {
+		if log[i].Updated.Before(log[i-1].Updated) {
 			t.Errorf("Log is not oldest first:\n%s", render(log))
 		}
 	}
-	if got, want := states(reg.Latest([]uuid.UUID{c.ID, uuid.New(), a.ID, c.ID, b.ID, a.ID})), "5:InProgress 1:Completed 3:Failed"; got != want {
+	if got, want := states(reg.Latest([]uuid.UUID{c.ID, uuid.New(), a.ID, c.ID, b.ID, a.ID})), "5:Running 1:Succeeded 3:Failed"; got != want {
 		t.Errorf("Latest = %s, want %s", got, want)
 	}
 	if got := reg.Latest(nil); len(got) != 0 {
 		t.Errorf("Latest(nil) = %s, want nothing", render(got))
 	}
-	if got, want := states(reg.Active()), "5:InProgress"; got != want {
+	if got, want := states(reg.Active()), "5:Running"; got != want {
 		t.Errorf("Active = %s, want %s", got, want)
 	}
 
 	g.release()
-	if rec := wait(t, reg, c.ID); rec.State != ops.Completed {
+	if rec := wait(t, reg, c.ID); rec.State != ops.Succeeded {
 		t.Errorf("c ended %s, want Completed", rec.State)
 	}
 	if got := reg.Active(); len(got) != 0 {
@@ -172,7 +201,7 @@ func TestLogAndLatest(t *testing.T) {
 	// Log returns a copy.
 	log = reg.Log()
 	log[0].State = ops.Abandoned
-	if reg.Log()[0].State != ops.InProgress {
+	if reg.Log()[0].State != ops.Running {
 		t.Error("changing Log's result changed the registry's log")
 	}
 }
@@ -187,47 +216,46 @@ func TestRetentionAndLatestWindow(t *testing.T) {
 	<-g.started
 	a, _, _ := reg.Run(context.Background(), plain, func(context.Context) (any, error) { return "a", nil }) // t0+1s, t0+2s
 
-	if got := states(reg.Latest([]uuid.UUID{a.ID})); got != "3:Completed" {
+	if got := states(reg.Latest([]uuid.UUID{a.ID})); got != "3:Succeeded" {
 		t.Errorf("Latest(a) inside the window = %q", got)
 	}
 	clock.Advance(10 * time.Minute) // a's last record is now older than the window
 	if got := reg.Latest([]uuid.UUID{a.ID, long.ID}); len(got) != 0 {
 		t.Errorf("Latest after the window = %s, want nothing", render(got))
 	}
-	if got, want := states(reg.Log()), "1:InProgress 3:InProgress 3:Completed"; got != want {
+	if got, want := states(reg.Log()), "1:Running 3:Running 3:Succeeded"; got != want {
 		t.Errorf("Log inside the retention = %s, want %s", got, want)
 	}
-	if _, details, err := reg.Details(a.ID); err != nil || details != "a" {
-		t.Errorf("Details(a) inside the retention = %v, %v", details, err)
+	if s, err := reg.Get(a.ID); err != nil || s.Result != "a" {
+		t.Errorf("Get(a) inside the retention = %v, %v", s.Result, err)
 	}
 
 	b, _, _ := reg.Run(context.Background(), plain, func(context.Context) (any, error) { return nil, nil })
 	clock.Advance(50 * time.Minute) // a's records, and long's first, are now older than the retention
-	if got, want := states(reg.Log()), "5:InProgress 5:Completed"; got != want {
+	if got, want := states(reg.Log()), "5:Running 5:Succeeded"; got != want {
 		t.Errorf("Log after the retention = %s, want %s", got, want)
 	}
-	if _, _, err := reg.Details(a.ID); !errors.Is(err, ops.ErrNotFound) {
-		t.Errorf("Details(a) after the retention: %v, want ErrNotFound", err)
+	if _, err := reg.Get(a.ID); !errors.Is(err, ops.ErrNotFound) {
+		t.Errorf("Get(a) after the retention: %v, want ErrNotFound", err)
 	}
 	if _, err := reg.Wait(context.Background(), a.ID); !errors.Is(err, ops.ErrNotFound) {
 		t.Errorf("Wait(a) after the retention: %v, want ErrNotFound", err)
 	}
-	if _, err := reg.Cancel(a.ID, "", time.Second); !errors.Is(err, ops.ErrNotFound) {
+	if _, err := reg.Cancel(context.Background(), a.ID, ops.CancelRequest{}); !errors.Is(err, ops.ErrNotFound) {
 		t.Errorf("Cancel(a) after the retention: %v, want ErrNotFound", err)
 	}
-	if _, _, err := reg.Details(b.ID); err != nil {
-		t.Errorf("Details(b): %v", err)
+	if _, err := reg.Get(b.ID); err != nil {
+		t.Errorf("Get(b): %v", err)
 	}
 
 	// An operation still running outlives its pruned records, and can still be canceled.
-	if got, want := states(reg.Active()), "1:InProgress"; got != want {
+	if got, want := states(reg.Active()), "1:Running"; got != want {
 		t.Errorf("Active = %s, want %s", got, want)
 	}
-	res, err := reg.Cancel(long.ID, "too long", 10*time.Second)
-	if err != nil || res.CancellationState != ops.CanceledSuccessfully {
-		t.Errorf("Cancel(long) = %+v, %v", res, err)
+	if out := cancel(t, reg, long.ID, "too long"); !canceled(out) {
+		t.Errorf("Cancel(long) = %+v", out)
 	}
-	if got, want := states(reg.Log()), "5:InProgress 5:Completed 1:Canceled"; got != want {
+	if got, want := states(reg.Log()), "5:Running 5:Succeeded 1:Canceled"; got != want {
 		t.Errorf("Log = %s, want %s", got, want)
 	}
 }
@@ -254,7 +282,7 @@ func TestCapacityQueuesScheduled(t *testing.T) {
 				<-gates[i].started
 			}
 			for i, op := range started {
-				want := ops.InProgress
+				want := ops.Running
 				if i >= capacity {
 					want = ops.Scheduled
 				}
@@ -279,7 +307,7 @@ func TestCapacityQueuesScheduled(t *testing.T) {
 			// Each operation that stops hands its slot to the first Scheduled one.
 			for i := range n {
 				gates[i].release()
-				if rec := wait(t, reg, started[i].ID); rec.State != ops.Completed {
+				if rec := wait(t, reg, started[i].ID); rec.State != ops.Succeeded {
 					t.Errorf("op %d ended %s", i, rec.State)
 				}
 				if i+capacity < n {
@@ -290,10 +318,10 @@ func TestCapacityQueuesScheduled(t *testing.T) {
 			log := reg.Log()
 			want := map[int]string{
 				// 1 runs; 3, 5 wait; 7 and 9 take no slot; each stop admits the next.
-				1: "1:InProgress 3:Scheduled 5:Scheduled 7:InProgress 9:InProgress 9:Completed 7:Completed " +
-					"1:Completed 3:InProgress 3:Completed 5:InProgress 5:Completed",
-				2: "1:InProgress 3:InProgress 5:Scheduled 7:Scheduled 9:InProgress 11:InProgress 11:Completed 9:Completed " +
-					"1:Completed 5:InProgress 3:Completed 7:InProgress 5:Completed 7:Completed",
+				1: "1:Running 3:Scheduled 5:Scheduled 7:Running 9:Running 9:Succeeded 7:Succeeded " +
+					"1:Succeeded 3:Running 3:Succeeded 5:Running 5:Succeeded",
+				2: "1:Running 3:Running 5:Scheduled 7:Scheduled 9:Running 11:Running 11:Succeeded 9:Succeeded " +
+					"1:Succeeded 5:Running 3:Succeeded 7:Running 5:Succeeded 7:Succeeded",
 			}[capacity]
 			if got := states(log); got != want {
 				t.Errorf("Log =\n%s\nwant\n%s", got, want)
@@ -319,21 +347,21 @@ func TestDefaultCapacity(t *testing.T) {
 
 func TestWatch(t *testing.T) {
 	reg, _ := newRegistry(t, ops.Options{})
-	seen := make(chan ops.Record, 10)
+	seen := make(chan ops.Snapshot, 10)
 	var watcherErr error
-	stop := reg.Watch(func(rec ops.Record) {
+	stop := reg.Watch(func(rec ops.Snapshot) {
 		// A watcher may use the registry: it must not be called with the registry's lock held.
-		if got := reg.Latest([]uuid.UUID{rec.OperationId}); len(got) != 1 || got[0] != rec {
+		if got := reg.Latest([]uuid.UUID{rec.ID}); len(got) != 1 || !reflect.DeepEqual(got[0], rec) {
 			watcherErr = errors.New("the record watched is not the operation's latest")
 		}
 		seen <- rec
 	})
-	other := make(chan ops.Record, 10)
-	stopOther := reg.Watch(func(rec ops.Record) { other <- rec })
+	other := make(chan ops.Snapshot, 10)
+	stopOther := reg.Watch(func(rec ops.Snapshot) { other <- rec })
 	defer stopOther()
 
 	a, _, _ := reg.Run(context.Background(), plain, func(context.Context) (any, error) { return nil, nil })
-	if rec := <-seen; rec.OperationId != a.ID || rec.State != ops.Completed {
+	if rec := <-seen; rec.ID != a.ID || rec.State != ops.Succeeded {
 		t.Errorf("watched %+v, want a Completed", rec)
 	}
 	g := newGate(t)
@@ -342,17 +370,15 @@ func TestWatch(t *testing.T) {
 	if len(seen) != 0 {
 		t.Errorf("watched a record of an operation that has not stopped: %+v", <-seen)
 	}
-	if _, err := reg.Cancel(b.ID, "stop", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if rec := <-seen; rec.OperationId != b.ID || rec.State != ops.Canceled || rec.Status != "stop" {
+	cancel(t, reg, b.ID, "stop")
+	if rec := <-seen; rec.ID != b.ID || rec.State != ops.Canceled || status(rec) != "stop" {
 		t.Errorf("watched %+v, want b Canceled", rec)
 	}
-	c := reg.Reject(cancellable, errors.New("bad"))
+	c, _ := reg.Reject(cancellable, errors.New("bad"))
 	if len(seen) != 1 {
 		t.Fatalf("Reject told the watcher %d records, want 1", len(seen))
 	}
-	if rec := <-seen; rec.OperationId != c.ID || rec.State != ops.BadInput {
+	if rec := <-seen; rec.ID != c.ID || rec.State != ops.BadInput {
 		t.Errorf("watched %+v, want c BadInput", rec)
 	}
 
@@ -364,7 +390,7 @@ func TestWatch(t *testing.T) {
 	if watcherErr != nil {
 		t.Error(watcherErr)
 	}
-	if got, want := states([]ops.Record{<-other, <-other, <-other, <-other}), "1:Completed 3:Canceled 5:BadInput 7:Completed"; got != want {
+	if got, want := states([]ops.Snapshot{<-other, <-other, <-other, <-other}), "1:Succeeded 3:Canceled 5:BadInput 7:Succeeded"; got != want {
 		t.Errorf("the other watcher saw %s, want %s", got, want)
 	}
 }
@@ -384,11 +410,11 @@ func TestWait(t *testing.T) {
 	if _, err := reg.Wait(ctx, op.ID); err != giveUp {
 		t.Errorf("Wait with a done ctx = %v, want its cause", err)
 	}
-	if latest(t, reg, op.ID).State != ops.InProgress {
+	if latest(t, reg, op.ID).State != ops.Running {
 		t.Error("giving up a Wait changed the operation")
 	}
 
-	done := make(chan ops.Record)
+	done := make(chan ops.Snapshot)
 	go func() {
 		rec, err := reg.Wait(context.Background(), op.ID)
 		if err != nil {
@@ -397,10 +423,10 @@ func TestWait(t *testing.T) {
 		done <- rec
 	}()
 	g.release()
-	if rec := <-done; rec.OperationId != op.ID || rec.State != ops.Completed {
+	if rec := <-done; rec.ID != op.ID || rec.State != ops.Succeeded || rec.Result != "kept" {
 		t.Errorf("Wait = %+v, want Completed", rec)
 	}
-	if rec := wait(t, reg, op.ID); rec.State != ops.Completed {
+	if rec := wait(t, reg, op.ID); rec.State != ops.Succeeded {
 		t.Errorf("Wait after the end = %+v", rec)
 	}
 }
@@ -419,14 +445,10 @@ func TestLogGolden(t *testing.T) {
 	<-running.started
 	b, _ := reg.Go(cancellable, queued.held(nil))
 	c, _ := reg.Go(cancellable, next.held(nil))
-	if _, err := reg.Cancel(b.ID, "Command canceled by me", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	cancel(t, reg, b.ID, "Command canceled by me")
 	running.release()
 	<-next.started
 	wait(t, reg, a.ID)
-	if _, err := reg.Cancel(c.ID, "", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	cancel(t, reg, c.ID, "")
 	golden.Check(t, "../testdata/ops/log.golden", []byte("OperationId Operation StartedOn LastUpdatedOn Duration State Status\n"+render(reg.Log())))
 }

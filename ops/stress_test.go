@@ -74,9 +74,11 @@ func stress(t *testing.T, capacity int) {
 			defer wg.Done()
 			reason := fmt.Sprintf("canceller %d", k)
 			for _, i := range mine {
-				res, err := reg.Cancel(started[i].ID, reason, long)
-				if err != nil || res.CancellationState != ops.CanceledSuccessfully || res.ReasonPhrase != reason {
-					t.Errorf("Cancel(op %d) = %+v, %v", i, res, err)
+				ctx, stop := context.WithTimeout(context.Background(), long)
+				out, err := reg.Cancel(ctx, started[i].ID, ops.CancelRequest{Reason: reason, Origin: "stress"})
+				stop()
+				if err != nil || !canceled(out) || out.Cancels[0].Reason != reason {
+					t.Errorf("Cancel(op %d) = %+v, %v", i, out, err)
 				}
 			}
 		}()
@@ -96,6 +98,13 @@ func stress(t *testing.T, capacity int) {
 			reg.Log()
 			reg.Latest(ids)
 			reg.Active()
+			for tok, first := "", true; first || tok != ""; first = false {
+				var err error
+				if _, tok, err = reg.List(ops.Filter{States: ops.LiveStates}, 16, tok); err != nil {
+					t.Error(err)
+					break
+				}
+			}
 			runtime.Gosched()
 		}
 	}()
@@ -105,10 +114,10 @@ func stress(t *testing.T, capacity int) {
 		rec := wait(t, reg, op.ID)
 		k, isDoomed := doomed[i]
 		switch {
-		case isDoomed && (rec.State != ops.Canceled || rec.Status != fmt.Sprintf("canceller %d", k)):
-			t.Errorf("op %d ended %s %q, want Canceled by canceller %d", i, rec.State, rec.Status, k)
-		case !isDoomed && rec.State != ops.Completed:
-			t.Errorf("op %d ended %s %q, want Completed", i, rec.State, rec.Status)
+		case isDoomed && (rec.State != ops.Canceled || status(rec) != fmt.Sprintf("canceller %d", k)):
+			t.Errorf("op %d ended %s %q, want Canceled by canceller %d", i, rec.State, status(rec), k)
+		case !isDoomed && rec.State != ops.Succeeded:
+			t.Errorf("op %d ended %s %q, want Completed", i, rec.State, status(rec))
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), long)
@@ -125,11 +134,11 @@ func stress(t *testing.T, capacity int) {
 
 // checkHistories checks every operation's records: Scheduled or InProgress first, InProgress at
 // most once, and one terminal record, last.
-func checkHistories(t *testing.T, log []ops.Record, n int) {
+func checkHistories(t *testing.T, log []ops.Snapshot, n int) {
 	t.Helper()
 	byOp := map[uuid.UUID][]ops.State{}
 	for _, r := range log {
-		byOp[r.OperationId] = append(byOp[r.OperationId], r.State)
+		byOp[r.ID] = append(byOp[r.ID], r.State)
 	}
 	if len(byOp) != n {
 		t.Errorf("%d operations in the log, want %d", len(byOp), n)
@@ -137,7 +146,7 @@ func checkHistories(t *testing.T, log []ops.Record, n int) {
 	for id, h := range byOp {
 		ok := len(h) >= 2 && len(h) <= 3 && h[len(h)-1].Terminal()
 		for i, s := range h[:len(h)-1] {
-			ok = ok && !s.Terminal() && (s == ops.InProgress || i == 0)
+			ok = ok && !s.Terminal() && (s == ops.Running || i == 0)
 		}
 		if !ok {
 			t.Errorf("operation %s has history %v", id, h)

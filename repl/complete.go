@@ -364,7 +364,7 @@ func (s *Shell) operationCandidates(finished bool) []candidate {
 		log := reg.Log()
 		for i := len(log) - 1; i >= 0; i-- {
 			r := log[i]
-			if id := r.OperationId.String(); r.State.Terminal() && !seen[id] {
+			if id := r.ID.String(); r.State.Terminal() && !seen[id] {
 				seen[id] = true
 				out = append(out, opCandidate(r, "finished operations"))
 			}
@@ -373,9 +373,9 @@ func (s *Shell) operationCandidates(finished bool) []candidate {
 	return out
 }
 
-func opCandidate(r ops.Record, tag string) candidate {
-	desc := fmt.Sprintf("%s %s, started %s", r.Operation, r.State, r.StartedOn.UTC().Format("2006-01-02 15:04:05"))
-	return candidate{r.OperationId.String(), desc, tag}
+func opCandidate(r ops.Snapshot, tag string) candidate {
+	desc := fmt.Sprintf("%s %s, started %s", r.Kind.Name, engine.KustoState(r.State), r.Created.UTC().Format("2006-01-02 15:04:05"))
+	return candidate{r.ID.String(), desc, tag}
 }
 
 func (s *Shell) database() *engine.Database {

@@ -176,7 +176,7 @@ func (s *Shell) runFile(ctx context.Context, args []string) error {
 	defer f.Close()
 	before := map[uuid.UUID]bool{}
 	for _, r := range s.eng.Ops().Active() {
-		before[r.OperationId] = true
+		before[r.ID] = true
 	}
 	r := &script.Runner{
 		Session: s.sess, Out: s.out, Err: s.out, Format: s.format,
@@ -184,8 +184,8 @@ func (s *Shell) runFile(ctx context.Context, args []string) error {
 	}
 	sum, err := r.Run(ctx, args[0], f)
 	for _, rec := range s.eng.Ops().Active() {
-		if !before[rec.OperationId] {
-			s.track(rec.OperationId, "")
+		if !before[rec.ID] {
+			s.track(rec.ID, "")
 		}
 	}
 	if err != nil {

@@ -82,7 +82,7 @@ type started struct {
 
 // notice is an operation's end, to announce at the next prompt.
 type notice struct {
-	rec ops.Record
+	rec ops.Snapshot
 	op  started
 }
 
@@ -367,21 +367,21 @@ func (s *Shell) track(id uuid.UUID, table string) {
 // finished is the ops watcher: it runs in the goroutine of the operation that ended and must
 // not block. It queues the notice and shows it under the line being typed, in the editor's hint
 // area, which is safe to update from any goroutine; the notice itself prints at the next prompt.
-func (s *Shell) finished(r ops.Record) {
+func (s *Shell) finished(r ops.Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	op, ok := s.mine[r.OperationId]
+	op, ok := s.mine[r.ID]
 	if !ok {
 		return
 	}
-	delete(s.mine, r.OperationId)
+	delete(s.mine, r.ID)
 	s.pending = append(s.pending, notice{r, op})
 	if s.rl == nil {
 		return
 	}
 	// Under s.mu, so that announce, which clears the hint under it too, cannot be overtaken
 	// and leave a hint for a notice it has already printed.
-	hint := fmt.Sprintf("⚑ operation %s ended %s; details at the next prompt", r.OperationId, r.State)
+	hint := fmt.Sprintf("⚑ operation %s ended %s; details at the next prompt", r.ID, engine.KustoState(r.State))
 	if len(s.pending) > 1 {
 		hint = fmt.Sprintf("⚑ %d operations ended; details at the next prompt", len(s.pending))
 	}
@@ -405,17 +405,17 @@ func (s *Shell) announce() {
 func (s *Shell) notice(n notice) {
 	r := n.rec
 	var b strings.Builder
-	fmt.Fprintf(&b, "operation %s (%s) ended %s", r.OperationId, r.Operation, r.State)
+	fmt.Fprintf(&b, "operation %s (%s) ended %s", r.ID, r.Kind.Name, engine.KustoState(r.State))
 	switch {
-	case r.State == ops.Completed:
-		if rows, ok := s.eng.IngestedRows(r.OperationId); ok {
+	case r.State == ops.Succeeded:
+		if rows, ok := s.eng.IngestedRows(r.ID); ok {
 			fmt.Fprintf(&b, ": %s ingested into %s", plural(rows, "row"), n.op.table)
 		}
-	case r.Status != "":
-		fmt.Fprintf(&b, ": %s", r.Status)
+	case engine.KustoStatus(r) != "":
+		fmt.Fprintf(&b, ": %s", engine.KustoStatus(r))
 	}
 	colour := green
-	if r.State != ops.Completed {
+	if r.State != ops.Succeeded {
 		colour = yellow
 	}
 	fmt.Fprintln(s.out, s.paint(colour, "⚑ "+b.String()))

@@ -100,7 +100,7 @@ func TestCompletion(t *testing.T) {
 	s, out := testShell(t)
 	run(t, s, ".create table Events (Name:string, Level:int)")
 	run(t, s, ".set-or-append async Running <| "+endless)
-	id := s.eng.Ops().Active()[0].OperationId.String()
+	id := s.eng.Ops().Active()[0].ID.String()
 	for _, tc := range []struct {
 		text string
 		want []string
@@ -142,7 +142,7 @@ func TestCompletion(t *testing.T) {
 	}
 	// A running operation is offered with its kind and start time.
 	c := s.complete(".cancel operation ")
-	started := s.eng.Ops().Active()[0].StartedOn.Format("2006-01-02 15:04:05")
+	started := s.eng.Ops().Active()[0].Created.Format("2006-01-02 15:04:05")
 	if len(c.Items) != 1 || c.Items[0].Desc != "TableSetOrAppend InProgress, started "+started {
 		t.Errorf("operation candidate = %+v, want one started %s\n%s", c.Items, started, out)
 	}
@@ -279,7 +279,7 @@ func TestNotices(t *testing.T) {
 	s, out := testShell(t)
 	// Each operation that ends reaches the shell's watcher, then this channel.
 	ended := make(chan struct{}, 8)
-	stop := s.eng.Ops().Watch(func(r ops.Record) {
+	stop := s.eng.Ops().Watch(func(r ops.Snapshot) {
 		s.finished(r)
 		ended <- struct{}{}
 	})
@@ -293,7 +293,7 @@ func TestNotices(t *testing.T) {
 	waitIdle(t, s.eng)
 	run(t, s, ".set-or-append async Stopped <| "+endless)
 	for _, r := range s.eng.Ops().Active() {
-		if _, err := s.eng.Ops().Cancel(r.OperationId, "", time.Minute); err != nil {
+		if _, err := s.eng.Ops().Cancel(context.Background(), r.ID, ops.CancelRequest{Origin: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -325,7 +325,7 @@ func waitIdle(t *testing.T, eng *engine.Engine) {
 	t.Helper()
 	for _, r := range eng.Ops().Log() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := eng.Ops().Wait(ctx, r.OperationId)
+		_, err := eng.Ops().Wait(ctx, r.ID)
 		cancel()
 		if err != nil {
 			t.Fatal(err)

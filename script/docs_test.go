@@ -73,7 +73,7 @@ func TestDocsCancelExample(t *testing.T) {
 			t.Errorf("%s = %v, want %v", res.Schema[i].Name, got, w)
 		}
 	}
-	if state := eng.Ops().Latest([]uuid.UUID{docsID}); len(state) != 1 || state[0].State != ops.Canceled || state[0].Status != "Command canceled by me" {
+	if state := eng.Ops().Latest([]uuid.UUID{docsID}); len(state) != 1 || state[0].State != ops.Canceled || engine.KustoStatus(state[0]) != "Command canceled by me" {
 		t.Errorf(".show operations after the cancel: %+v", state)
 	}
 	var md bytes.Buffer
