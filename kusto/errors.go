@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mattn/go-runewidth"
 )
 
 // Source is a named piece of Kusto text. Errors keep a pointer to it so that a byte offset can be
@@ -110,23 +112,125 @@ func (e *Error) Error() string {
 
 func (e *Error) hasPlace() bool { return e.Src != nil && e.Offset >= 0 }
 
-// Detail renders the error for a person: the Error() line, then the source line and a caret under
-// the offending character. Tabs before the caret are kept so that it lines up in a terminal.
+// Detail renders the error for a person: the Error() line, then the offending line and a caret
+// under the offending character. A long line is cut to a window around the caret, marked with
+// ellipses; control characters and invalid UTF-8 are shown escaped (\x1b), so that hostile input
+// cannot drive the terminal; tabs are kept, in the caret line too, and wide (CJK) characters
+// count two columns, so that the caret lines up.
 func (e *Error) Detail() string {
 	if !e.hasPlace() {
-		return e.Msg
+		return escapeMessage(e.Msg)
 	}
 	text, index := e.Src.lineAt(e.Offset)
-	var caret strings.Builder
-	for _, r := range text[:index] {
-		if r == '\t' {
-			caret.WriteByte('\t')
+	line, pad := window(text, index)
+	return fmt.Sprintf("%s\n    %s\n    %s^", escapeMessage(e.Error()), line, pad)
+}
+
+// The window of a line that Detail shows, in terminal columns either side of the caret.
+const (
+	windowBefore = 120
+	windowAfter  = 80
+)
+
+// window returns the part of text around byte index, escaped for display, and the padding that
+// puts a caret under index.
+func window(text string, index int) (line, pad string) {
+	var before []string // display pieces before index, nearest first
+	width, start := 0, index
+	for start > 0 {
+		r, size := utf8.DecodeLastRuneInString(text[:start])
+		piece, w := displayRune(r, size, text[start-size])
+		if width+w > windowBefore {
+			break
+		}
+		before = append(before, piece)
+		width += w
+		start -= size
+	}
+	var b, p strings.Builder
+	if start > 0 {
+		b.WriteString("…")
+		p.WriteByte(' ')
+	}
+	for i := len(before) - 1; i >= 0; i-- {
+		piece := before[i]
+		b.WriteString(piece)
+		if piece == "\t" {
+			p.WriteByte('\t')
 		} else {
-			caret.WriteByte(' ')
+			p.WriteString(strings.Repeat(" ", displayWidth(piece)))
 		}
 	}
-	caret.WriteByte('^')
-	return fmt.Sprintf("%s\n    %s\n    %s", e.Error(), text, caret.String())
+	width = 0
+	end := index
+	for end < len(text) {
+		r, size := utf8.DecodeRuneInString(text[end:])
+		piece, w := displayRune(r, size, text[end])
+		if width+w > windowAfter {
+			break
+		}
+		b.WriteString(piece)
+		width += w
+		end += size
+	}
+	if end < len(text) {
+		b.WriteString("…")
+	}
+	return b.String(), p.String()
+}
+
+// displayRune returns how a rune of source text is shown, and its width in terminal columns:
+// itself, or an escape for a control character or an invalid byte (first).
+func displayRune(r rune, size int, first byte) (string, int) {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return fmt.Sprintf("\\x%02x", first), 4
+	case r == '\t':
+		return "\t", 4 // a terminal's tab stop; the caret line keeps the tab itself
+	case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+		s := fmt.Sprintf("\\x%02x", r)
+		if r >= 0x80 {
+			s = fmt.Sprintf("\\u%04x", r)
+		}
+		return s, len(s)
+	}
+	return string(r), runewidth.RuneWidth(r)
+}
+
+func displayWidth(piece string) int {
+	r, size := utf8.DecodeRuneInString(piece)
+	if size == len(piece) {
+		_, w := displayRune(r, size, piece[0])
+		return w
+	}
+	return len(piece) // an escape
+}
+
+// escapeMessage escapes the control characters (but newlines and tabs) and invalid UTF-8 of a
+// message, which may quote hostile input.
+func escapeMessage(s string) string {
+	clean := true
+	for i, r := range s {
+		if r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD") || r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\n' || r == '\t' {
+			b.WriteRune(r)
+		} else {
+			piece, _ := displayRune(r, size, s[i])
+			b.WriteString(piece)
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // Place sets the source of an error that was made without one (for instance by a helper that only
