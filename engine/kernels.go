@@ -110,8 +110,8 @@ func copyFlags(st *evalState, own bool, nulls []bool, n int) []bool {
 	return out
 }
 
-// unaryNode compiles f(x) with a loop writing len(a) results into dst; mark, if set, reports
-// elements that are null though x's is not.
+// unaryNode compiles f(x) with a loop writing len(a) results into dst; a datetime result out of
+// range is null.
 func unaryNode[A, R any](typ kusto.Type, x *compiled, loop func(dst []R, a []A)) *compiled {
 	return &compiled{typ: typ, run: func(st *evalState, b *Batch, own bool) Column {
 		a := vectorOf[A](x.run(st, b, false))
