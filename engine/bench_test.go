@@ -185,3 +185,20 @@ func BenchmarkQueryTableFilter(b *testing.B) {
 	}
 	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkQueryExpr is an expression-heavy query: arithmetic, comparisons and a logical and
+// over ten million rows, with constant operands.
+func BenchmarkQueryExpr(b *testing.B) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	s := eng.NewSession()
+	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 and x > 10 | extend y = x * 2 + 1 | count", ingestRows)
+	b.ReportAllocs()
+	for b.Loop() {
+		res := benchExec(b, s, text)
+		if got := res.Value(0, 0); got != int64(ingestRows/2-5) {
+			b.Fatalf("counted %v rows, want %d", got, ingestRows/2-5)
+		}
+	}
+	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

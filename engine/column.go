@@ -328,15 +328,6 @@ type Batch struct {
 // query checks whether it has been canceled.
 const batchSize = 1024
 
-// asVector returns c as a *Vector[T]; a column of another shape (chunked) is copied into one.
-// T must be c's Go element type.
-func asVector[T any](c Column) *Vector[T] {
-	if v, ok := c.(*Vector[T]); ok {
-		return v
-	}
-	return c.Slice(0, c.Len()).(*Vector[T])
-}
-
 // gatherInto returns the elements of src at idx, in order, written into dst's storage when dst
 // is a vector of the same type (a filter's output, reused from batch to batch), else into a new
 // vector.

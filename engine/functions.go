@@ -1,78 +1,246 @@
 package engine
 
 import (
-	"cmp"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
 
-// function is a scalar function: how many arguments it takes and how to compile a call.
-type function struct {
-	signature string // for error messages and help
-	min, max  int
-	build     func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error)
+// The function registry. Each scalar function is one declaration (name, evaluation class,
+// summary and overloads), and the checker, the error messages and the help all read it: a call
+// picks the cheapest overload its arguments convert to, by the implicit conversions below, and
+// the overload's build gets its arguments already converted. The families are declared in
+// functions_string.go, functions_math.go, functions_datetime.go, functions_conversion.go,
+// functions_dynamic.go and functions_conditional.go.
+
+// class is when a function's value may change, which decides whether a call is folded.
+type class uint8
+
+const (
+	pure     class = iota // the same arguments give the same value: folded when constant
+	perQuery              // fixed once per query, as now() is: folded too
+	perRow                // a new value every row, as new_guid() gives: never folded
+)
+
+func (c class) String() string {
+	return [...]string{"pure", "per query", "per row"}[c]
 }
 
-var functions map[string]*function
+// typeSet is what a parameter accepts.
+type typeSet struct {
+	name  string       // in signatures: long, number, scalar, T
+	desc  string       // in messages: "an int or a long"
+	types []kusto.Type // what it accepts, each by the implicit conversions; nil for any type
+	to    kusto.Type   // what an argument is converted to; TypeUnknown to keep its type
+	// typeVar marks the parameters that share one type T, the widest of their arguments'
+	// (iff's branches); types, if set, constrains T.
+	typeVar bool
+}
 
-func init() {
-	conv := func(to kusto.Type) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-			return convert(args[0], to), nil
+var (
+	tString   = typeSet{name: "string", desc: "a string", types: []kusto.Type{kusto.TypeString}, to: kusto.TypeString}
+	tLong     = typeSet{name: "long", desc: "an int or a long", types: []kusto.Type{kusto.TypeInt, kusto.TypeLong}, to: kusto.TypeLong}
+	tReal     = typeSet{name: "real", desc: "a number", types: []kusto.Type{kusto.TypeReal}, to: kusto.TypeReal}
+	tBool     = typeSet{name: "bool", desc: "a bool", types: []kusto.Type{kusto.TypeBool}}
+	tTimespan = typeSet{name: "timespan", desc: "a timespan", types: []kusto.Type{kusto.TypeTimespan}}
+	tDateTime = typeSet{name: "datetime", desc: "a datetime", types: []kusto.Type{kusto.TypeDateTime}}
+	tAny      = typeSet{name: "scalar", desc: "a value"}
+	tT        = typeSet{name: "T", typeVar: true}
+	tOrdered  = typeSet{name: "T", desc: "an orderable value", typeVar: true, types: []kusto.Type{
+		kusto.TypeInt, kusto.TypeLong, kusto.TypeReal, kusto.TypeString, kusto.TypeDateTime, kusto.TypeTimespan}}
+)
+
+// exactly returns the set of one type, kept as it is.
+func exactly(t kusto.Type) typeSet {
+	return typeSet{name: t.String(), desc: article(t), types: []kusto.Type{t}, to: t}
+}
+
+// article is a type's name with its indefinite article: "an int", "a long".
+func article(t kusto.Type) string {
+	if strings.ContainsRune("aeiou", rune(t.String()[0])) {
+		return "an " + t.String()
+	}
+	return "a " + t.String()
+}
+
+// implicitConversions is the one table of conversions Kustard makes without being asked, with
+// their costs: numbers widen (int → long → real), and anything converts to a string where a
+// string is expected (the operands of string operators, a string function's arguments), as Kusto
+// does. Overload resolution picks the overload of least total cost.
+var implicitConversions = map[[2]kusto.Type]int{
+	{kusto.TypeInt, kusto.TypeLong}:  1,
+	{kusto.TypeInt, kusto.TypeReal}:  2,
+	{kusto.TypeLong, kusto.TypeReal}: 1,
+}
+
+// toStringCost is the cost of converting a value of another type to a string.
+const toStringCost = 10
+
+// conversionCost returns what converting from to to costs, and whether it is allowed.
+func conversionCost(from, to kusto.Type) (int, bool) {
+	if from == to {
+		return 0, true
+	}
+	if to == kusto.TypeString {
+		return toStringCost, true
+	}
+	c, ok := implicitConversions[[2]kusto.Type{from, to}]
+	return c, ok
+}
+
+// unifyTypes returns the type two types meet at by widening, as the operands of a comparison
+// and the branches of iff do.
+func unifyTypes(a, b kusto.Type) (kusto.Type, bool) {
+	switch {
+	case a == b:
+		return a, true
+	case a != kusto.TypeString && b != kusto.TypeString:
+		if _, ok := implicitConversions[[2]kusto.Type{a, b}]; ok {
+			return b, true
+		}
+		if _, ok := implicitConversions[[2]kusto.Type{b, a}]; ok {
+			return a, true
 		}
 	}
-	functions = map[string]*function{
-		"strlen":     {"strlen(string)", 1, 1, buildStrlen},
-		"strcat":     {"strcat(arg1, arg2, …)", 1, 64, buildStrcat},
-		"toupper":    {"toupper(string)", 1, 1, stringMapper(strings.ToUpper)},
-		"tolower":    {"tolower(string)", 1, 1, stringMapper(strings.ToLower)},
-		"substring":  {"substring(string, start[, length])", 2, 3, buildSubstring},
-		"tostring":   {"tostring(value)", 1, 1, conv(kusto.TypeString)},
-		"toint":      {"toint(value)", 1, 1, conv(kusto.TypeInt)},
-		"tolong":     {"tolong(value)", 1, 1, conv(kusto.TypeLong)},
-		"toreal":     {"toreal(value)", 1, 1, conv(kusto.TypeReal)},
-		"todouble":   {"todouble(value)", 1, 1, conv(kusto.TypeReal)},
-		"tobool":     {"tobool(value)", 1, 1, conv(kusto.TypeBool)},
-		"toboolean":  {"toboolean(value)", 1, 1, conv(kusto.TypeBool)},
-		"todatetime": {"todatetime(value)", 1, 1, conv(kusto.TypeDateTime)},
-		"totimespan": {"totimespan(value)", 1, 1, conv(kusto.TypeTimespan)},
-		"toguid":     {"toguid(value)", 1, 1, conv(kusto.TypeGUID)},
-		"todynamic":  {"todynamic(value)", 1, 1, conv(kusto.TypeDynamic)},
-		"parse_json": {"parse_json(string)", 1, 1, conv(kusto.TypeDynamic)},
-		"isnull":     {"isnull(value)", 1, 1, nullTest(false)},
-		"isnotnull":  {"isnotnull(value)", 1, 1, nullTest(true)},
-		"isempty":    {"isempty(value)", 1, 1, emptyTest(false)},
-		"isnotempty": {"isnotempty(value)", 1, 1, emptyTest(true)},
-		"iff":        {"iff(condition, then, else)", 3, 3, buildIff},
-		"iif":        {"iif(condition, then, else)", 3, 3, buildIff},
-		"not":        {"not(bool)", 1, 1, buildNot},
-		"abs":        {"abs(number)", 1, 1, buildAbs},
-		"bin":        {"bin(value, roundTo)", 2, 2, buildBin},
-		"floor":      {"floor(value, roundTo)", 2, 2, buildBin},
-		"round":      {"round(number[, precision])", 1, 2, buildRound},
-		"now":        {"now([offset])", 0, 1, buildNow},
-		"ago":        {"ago(timespan)", 1, 1, buildAgo},
-		"new_guid":   {"new_guid()", 0, 0, buildNewGuid},
-		"coalesce":   {"coalesce(arg1, arg2, …)", 2, 64, buildCoalesce},
-		"max_of":     {"max_of(arg1, arg2, …)", 2, 64, extremeOf(1)},
-		"min_of":     {"min_of(arg1, arg2, …)", 2, 64, extremeOf(-1)},
+	return 0, false
+}
+
+// implicit converts e to type t, which conversionCost allows.
+func implicit(e *compiled, t kusto.Type) *compiled {
+	switch {
+	case e.typ == t:
+		return e
+	case t == kusto.TypeString:
+		return asString(e)
 	}
+	return castNumeric(e, t)
+}
+
+// accepts returns the cost of passing an argument of type t for s, and whether s takes it.
+func (s typeSet) accepts(t kusto.Type) (int, bool) {
+	if s.types == nil {
+		return 0, true
+	}
+	best, ok := 0, false
+	for _, want := range s.types {
+		if c, can := conversionCost(t, want); can && (!ok || c < best) {
+			best, ok = c, true
+		}
+	}
+	return best, ok
+}
+
+// result is an overload's result type: fixed, or T.
+type result struct {
+	name string
+	typ  kusto.Type // TypeUnknown for T, or a type the build decides (abs of a number)
+}
+
+func returns(t kusto.Type) result { return result{t.String(), t} }
+
+var (
+	returnsT    = result{name: "T"}
+	returnsSame = result{name: "same as the argument"}
+)
+
+type buildFunc func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error)
+
+// overload is one way to call a function: its parameters (the last repeating if variadic), its
+// result and the build that compiles a call, given arguments already converted.
+type overload struct {
+	params   []typeSet
+	variadic bool
+	result   result
+	build    buildFunc
+}
+
+// function is a scalar function's declaration.
+type function struct {
+	name     string
+	usage    string // in arity errors: substring(string, start[, length])
+	summary  string
+	class    class
+	overload []overload
+	// mismatch, if set, words the error for arguments no overload takes.
+	mismatch func(sc *scope, call *parser.CallExpr, args []*compiled) error
+	min, max int // arity, from the overloads; max is maxArgs for a variadic function
+}
+
+// maxArgs is the most arguments a variadic function takes, as in Kusto.
+const maxArgs = 64
+
+var functions = map[string]*function{}
+
+// declare adds functions to the registry; it is called from the families' init functions.
+func declare(fs ...*function) {
+	for _, f := range fs {
+		if _, dup := functions[f.name]; dup {
+			panic("engine: function " + f.name + " declared twice")
+		}
+		f.min, f.max = maxArgs, 0
+		for _, o := range f.overload {
+			n := len(o.params)
+			f.min, f.max = min(f.min, n), max(f.max, n)
+			if o.variadic {
+				f.max = maxArgs
+			}
+		}
+		functions[f.name] = f
+	}
+}
+
+// alias declares name as another name for f.
+func alias(name string, f *function) *function {
+	a := *f
+	a.name = name
+	a.usage = name + strings.TrimPrefix(f.usage, f.name)
+	a.summary = "Another name for " + f.name + "(): " + f.summary
+	return &a
+}
+
+// FunctionInfo describes a scalar function for help and docs.
+type FunctionInfo struct {
+	Name       string
+	Usage      string   // substring(string, start[, length])
+	Signatures []string // one per overload: substring(string, long, long) → string
+	Class      string   // pure, per query or per row
+	Summary    string
+}
+
+// Functions lists the scalar functions Kustard implements, sorted by name.
+func Functions() []FunctionInfo {
+	var out []FunctionInfo
+	for _, f := range functions {
+		info := FunctionInfo{Name: f.name, Usage: f.usage, Class: f.class.String(), Summary: f.summary}
+		for _, o := range f.overload {
+			info.Signatures = append(info.Signatures, o.signature(f.name))
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b FunctionInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (o overload) signature(name string) string {
+	var params []string
+	for _, p := range o.params {
+		params = append(params, p.name)
+	}
+	if o.variadic {
+		params = append(params, "…")
+	}
+	return name + "(" + strings.Join(params, ", ") + ") → " + o.result.name
 }
 
 // FunctionNames lists the scalar functions Kustard implements, for help and completion.
 func FunctionNames() []string {
-	names := make([]string, 0, len(functions))
-	for n := range functions {
-		names = append(names, n)
+	var names []string
+	for _, f := range Functions() {
+		names = append(names, f.Name)
 	}
-	slices.Sort(names)
 	return names
 }
 
@@ -107,7 +275,7 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unknown function %q", e.Func)
 	}
 	if len(e.Args) < f.min || len(e.Args) > f.max {
-		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s takes %s, not %d", f.signature, argCount(f.min, f.max), len(e.Args))
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s takes %s, not %d", f.usage, argCount(f.min, f.max, len(e.Args)), len(e.Args))
 	}
 	args := make([]*compiled, len(e.Args))
 	for i, a := range e.Args {
@@ -117,536 +285,134 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 		}
 		args[i] = c
 	}
-	out, err := f.build(sc, e, args)
+	o, converted, err := f.resolve(sc, e, args)
 	if err != nil {
 		return nil, err
 	}
-	if e.Func == "new_guid" {
-		return out, nil // a new value every row
+	out, err := o.build(sc, e, converted)
+	if err != nil {
+		return nil, err
+	}
+	if t := o.result.typ; t != kusto.TypeUnknown && out.typ != t {
+		panic("engine: " + o.signature(f.name) + " built a " + out.typ.String())
+	}
+	if f.class == perRow {
+		return out, nil
 	}
 	return fold(out, args...), nil
 }
 
-func argCount(lo, hi int) string {
+func argCount(lo, hi, got int) string {
+	plural := func(n int) string {
+		if n == 1 {
+			return "1 argument"
+		}
+		return strconv.Itoa(n) + " arguments"
+	}
 	switch {
-	case lo == hi && lo == 1:
-		return "1 argument"
 	case lo == hi:
-		return strconv.Itoa(lo) + " arguments"
-	case hi >= 64:
-		return "at least " + strconv.Itoa(lo) + " arguments"
+		return plural(lo)
+	case hi >= maxArgs && got > hi:
+		return "at most " + plural(hi)
+	case hi >= maxArgs:
+		return "at least " + plural(lo)
 	default:
-		return strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + " arguments"
+		return strconv.Itoa(lo) + " to " + plural(hi)
 	}
 }
 
-func argError(sc *scope, call *parser.CallExpr, i int, want string, got kusto.Type) error {
-	return sc.c.errorf(call.Args[i].Offset(), kusto.KindSemantic, "%s: argument %d must be %s, not %s", call.Func, i+1, want, got)
-}
-
-func unary(arg *compiled, typ kusto.Type, f func(Column) Column) *compiled {
-	return &compiled{typ: typ, eval: func(b *Batch) Column { return f(arg.eval(b)) }}
-}
-
-func buildStrlen(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	s := asString(args[0])
-	return unary(s, kusto.TypeLong, func(c Column) Column {
-		return mapCol(kusto.TypeLong, c, func(v string) (int64, bool) { return int64(utf8.RuneCountInString(v)), true })
-	}), nil
-}
-
-func stringMapper(f func(string) string) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return unary(asString(args[0]), kusto.TypeString, func(c Column) Column {
-			return mapCol(kusto.TypeString, c, func(v string) (string, bool) { return f(v), true })
-		}), nil
-	}
-}
-
-func buildStrcat(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	parts := make([]*compiled, len(args))
+// resolve picks the overload of least conversion cost that takes args and converts them to it.
+func (f *function) resolve(sc *scope, call *parser.CallExpr, args []*compiled) (overload, []*compiled, error) {
+	types := make([]kusto.Type, len(args))
 	for i, a := range args {
-		parts[i] = asString(a)
+		types[i] = a.typ
 	}
-	return &compiled{typ: kusto.TypeString, eval: func(b *Batch) Column {
-		out := make([]string, b.Len)
-		for _, p := range parts {
-			col := p.eval(b).(*Vector[string])
-			for i, v := range col.Data {
-				out[i] += v
-			}
-		}
-		return &Vector[string]{typ: kusto.TypeString, Data: out}
-	}}, nil
-}
-
-func buildSubstring(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	for i := 1; i < len(args); i++ {
-		if !isNumeric(args[i].typ) || args[i].typ == kusto.TypeReal {
-			return nil, argError(sc, call, i, "an int or a long", args[i].typ)
-		}
-		args[i] = castNumeric(args[i], kusto.TypeLong)
-	}
-	s := asString(args[0])
-	return &compiled{typ: kusto.TypeString, eval: func(b *Batch) Column {
-		text := s.eval(b).(*Vector[string])
-		start := args[1].eval(b).(*Vector[int64])
-		var length *Vector[int64]
-		if len(args) == 3 {
-			length = args[2].eval(b).(*Vector[int64])
-		}
-		out := make([]string, b.Len)
-		for i := range out {
-			runes := []rune(text.Data[i])
-			lo := int(max(0, min(start.Data[i], int64(len(runes)))))
-			hi := len(runes)
-			if length != nil && !length.IsNull(i) {
-				hi = int(max(int64(lo), min(int64(lo)+length.Data[i], int64(len(runes)))))
-			}
-			if !start.IsNull(i) {
-				out[i] = string(runes[lo:hi])
-			}
-		}
-		return &Vector[string]{typ: kusto.TypeString, Data: out}
-	}}, nil
-}
-
-// convert returns arg converted to type to, as the to*() functions do: a value that does not
-// convert becomes null.
-func convert(arg *compiled, to kusto.Type) *compiled {
-	if arg.typ == to && to != kusto.TypeDynamic {
-		return arg
-	}
-	if to == kusto.TypeString {
-		return asString(arg)
-	}
-	return unary(arg, to, func(c Column) Column {
-		b := builderFor(newColumn(to, c.Len()))
-		for i := range c.Len() {
-			b.appendValue(convertValue(c.Value(i), to))
-		}
-		return b.column()
-	})
-}
-
-// convertValue converts one value; nil when it cannot.
-func convertValue(v any, to kusto.Type) any {
-	if v == nil {
-		return nil
-	}
-	switch to {
-	case kusto.TypeDynamic:
-		if s, ok := v.(string); ok {
-			d, err := kusto.ParseDynamic(s)
-			if err != nil {
-				return s // Kusto keeps a string that is not JSON as a dynamic string
-			}
-			return d
-		}
-		return dynamicOf(v)
-	case kusto.TypeBool:
-		switch v := v.(type) {
-		case bool:
-			return v
-		case int32:
-			return v != 0
-		case int64:
-			return v != 0
-		case float64:
-			return v != 0
-		case string:
-			switch strings.ToLower(strings.TrimSpace(v)) {
-			case "true", "1":
-				return true
-			case "false", "0":
-				return false
-			}
-		}
-	case kusto.TypeInt, kusto.TypeLong:
-		n, ok := toInt64(v)
-		if !ok {
-			return nil
-		}
-		if to == kusto.TypeInt {
-			if n < math.MinInt32 || n > math.MaxInt32 {
-				return nil
-			}
-			return int32(n)
-		}
-		return n
-	case kusto.TypeReal:
-		switch v := v.(type) {
-		case bool:
-			if v {
-				return 1.0
-			}
-			return 0.0
-		case int32:
-			return float64(v)
-		case int64:
-			return float64(v)
-		case float64:
-			return v
-		case string:
-			return parsedOrNull(v, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
-		}
-	case kusto.TypeDateTime:
-		switch v := v.(type) {
-		case kusto.DateTime:
-			return v
-		case string:
-			return parsedOrNull(v, kusto.ParseDateTime)
-		}
-	case kusto.TypeTimespan:
-		switch v := v.(type) {
-		case kusto.Timespan:
-			return v
-		case int64:
-			return kusto.Timespan(v)
-		case string:
-			return parsedOrNull(v, kusto.ParseTimespan)
-		}
-	case kusto.TypeGUID:
-		switch v := v.(type) {
-		case uuid.UUID:
-			return v
-		case string:
-			return parsedOrNull(v, kusto.ParseGUID)
+	best, bestCost := -1, 0
+	var bestT kusto.Type
+	failAt, failures := -1, []string(nil) // the furthest argument some overload failed at, and why
+	for k, o := range f.overload {
+		cost, t, at, why := o.match(types)
+		switch {
+		case at == -1 && (best < 0 || cost < bestCost):
+			best, bestCost, bestT = k, cost, t
+		case at >= 0 && at > failAt:
+			failAt, failures = at, []string{why}
+		case at >= 0 && at == failAt && !slices.Contains(failures, why):
+			failures = append(failures, why)
 		}
 	}
-	return nil
-}
-
-// parsedOrNull converts a string as Kusto's to… functions do: one that does not parse is null.
-func parsedOrNull[T any](s string, parse func(string) (T, error)) any {
-	v, err := parse(strings.TrimSpace(s))
-	if err != nil {
-		return nil
-	}
-	return v
-}
-
-func toInt64(v any) (int64, bool) {
-	switch v := v.(type) {
-	case bool:
-		if v {
-			return 1, true
+	if best < 0 {
+		if f.mismatch != nil || failAt < 0 {
+			return overload{}, nil, f.mismatch(sc, call, args)
 		}
-		return 0, true
-	case int32:
-		return int64(v), true
-	case int64:
-		return v, true
-	case float64:
-		if math.IsNaN(v) || v >= math.MaxInt64 || v < math.MinInt64 {
-			return 0, false
-		}
-		return int64(v), true
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			f, ferr := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if ferr != nil {
-				return 0, false
-			}
-			return toInt64(f)
-		}
-		return n, true
-	case kusto.DateTime:
-		return int64(v), true
-	case kusto.Timespan:
-		return int64(v), true
+		return overload{}, nil, sc.c.errorf(call.Args[failAt].Offset(), kusto.KindSemantic, "%s: argument %d must be %s, not %s",
+			call.Func, failAt+1, orList(failures), types[failAt])
 	}
-	return 0, false
-}
-
-// dynamicOf converts a scalar to the value a dynamic holds.
-func dynamicOf(v any) any {
-	switch v := v.(type) {
-	case int32:
-		return int64(v)
-	case kusto.DateTime, kusto.Timespan, uuid.UUID:
-		return kusto.FormatValue(v)
-	}
-	return v
-}
-
-func nullTest(wantNotNull bool) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return unary(args[0], kusto.TypeBool, func(c Column) Column {
-			out := make([]bool, c.Len())
-			for i := range out {
-				out[i] = c.IsNull(i) != wantNotNull
-			}
-			return &Vector[bool]{typ: kusto.TypeBool, Data: out}
-		}), nil
-	}
-}
-
-func emptyTest(wantNotEmpty bool) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		return unary(args[0], kusto.TypeBool, func(c Column) Column {
-			out := make([]bool, c.Len())
-			for i := range out {
-				v := c.Value(i)
-				out[i] = (v == nil || v == "") != wantNotEmpty
-			}
-			return &Vector[bool]{typ: kusto.TypeBool, Data: out}
-		}), nil
-	}
-}
-
-func buildNot(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if args[0].typ != kusto.TypeBool {
-		return nil, argError(sc, call, 0, "a bool", args[0].typ)
-	}
-	return unary(args[0], kusto.TypeBool, func(c Column) Column {
-		return mapCol(kusto.TypeBool, c, func(v bool) (bool, bool) { return !v, true })
-	}), nil
-}
-
-// unify brings the branches of iff, coalesce and the like to one type.
-func unify(sc *scope, call *parser.CallExpr, args []*compiled, first int) (kusto.Type, error) {
-	t := args[first].typ
-	for i := first + 1; i < len(args); i++ {
-		switch a := args[i].typ; {
-		case a == t:
-		case isNumeric(a) && isNumeric(t):
-			t = promote(a, t)
+	o := f.overload[best]
+	out := make([]*compiled, len(args))
+	for i, a := range args {
+		p := o.param(i)
+		switch {
+		case p.typeVar:
+			out[i] = implicit(a, bestT)
+		case p.to != kusto.TypeUnknown:
+			out[i] = implicit(a, p.to)
 		default:
-			return 0, argError(sc, call, i, "a "+t.String(), a)
+			out[i] = a
 		}
 	}
-	for i := first; i < len(args); i++ {
-		if isNumeric(t) {
-			args[i] = castNumeric(args[i], t)
-		}
-	}
-	return t, nil
+	return o, out, nil
 }
 
-func buildIff(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if args[0].typ != kusto.TypeBool {
-		return nil, argError(sc, call, 0, "a bool", args[0].typ)
+func (o overload) param(i int) typeSet { return o.params[min(i, len(o.params)-1)] }
+
+// match returns the cost of calling o with arguments of the given types and T's type; or the
+// argument at which o fails and what it wanted there (at is -1 when o matches; -2 when the count
+// is wrong, which arity errors have reported already unless another overload takes it).
+func (o overload) match(types []kusto.Type) (cost int, t kusto.Type, at int, want string) {
+	if len(types) < len(o.params) || len(types) > len(o.params) && !o.variadic {
+		return 0, 0, -2, ""
 	}
-	t, err := unify(sc, call, args, 1)
-	if err != nil {
-		return nil, err
+	first := -1
+	for i, a := range types {
+		p := o.param(i)
+		if p.typeVar {
+			if first < 0 {
+				first, t = i, a
+				continue
+			}
+			u, ok := unifyTypes(t, a)
+			if !ok {
+				return 0, 0, i, article(t)
+			}
+			t = u
+			continue
+		}
+		c, ok := p.accepts(a)
+		if !ok {
+			return 0, 0, i, p.desc
+		}
+		cost += c
 	}
-	return &compiled{typ: t, eval: func(b *Batch) Column {
-		cond := args[0].eval(b).(*Vector[bool])
-		then, other := args[1].eval(b), args[2].eval(b)
-		out := builderFor(newColumn(t, b.Len))
-		for i := range b.Len {
-			if cond.Data[i] && !cond.IsNull(i) {
-				out.appendValue(then.Value(i))
-			} else {
-				out.appendValue(other.Value(i))
+	if first >= 0 {
+		p := o.param(first)
+		if p.types != nil && !slices.Contains(p.types, t) {
+			return 0, 0, first, p.desc
+		}
+		for i, a := range types {
+			if o.param(i).typeVar {
+				c, _ := conversionCost(a, t)
+				cost += c
 			}
 		}
-		return out.column()
-	}}, nil
+	}
+	return cost, t, -1, ""
 }
 
-func buildCoalesce(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	t, err := unify(sc, call, args, 0)
-	if err != nil {
-		return nil, err
+// orList joins alternatives: "a number or a timespan".
+func orList(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
 	}
-	return &compiled{typ: t, eval: func(b *Batch) Column {
-		cols := make([]Column, len(args))
-		for i, a := range args {
-			cols[i] = a.eval(b)
-		}
-		out := builderFor(newColumn(t, b.Len))
-		for i := range b.Len {
-			var v any
-			for _, c := range cols {
-				if v = c.Value(i); v != nil && v != "" {
-					break
-				}
-			}
-			out.appendValue(v)
-		}
-		return out.column()
-	}}, nil
-}
-
-func extremeOf(sign int) func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	return func(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-		t, err := unify(sc, call, args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if compareColumns(t, "<") == nil {
-			return nil, argError(sc, call, 0, "an orderable value", t)
-		}
-		return &compiled{typ: t, eval: func(b *Batch) Column {
-			cols := make([]Column, len(args))
-			for i, a := range args {
-				cols[i] = a.eval(b)
-			}
-			out := builderFor(newColumn(t, b.Len))
-			for i := range b.Len {
-				var best any // nulls are ignored, as in Kusto
-				for _, c := range cols {
-					if v := c.Value(i); v != nil && (best == nil || compareValues(v, best)*sign > 0) {
-						best = v
-					}
-				}
-				out.appendValue(best)
-			}
-			return out.column()
-		}}, nil
-	}
-}
-
-// compareValues orders two non-null values of the same orderable type.
-func compareValues(a, b any) int {
-	switch a := a.(type) {
-	case int32:
-		return cmp.Compare(a, b.(int32))
-	case int64:
-		return cmp.Compare(a, b.(int64))
-	case float64:
-		return cmp.Compare(a, b.(float64))
-	case string:
-		return cmp.Compare(a, b.(string))
-	case kusto.DateTime:
-		return cmp.Compare(a, b.(kusto.DateTime))
-	case kusto.Timespan:
-		return cmp.Compare(a, b.(kusto.Timespan))
-	}
-	return 0
-}
-
-func buildAbs(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	a := args[0]
-	switch a.typ {
-	case kusto.TypeInt:
-		return unary(a, a.typ, func(c Column) Column {
-			return mapCol(a.typ, c, func(v int32) (int32, bool) { return max(v, -v), true })
-		}), nil
-	case kusto.TypeLong:
-		return unary(a, a.typ, func(c Column) Column {
-			return mapCol(a.typ, c, func(v int64) (int64, bool) { return max(v, -v), true })
-		}), nil
-	case kusto.TypeReal:
-		return unary(a, a.typ, func(c Column) Column {
-			return mapCol(a.typ, c, func(v float64) (float64, bool) { return math.Abs(v), true })
-		}), nil
-	case kusto.TypeTimespan:
-		return unary(a, a.typ, func(c Column) Column {
-			return mapCol(a.typ, c, func(v kusto.Timespan) (kusto.Timespan, bool) { return max(v, -v), true })
-		}), nil
-	}
-	return nil, argError(sc, call, 0, "a number or a timespan", a.typ)
-}
-
-// buildBin rounds down to a multiple of roundTo: numbers by numbers, datetimes and timespans by
-// timespans.
-func buildBin(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	v, size := args[0], args[1]
-	switch {
-	case isNumeric(v.typ) && isNumeric(size.typ):
-		t := promote(v.typ, size.typ)
-		if t == kusto.TypeInt {
-			t = kusto.TypeLong
-		}
-		v, size = castNumeric(v, t), castNumeric(size, t)
-		if t == kusto.TypeLong {
-			return binaryEval(v, size, t, func(a, b Column) Column {
-				return zip(t, a, b, func(x, s int64) (int64, bool) { return floorTo(x, s) })
-			}), nil
-		}
-		return binaryEval(v, size, t, func(a, b Column) Column {
-			return zip(t, a, b, func(x, s float64) (float64, bool) { return math.Floor(x/s) * s, s > 0 })
-		}), nil
-	case v.typ == kusto.TypeDateTime && size.typ == kusto.TypeTimespan:
-		return binaryEval(v, size, v.typ, func(a, b Column) Column {
-			return zip(v.typ, a, b, func(x kusto.DateTime, s kusto.Timespan) (kusto.DateTime, bool) {
-				r, ok := floorTo(int64(x), int64(s))
-				return kusto.DateTime(r), ok
-			})
-		}), nil
-	case v.typ == kusto.TypeTimespan && size.typ == kusto.TypeTimespan:
-		return binaryEval(v, size, v.typ, func(a, b Column) Column {
-			return zip(v.typ, a, b, func(x, s kusto.Timespan) (kusto.Timespan, bool) {
-				r, ok := floorTo(int64(x), int64(s))
-				return kusto.Timespan(r), ok
-			})
-		}), nil
-	}
-	return nil, sc.c.errorf(call.At, kusto.KindSemantic, "%s cannot round a %s to a %s", call.Func, v.typ, size.typ)
-}
-
-func floorTo(x, s int64) (int64, bool) {
-	if s <= 0 {
-		return 0, false
-	}
-	r := x / s * s
-	if x < 0 && r != x {
-		r -= s
-	}
-	return r, true
-}
-
-func buildRound(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if !isNumeric(args[0].typ) {
-		return nil, argError(sc, call, 0, "a number", args[0].typ)
-	}
-	x := castNumeric(args[0], kusto.TypeReal)
-	precision := constant(kusto.TypeLong, int64(0))
-	if len(args) == 2 {
-		if !isNumeric(args[1].typ) || args[1].typ == kusto.TypeReal {
-			return nil, argError(sc, call, 1, "an int or a long", args[1].typ)
-		}
-		precision = castNumeric(args[1], kusto.TypeLong)
-	}
-	return binaryEval(x, precision, kusto.TypeReal, func(a, b Column) Column {
-		return zip(kusto.TypeReal, a, b, func(v float64, p int64) (float64, bool) {
-			scale := math.Pow(10, float64(p))
-			return math.Round(v*scale) / scale, true
-		})
-	}), nil
-}
-
-func buildNow(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	now := sc.c.now
-	if len(args) == 0 {
-		return constant(kusto.TypeDateTime, now), nil
-	}
-	if args[0].typ != kusto.TypeTimespan {
-		return nil, argError(sc, call, 0, "a timespan", args[0].typ)
-	}
-	return unary(args[0], kusto.TypeDateTime, func(c Column) Column {
-		return mapCol(kusto.TypeDateTime, c, func(t kusto.Timespan) (kusto.DateTime, bool) {
-			r := now + kusto.DateTime(t)
-			return r, r.Valid()
-		})
-	}), nil
-}
-
-func buildAgo(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	if args[0].typ != kusto.TypeTimespan {
-		return nil, argError(sc, call, 0, "a timespan", args[0].typ)
-	}
-	now := sc.c.now
-	return unary(args[0], kusto.TypeDateTime, func(c Column) Column {
-		return mapCol(kusto.TypeDateTime, c, func(t kusto.Timespan) (kusto.DateTime, bool) {
-			r := now - kusto.DateTime(t)
-			return r, r.Valid()
-		})
-	}), nil
-}
-
-func buildNewGuid(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	ids := sc.c.sess.eng.ops.IDs()
-	return &compiled{typ: kusto.TypeGUID, eval: func(b *Batch) Column {
-		out := make([]uuid.UUID, b.Len)
-		for i := range out {
-			out[i] = ids.NewID()
-		}
-		return &Vector[uuid.UUID]{typ: kusto.TypeGUID, Data: out}
-	}}, nil
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }

@@ -121,21 +121,21 @@ func (n *whereNode) Schema() Schema   { return n.in.Schema() }
 func (n *whereNode) Children() []Node { return []Node{n.in} }
 func (n *whereNode) Describe() string { return "where " + n.text }
 func (n *whereNode) Open(ctx context.Context) Operator {
-	return &whereOperator{in: n.in.Open(ctx), pred: n.pred}
+	return &whereOperator{in: n.in.Open(ctx), pred: n.pred.evaluator()}
 }
 
 // whereOperator keeps the rows its predicate holds for. A batch whose rows all pass goes through
 // as it is; otherwise the kept rows are gathered into columns the operator reuses.
 type whereOperator struct {
 	in       Operator
-	pred     *compiled
+	pred     func(*Batch) Column // the predicate's evaluator: its result lives until the next call
 	selected []int32
 	batch    Batch
 }
 
 // selectRows evaluates the predicate over b and returns the indexes of the rows it keeps.
 func (o *whereOperator) selectRows(b *Batch) []int32 {
-	keep := asVector[bool](o.pred.eval(b))
+	keep := vectorOf[bool](o.pred(b))
 	o.selected = o.selected[:0]
 	if keep.Nulls == nil {
 		for i, v := range keep.Data {
@@ -281,12 +281,19 @@ func (n *computeNode) Describe() string {
 }
 
 func (n *computeNode) Open(ctx context.Context) Operator {
-	return &computeOperator{node: n, in: n.in.Open(ctx), batch: Batch{Cols: make([]Column, len(n.schema))}}
+	o := &computeOperator{node: n, in: n.in.Open(ctx), batch: Batch{Cols: make([]Column, len(n.schema))}}
+	for _, s := range n.steps {
+		o.evals = append(o.evals, s.e.evaluator())
+	}
+	return o
 }
 
+// computeOperator evaluates each step with an evaluator of its own, whose scratch columns the
+// output batch holds until the next call to Next.
 type computeOperator struct {
 	node  *computeNode
 	in    Operator
+	evals []func(*Batch) Column
 	batch Batch
 }
 
@@ -300,12 +307,12 @@ func (o *computeOperator) Next() (*Batch, error) {
 	if o.node.keepInput {
 		copy(out.Cols, b.Cols)
 	}
-	for _, s := range o.node.steps {
+	for i, s := range o.node.steps {
 		in := b
 		if o.node.keepInput {
 			in = out // extend's later steps see the earlier ones
 		}
-		out.Cols[s.slot] = s.e.eval(in)
+		out.Cols[s.slot] = o.evals[i](in)
 	}
 	return out, nil
 }
