@@ -36,7 +36,7 @@ func TestDetailWindowsLongLines(t *testing.T) {
 func TestDetailEscapesAndAligns(t *testing.T) {
 	tests := []struct {
 		name, text, at string // at: the text the caret must point at
-		line               string
+		line           string
 	}{
 		{"escape sequence", "print \x1b[2J 1 !", "!", `print \x1b[2J 1 !`},
 		{"invalid UTF-8", "print \xff\xfe !", "!", `print \xff\xfe !`},
