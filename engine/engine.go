@@ -55,8 +55,12 @@ type Options struct {
 	Retention time.Duration
 	// MaxResultRows bounds a query's result, as Kusto's result-set truncation does.
 	MaxResultRows int
-	// MaxIngestBytes bounds the data one ingest may build; the docs advise under 1 GB.
+	// MaxIngestBytes bounds the data one ingest may build, counted as the memory budget counts
+	// it; the docs advise under 1 GB.
 	MaxIngestBytes int64
+	// MaxMemory is the memory budget shared by every ingest, query and table (default: half of
+	// the machine's memory, or of its cgroup's limit).
+	MaxMemory int64
 	// User names the principal of sessions that do not set one.
 	User string
 	// Store keeps the catalog's commits; nil keeps them in memory only (MemoryStore).
@@ -79,6 +83,7 @@ type Engine struct {
 	opts    Options
 	ops     *ops.Registry
 	cat     *Catalog
+	budget  *Budget
 	started kusto.DateTime
 
 	mu      sync.RWMutex
@@ -116,6 +121,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.MaxIngestBytes <= 0 {
 		opts.MaxIngestBytes = DefaultMaxIngestBytes
 	}
+	if opts.MaxMemory <= 0 {
+		opts.MaxMemory = DefaultMaxMemory()
+	}
 	if opts.User == "" {
 		opts.User = defaultUser()
 	}
@@ -127,7 +135,8 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, OperationIDs: opts.OperationIDs, Capacity: opts.Capacity, Retention: opts.Retention})
-	e := &Engine{opts: opts, ops: reg, cat: cat, streams: map[string]Stream{}}
+	e := &Engine{opts: opts, ops: reg, cat: cat, budget: NewBudget(opts.MaxMemory), streams: map[string]Stream{}}
+	cat.released = e.budget.release
 	e.started = kusto.DateTimeOf(reg.Clock().Now())
 	if _, ok := cat.Snapshot().Database(DefaultDatabase); !ok {
 		id := reg.IDs().NewID()
@@ -146,6 +155,9 @@ func defaultUser() string {
 	}
 	return "local"
 }
+
+// Memory is the engine's memory budget.
+func (e *Engine) Memory() *Budget { return e.budget }
 
 // Ops is the engine's operations registry.
 func (e *Engine) Ops() *ops.Registry { return e.ops }
@@ -290,6 +302,7 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		}
 	}
 	cur = newCursor(ctx, plan, req.maxResultRows(s.eng))
+	cur.budget = s.eng.budget
 	cur.done = cancel
 	cur.place = func(err error) error { return placeError(err, b) }
 	return cur, nil

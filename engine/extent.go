@@ -18,6 +18,7 @@ type Extent struct {
 	CreatedOn kusto.DateTime
 	Tags      []string
 	Size      int64 // bytes of column data
+	cost      int64 // what it holds of the engine's memory budget, given back when it leaves the catalog
 	data      ExtentData
 }
 

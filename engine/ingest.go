@@ -216,8 +216,17 @@ const yieldEvery = 10 * time.Microsecond
 
 // run executes the query into a new extent and commits it. It returns the extents table a
 // synchronous ingest shows.
-func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
+func (j *ingestJob) run(ctx context.Context) (_ *Frame, err error) {
 	eng := j.c.sess.eng
+	// What the extent costs is reserved from the engine's memory budget as it grows; the table
+	// holds it once the extent commits, and a failed or canceled ingest gives it all back.
+	var held int64
+	committed := false
+	defer func() {
+		if !committed {
+			eng.budget.release(held)
+		}
+	}()
 	schema := j.plan.Schema()
 	it := j.plan.Open(ctx)
 	defer it.Close()
@@ -256,18 +265,24 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 		if b == nil {
 			break
 		}
+		var cost int64
 		for i, col := range b.Cols {
 			if inPlace == nil {
 				builders[i].appendColumn(col)
 			}
 			size += columnBytes(col)
+			cost += memoryCost(col)
 		}
 		rows += int64(b.Len)
-		if size > eng.opts.MaxIngestBytes {
+		if held+cost > eng.opts.MaxIngestBytes {
 			return nil, &kusto.Error{Kind: kusto.KindLimits, Offset: -1, Msg: fmt.Sprintf(
 				"the ingest exceeded %d bytes after %d rows; the Kusto docs advise under 1 GB per ingest from query (Kustard's limit is set by --max-ingest-bytes)",
 				eng.opts.MaxIngestBytes, rows)}
 		}
+		if err := eng.budget.reserve(cost); err != nil {
+			return nil, err
+		}
+		held += cost
 		h.SetDone(rows)
 		if j.progress != nil {
 			j.progress(rows)
@@ -288,6 +303,7 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 		}
 		extent = NewExtent(eng.ops.IDs().NewID(), int(rows), types, cols)
 		extent.Size = size
+		extent.cost = held
 		if v, ok := j.props["tags"]; ok {
 			extent.Tags = kusto.StringList(v)
 		}
@@ -300,6 +316,7 @@ func (j *ingestJob) run(ctx context.Context) (*Frame, error) {
 	if err := j.commit(ctx, extent); err != nil {
 		return nil, err
 	}
+	committed = true // the extent's memory is the table's now, given back when it leaves
 	fb := newFrame(extentsSchema)
 	if extent != nil {
 		// Extents live in memory uncompressed: original, extent and column sizes agree.

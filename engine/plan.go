@@ -106,6 +106,7 @@ type Cursor struct {
 	rows   int
 	place  func(error) error // makes an error a placed *kusto.Error
 	done   func()            // releases the request's deadline
+	budget *Budget           // what Collect draws on while it materializes; nil for none
 }
 
 func newCursor(ctx context.Context, n Node, limit int) *Cursor {
@@ -136,9 +137,12 @@ func (c *Cursor) Close() {
 	c.done()
 }
 
-// Collect reads the rest of the result into a Frame and closes the cursor.
+// Collect reads the rest of the result into a Frame and closes the cursor. The rows it holds
+// count against the memory budget while it reads them; the frame is the caller's once returned.
 func (c *Cursor) Collect() (*Frame, error) {
 	defer c.Close()
+	var held int64
+	defer func() { c.budget.release(held) }()
 	builders := make([]builder, len(c.schema))
 	for i, col := range c.schema {
 		builders[i] = builderFor(newColumn(col.Type, 0))
@@ -151,9 +155,15 @@ func (c *Cursor) Collect() (*Frame, error) {
 		if b == nil {
 			break
 		}
+		var cost int64
 		for i, col := range b.Cols {
 			builders[i].appendColumn(col)
+			cost += memoryCost(col)
 		}
+		if err := c.budget.reserve(cost); err != nil {
+			return nil, c.place(err)
+		}
+		held += cost
 	}
 	f := &Frame{Schema: c.schema, Rows: c.rows}
 	for _, b := range builders {

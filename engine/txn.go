@@ -35,6 +35,9 @@ type Catalog struct {
 	store Store
 	mu    sync.Mutex // serializes commits
 	cur   atomic.Pointer[Snapshot]
+	// released, when set, is told the memory cost of the extents a commit removed (a dropped
+	// table's, a replaced extent list), so that the engine's budget gets it back.
+	released func(cost int64)
 }
 
 // Store is where committed transactions go. Commit is called under the catalog's commit lock,
@@ -304,7 +307,43 @@ func (tx *Txn) Commit() (*Snapshot, error) {
 		return nil, err
 	}
 	c.cur.Store(next)
+	if c.released != nil && removesExtents(tx.changes) {
+		c.released(removedCost(cur, next))
+	}
 	return next, nil
+}
+
+func removesExtents(changes []Change) bool {
+	return slices.ContainsFunc(changes, func(ch Change) bool {
+		switch ch.(type) {
+		case *DropTable, *ReplaceExtents:
+			return true
+		}
+		return false
+	})
+}
+
+// removedCost is the memory cost of the extents before has and after has not.
+func removedCost(before, after *Snapshot) int64 {
+	kept := map[*Extent]bool{}
+	for _, d := range after.dbs {
+		for _, t := range d.tables {
+			for _, e := range t.Extents {
+				kept[e] = true
+			}
+		}
+	}
+	var n int64
+	for _, d := range before.dbs {
+		for _, t := range d.tables {
+			for _, e := range t.Extents {
+				if !kept[e] {
+					n += e.cost
+				}
+			}
+		}
+	}
+	return n
 }
 
 // apply makes the snapshot that follows base with changes.
