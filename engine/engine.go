@@ -49,7 +49,8 @@ type Options struct {
 	OperationIDs ops.IDSource
 	// Capacity bounds concurrent ingest operations (default: CPUs-1, at least 1).
 	Capacity int
-	// CancelWait bounds how long `.cancel operation` waits for the operation to stop.
+	// CancelWait bounds how long `.cancel operation` waits for the operation to stop; zero is
+	// the default, and a negative wait means none: the command asks and returns at once.
 	CancelWait time.Duration
 	// Retention is how long `.show operations` keeps records (default two weeks).
 	Retention time.Duration
@@ -112,7 +113,7 @@ func New(opts Options) *Engine {
 // Open returns an engine whose catalog is what opts.Store holds, with the database NetDefaultDB
 // created if the store has none.
 func Open(opts Options) (*Engine, error) {
-	if opts.CancelWait <= 0 {
+	if opts.CancelWait == 0 {
 		opts.CancelWait = DefaultCancelWait
 	}
 	if opts.MaxResultRows <= 0 {

@@ -122,10 +122,12 @@ func runCancel(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 			reason = v.Value.(string)
 		}
 	}
-	wait := c.sess.eng.opts.CancelWait
+	wait := max(0, c.sess.eng.opts.CancelWait)
 	waitCtx, stop := context.WithTimeout(ctx, wait)
 	defer stop()
-	out, err := c.sess.eng.ops.Cancel(waitCtx, cancel.ID.Value, ops.CancelRequest{Reason: reason, Mode: ops.Graceful, Origin: cancelOrigin})
+	out, err := c.sess.eng.ops.Cancel(waitCtx, cancel.ID.Value, ops.CancelRequest{
+		Reason: reason, Mode: ops.Graceful, Origin: cancelOrigin, NoWait: wait == 0,
+	})
 	switch {
 	case errors.Is(err, ops.ErrNotFound):
 		return nil, c.errorf(cancel.ID.Pos.Offset, kusto.KindNotFound, "operation %s does not exist", cancel.ID.Value)

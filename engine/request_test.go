@@ -3,11 +3,14 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/ops"
 )
 
 func executeRequest(t *testing.T, s *Session, req Request, text string) (*Result, error) {
@@ -87,5 +90,35 @@ func TestRequestLimits(t *testing.T) {
 	_, err = executeRequest(t, sess, Request{ServerTimeout: time.Millisecond}, "Endless | count")
 	if !errors.As(err, &kerr) || kerr.Kind != kusto.KindCanceled || kerr.Msg != "the request exceeded its server timeout of 1ms (servertimeout)" {
 		t.Errorf("a query past its server timeout: %v", err)
+	}
+}
+
+// TestCancelWithoutWaiting: with a negative CancelWait (the CLI's --cancel-wait 0),
+// .cancel operation records the request and returns at once, before the operation stops; the
+// operation ends Canceled when it does.
+func TestCancelWithoutWaiting(t *testing.T) {
+	eng := New(Options{
+		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second), IDs: &ops.SequentialIDs{},
+		User: "kustard", CancelWait: -1,
+	})
+	defer closeEngine(t, eng)
+	gate, reached := make(chan struct{}), make(chan struct{})
+	eng.RegisterStream("Stubborn", Stream{Schema: Schema{{"x", kusto.TypeLong}}, Open: func(ctx context.Context) Operator {
+		return NewOperator(func() (*Batch, error) {
+			close(reached)
+			<-gate // deaf to the cancel until the test opens the gate
+			return nil, nil
+		})
+	}})
+	s := eng.NewSession()
+	id := executeText(t, s, ".set-or-append async T <| Stubborn").Value(0, 0).(uuid.UUID)
+	<-reached
+	res := executeText(t, s, fmt.Sprintf(".cancel operation %s with (reason='no wait')", id))
+	if state, phrase := res.Value(0, 3), res.Value(0, 4).(string); state != "Cancel failed" || !strings.Contains(phrase, "cancellation was requested") {
+		t.Errorf("cancel without waiting: %v %q", state, phrase)
+	}
+	close(gate)
+	if state, status := waitOp(t, eng, s, id); state != "Canceled" || status != "no wait" {
+		t.Errorf("the operation ended %s %q, want Canceled with the reason", state, status)
 	}
 }

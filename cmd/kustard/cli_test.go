@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -60,9 +61,24 @@ func TestExitCodes(t *testing.T) {
 		{"check passes", []string{"check", ok}, 0, nil, nil, ""},
 		{"check fails", []string{"check", syntax}, 2, nil, nil, "script.kql:3:"},
 		{"version", []string{"version"}, 0, []string{"kustard "}, nil, ""},
+		// Settings that mean nothing are refused, not quietly replaced by defaults.
+		{"zero capacity", []string{"--capacity", "0", "exec", "print 1"}, 2, nil, []string{"1"}, "--capacity 0: at least one ingest"},
+		{"negative capacity", []string{"--capacity", "-3", "exec", "print 1"}, 2, nil, nil, "--capacity -3:"},
+		{"negative cancel wait", []string{"--cancel-wait", "-1s", "exec", "print 1"}, 2, nil, nil, "--cancel-wait -1s: a wait cannot be negative"},
+		{"negative ingest limit", []string{"--max-ingest-bytes", "-5", "exec", "print 1"}, 2, nil, nil, "--max-ingest-bytes -5: the limit must be positive"},
+		{"zero ingest limit", []string{"--max-ingest-bytes", "0", "exec", "print 1"}, 2, nil, nil, "--max-ingest-bytes 0:"},
+		{"negative retention", []string{"--operations-retention", "-1h", "exec", "print 1"}, 2, nil, nil, "--operations-retention -1h0m0s:"},
+		{"zero memory", []string{"--max-memory", "0", "exec", "print 1"}, 2, nil, nil, "--max-memory 0: the budget must be positive"},
+		{"bad size", []string{"--max-memory", "lots", "exec", "print 1"}, 2, nil, nil, `"lots" is not a size`},
+		{"sizes with units", []string{"--max-memory", "1.5GiB", "--max-ingest-bytes", "100MB", "exec", "print 1"}, 0, []string{"│ 1 "}, nil, ""},
+		{"a zero cancel wait is accepted", []string{"--deterministic", "--cancel-wait", "0", "run", "-"}, 0, []string{"CancellationState"}, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := kustard(t, "", tc.args...)
+			stdin := ""
+			if tc.name == "a zero cancel wait is accepted" {
+				stdin = ".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000003\n"
+			}
+			stdout, stderr, code := kustard(t, stdin, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 			}
@@ -225,5 +241,30 @@ func TestNoArgumentsRunsStandardInput(t *testing.T) {
 	stdout, stderr, code := kustard(t, "print x = 6 * 7\n\nNoSuchTable\n")
 	if code != 1 || !strings.Contains(stdout, "42") || !strings.Contains(stderr, "<stdin>:3:1: failed to resolve") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// failingWriter fails every write, as standard output on a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestOutputWriteFailure: output that cannot be written fails the run (exit 1) with a message,
+// rather than passing for a usage error (exit 2).
+func TestOutputWriteFailure(t *testing.T) {
+	var stderr bytes.Buffer
+	code := runMain(context.Background(), []string{"exec", "print 1"}, strings.NewReader(""), failingWriter{}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "kustard: no space left on device") {
+		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, stderr.String())
+	}
+}
+
+// TestExecNamesTheOperationsItCancels: an async operation still running when exec ends is
+// canceled with the process, and standard error says which.
+func TestExecNamesTheOperationsItCancels(t *testing.T) {
+	_, stderr, code := kustard(t, "", "--deterministic", "exec", ".set-or-append async T <| range x from 1 to 1000000000000 step 1")
+	want := "kustard: canceling operation 00000000-0000-0000-0000-000000000003 (TableSetOrAppend), still InProgress at exit"
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 	}
 }

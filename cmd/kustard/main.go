@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -43,9 +44,11 @@ type cli struct {
 	// Engine settings, from flags.
 	capacity       int
 	cancelWait     time.Duration
-	maxIngestBytes int64
+	maxIngestBytes sizeFlag
+	maxMemory      sizeFlag
 	retention      time.Duration
 	deterministic  bool
+	flagSet        func(name string) bool // whether the user gave a flag
 
 	// newEngineOptions, when set by tests, supplies the clock and ids.
 	testOptions func(*engine.Options)
@@ -83,6 +86,20 @@ standard input as a script, each block as soon as it is complete.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.checkFlags(); err != nil {
+				return err
+			}
+			// Let the garbage collector work harder as the heap nears the budget, rather than
+			// let it double past it (unless GOMEMLIMIT says otherwise).
+			if c.maxMemory == 0 {
+				c.maxMemory = sizeFlag(engine.DefaultMaxMemory())
+			}
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(int64(c.maxMemory))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f, ok := c.stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 				return c.shell(cmd.Context())
@@ -92,8 +109,11 @@ standard input as a script, each block as soon as it is complete.`,
 	}
 	flags := root.PersistentFlags()
 	flags.IntVar(&c.capacity, "capacity", 0, "ingest operations that may run at once (default CPUs-1, at least 1)")
-	flags.DurationVar(&c.cancelWait, "cancel-wait", engine.DefaultCancelWait, "how long .cancel operation waits for the operation to stop")
-	flags.Int64Var(&c.maxIngestBytes, "max-ingest-bytes", engine.DefaultMaxIngestBytes, "the most data one ingest from query may build")
+	flags.DurationVar(&c.cancelWait, "cancel-wait", engine.DefaultCancelWait, "how long .cancel operation waits for the operation to stop; 0 returns at once")
+	c.maxIngestBytes = engine.DefaultMaxIngestBytes
+	flags.Var(&c.maxIngestBytes, "max-ingest-bytes", "the most memory one ingest from query may build, as the budget counts it")
+	c.flagSet = flags.Changed
+	flags.Var(&c.maxMemory, "max-memory", "the memory budget of every ingest, query and table, as 4GiB or 500MB (default half the machine's or the cgroup's memory)")
 	flags.DurationVar(&c.retention, "operations-retention", ops.DefaultRetention, "how long .show operations keeps the records of operations")
 	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
@@ -147,7 +167,8 @@ func (c *cli) execCommand() *cobra.Command {
 			r := c.runner(eng, f, false, false)
 			sum, err := r.Run(cmd.Context(), "<exec>", strings.NewReader(args[0]))
 			c.exit = exitCode(sum)
-			return err
+			c.runFailed(err)
+			return nil
 		},
 	}
 	formatFlag(cmd, &format)
@@ -192,7 +213,10 @@ func (c *cli) versionCommand() *cobra.Command {
 }
 
 func (c *cli) newEngine() *engine.Engine {
-	opts := engine.Options{Capacity: c.capacity, CancelWait: c.cancelWait, MaxIngestBytes: c.maxIngestBytes, Retention: c.retention}
+	opts := engine.Options{
+		Capacity: c.capacity, CancelWait: c.engineCancelWait(), MaxIngestBytes: int64(c.maxIngestBytes),
+		MaxMemory: int64(c.maxMemory), Retention: c.retention,
+	}
 	if c.deterministic {
 		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
 		opts.IDs = &ops.SequentialIDs{}
@@ -207,8 +231,9 @@ func (c *cli) newEngine() *engine.Engine {
 // closeEngine cancels the operations a script left running: their data lives in this process
 // and would be lost with it anyway.
 func (c *cli) closeEngine(eng *engine.Engine) {
-	if n := len(eng.Ops().Active()); n > 0 {
-		fmt.Fprintf(c.stderr, "kustard: canceling %d operation(s) still running at exit\n", n)
+	for _, op := range eng.Ops().Active() {
+		fmt.Fprintf(c.stderr, "kustard: canceling operation %s (%s), still %s at exit: its data would end with the process\n",
+			op.ID, op.Kind.Name, engine.KustoState(op.State))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -242,18 +267,29 @@ func (c *cli) runScripts(ctx context.Context, names []string, format render.Form
 		total.Failures += sum.Failures
 		c.exit = exitCode(total)
 		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				c.exit = exitFailed
-				fmt.Fprintln(c.stderr, "kustard: interrupted")
-				return nil
-			}
-			return err
+			c.runFailed(err)
+			return nil
 		}
 		if !sum.OK() && !continueOnError {
 			break
 		}
 	}
 	return nil
+}
+
+// runFailed reports a run that stopped on its own failure, not a command's: an interrupt, or
+// output or input that could not be written or read (a full disk, a closed pipe). The run
+// failed, which is exit status 1; 2 is for mistakes in how kustard was called.
+func (c *cli) runFailed(err error) {
+	switch {
+	case err == nil:
+		return
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(c.stderr, "kustard: interrupted")
+	default:
+		fmt.Fprintf(c.stderr, "kustard: %v\n", err)
+	}
+	c.exit = exitFailed
 }
 
 func exitCode(s script.Summary) int {
