@@ -27,7 +27,7 @@ func (s *sizeFlag) String() string {
 	}
 	return engine.FormatBytes(int64(*s))
 }
-func (s *sizeFlag) Type() string   { return "size" }
+func (s *sizeFlag) Type() string { return "size" }
 
 func (s *sizeFlag) Set(text string) error {
 	number, scale := strings.TrimSpace(text), int64(1)
