@@ -1,6 +1,12 @@
 package parser
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kustard/kustard/kusto"
+)
 
 func benchmarkParse(b *testing.B, text string) {
 	b.ReportAllocs()
@@ -26,14 +32,76 @@ func BenchmarkParseSetOrAppendAsync(b *testing.B) {
 	benchmarkParse(b, ".set-or-append async T <| range x from 1 to 1000000 step 1 | where x % 2 == 0 | extend y = x * 2 | project x, y | take 1000")
 }
 
-// BenchmarkParseError measures the cost of explaining a mistake, which re-parses prefixes of the
-// input to find what could have come next.
+// errorText has a syntax error, a missing comma; correctText is the same text corrected.
+const (
+	errorText   = ".set-or-append async T <| range x from 1 to 10 step 1 | where x % 2 == 0 | extend y = x * 2 | project x y"
+	correctText = ".set-or-append async T <| range x from 1 to 10 step 1 | where x % 2 == 0 | extend y = x * 2 | project x, y"
+)
+
+// BenchmarkParseError measures the cost of explaining a mistake, which parses again to find what
+// could have come next; BenchmarkParseCorrected parses the same text corrected, to compare with.
 func BenchmarkParseError(b *testing.B) {
 	b.ReportAllocs()
-	text := ".set-or-append async T <| range x from 1 to 10 step 1 | where x % 2 == 0 | extend y = x * 2 | project x y"
 	for b.Loop() {
-		if _, err := ParseString(text); err == nil {
+		if _, err := ParseString(errorText); err == nil {
 			b.Fatal("no error")
 		}
+	}
+}
+
+func BenchmarkParseCorrected(b *testing.B) {
+	benchmarkParse(b, correctText)
+}
+
+// BenchmarkParseBlocks parses a script of 500 blocks, each with the mistake of BenchmarkParseError
+// or corrected: what a stream of bad requests costs next to the same stream of good ones.
+func BenchmarkParseBlocks(b *testing.B) {
+	for _, bc := range []struct {
+		name, project string
+		bad           bool
+	}{{"errors", "x y", true}, {"corrected", "x, y", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var script strings.Builder
+			for i := range 500 {
+				fmt.Fprintf(&script, ".set-or-append async T%d <| range x from 1 to %d step 1 | where x %% 2 == 0 | extend y = x * 2 | project %s\n\n", i, 10+i, bc.project)
+			}
+			blocks := SplitBlocks(script.String())
+			if len(blocks) != 500 {
+				b.Fatalf("%d blocks", len(blocks))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, c := range blocks {
+					if _, err := Parse(&kusto.Source{Text: c.Text, FirstLine: c.FirstLine}); (err != nil) != bc.bad {
+						b.Fatalf("%q: %v", c.Text, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseLongError: mistakes at the end of a long statement. In a list, the explanation
+// parses only the first item and the last again; in a long expression nothing before the error
+// can be skipped, and where a required token is missing the whole text is parsed again for each
+// probe.
+func BenchmarkParseLongError(b *testing.B) {
+	list := "datatable(a:long)[" + strings.Repeat("1, ", 199) + "1"
+	expr := "print x = (1" + strings.Repeat(" + 1", 199)
+	for _, bc := range []struct {
+		name, text string
+		bad        bool
+	}{
+		{"list/error", list, true}, {"list/corrected", list + "]", false},
+		{"expression/error", expr, true}, {"expression/corrected", expr + ")", false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseString(bc.text); (err != nil) != bc.bad {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

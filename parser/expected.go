@@ -14,10 +14,9 @@ import (
 )
 
 // Participle reports expectations as grammar fragments ("expected GuidArg ("with" Properties)?").
-// Users should read Kusto instead, so on a syntax error we find what could have come next by
-// probing: the tokens before the error, then each candidate token, are parsed again, and the
-// candidates that let the parse get further are what was expected. It costs a few dozen parses of
-// a short prefix, only when there is an error.
+// Users should read Kusto instead, so on a syntax error we list the candidate tokens that the
+// grammar would have accepted where the error is; trace.go finds them in one more parse and a
+// few short probes.
 
 // candidate is one token the grammar can expect.
 type candidate struct {
@@ -59,36 +58,12 @@ var keywordCandidates = func() []candidate {
 	return out
 }()
 
-// maxProbeTokens bounds the work spent explaining an error in very long input.
-const maxProbeTokens = 2000
-
-// accepts reports whether candidate c may stand at position index of tokens: whether the parse of
-// the tokens before it, then c, gets past c.
-func accepts(tokens []lexer.Token, index int, c candidate) bool {
-	probe := make([]lexer.Token, 0, index+2)
-	probe = append(probe, tokens[:index]...)
-	tok := c.token
-	tok.Pos = tokens[index].Pos
-	probe = append(probe, tok)
-	if tok.Type != TokEOF {
-		end := tok.Pos
-		end.Offset += len(tok.Value) + 1
-		probe = append(probe, lexer.Token{Type: TokEOF, Pos: end})
-	}
-	_, err := parseTokens(probe)
-	return err == nil || errorOffset(err) > tokens[index].Pos.Offset
-}
-
-// expectedAt returns labels for the tokens that could stand at position index of tokens.
-func expectedAt(tokens []lexer.Token, index int) []string {
-	if index > maxProbeTokens {
-		return nil
-	}
-	accepted := func(c candidate) bool { return accepts(tokens, index, c) }
+// expectedLabels names the candidates that accepted admits, the way an error message lists them.
+func expectedLabels(accepted func(lexer.Token) bool) []string {
 	var classes, keywords []string
 	identOK := false
 	for _, c := range classCandidates {
-		if accepted(c) {
+		if accepted(c.token) {
 			classes = append(classes, c.label)
 			identOK = identOK || c.token.Type == TokIdent
 		}
@@ -99,7 +74,7 @@ func expectedAt(tokens []lexer.Token, index int) []string {
 		if identOK && c.token.Type == TokIdent {
 			continue
 		}
-		if accepted(c) {
+		if accepted(c.token) {
 			keywords = append(keywords, c.label)
 		}
 	}
@@ -164,15 +139,6 @@ func collapseOperators(keywords []string) []string {
 		}
 	}
 	return out
-}
-
-// parseTokens runs the grammar over already-lexed tokens.
-func parseTokens(tokens []lexer.Token) (*Block, error) {
-	peeking, err := lexer.Upgrade(&tokenList{tokens: tokens})
-	if err != nil {
-		return nil, err
-	}
-	return grammar.ParseFromLexer(peeking)
 }
 
 func errorOffset(err error) int {
@@ -248,18 +214,19 @@ func translate(src *kusto.Source, tokens []lexer.Token, err error) error {
 		return err
 	}
 	tok := tokens[index]
-	expected := expectedAt(tokens, index)
+	exp := expectationAt(tokens, index)
+	expected := expectedLabels(exp.accepts)
 	if index > 0 && tokens[index-1].Value == ";" && slices.Equal(expected, []string{`"("`, "a name"}) {
 		expected = []string{"a query"} // after a let statement; "(" and a name are how one starts
 	}
 	msg := "unexpected " + describeToken(tok)
 	switch {
-	case tok.Value == "=" && accepts(tokens, index, candidate{token: lexer.Token{Type: TokPunct, Value: "=="}}):
+	case tok.Value == "=" && exp.accepts(lexer.Token{Type: TokPunct, Value: "=="}):
 		msg += `; use "==" to compare values`
 	case len(expected) > 0:
 		msg += "; expected " + joinAlternatives(expected)
 	}
-	return kusto.Errorf(kusto.KindSyntax, src, tok.Pos.Offset, "%s%s", msg, hint(tokens, index))
+	return kusto.Errorf(kusto.KindSyntax, src, tok.Pos.Offset, "%s%s", msg, hint(tokens, index, exp))
 }
 
 // letError explains a let statement whose name or "=" is missing. The grammar looks two tokens
@@ -293,14 +260,14 @@ var plainKeywords = func() map[string]bool {
 }()
 
 // hint returns advice for mistakes that the list of what was expected does not explain.
-func hint(tokens []lexer.Token, index int) string {
+func hint(tokens []lexer.Token, index int, exp *expectation) string {
 	for _, t := range tokens[max(0, index-1) : index+1] {
 		if lower := strings.ToLower(t.Value); t.Type == TokIdent && lower != t.Value && plainKeywords[lower] && !plainKeywords[t.Value] {
 			return fmt.Sprintf("; Kusto keywords are lowercase: %q", lower)
 		}
 	}
 	if tokens[index].Type == TokEOF && slices.ContainsFunc(tokens, func(t lexer.Token) bool { return t.Type == TokIdent && t.Value == "let" }) &&
-		!accepts(tokens, index, candidate{token: lexer.Token{Type: TokIdent, Value: "T"}}) && accepts(tokens, index, candidate{token: lexer.Token{Type: TokPunct, Value: ";"}}) {
+		!exp.accepts(lexer.Token{Type: TokIdent, Value: "T"}) && exp.accepts(lexer.Token{Type: TokPunct, Value: ";"}) {
 		return "; after its let statements a query needs a tabular expression, such as print x"
 	}
 	if afterShowOperations(tokens, index) {
