@@ -179,9 +179,9 @@ type Result struct {
 	Query bool
 }
 
-// Execute parses and runs one block of Kusto text with the request's options.
+// Execute checks and runs one block of Kusto text with the request's options.
 func (s *Session) Execute(ctx context.Context, req Request, src *kusto.Source) (*Result, error) {
-	b, err := parser.Parse(src)
+	b, err := Check(src)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (s *Session) Execute(ctx context.Context, req Request, src *kusto.Source) (
 }
 
 // Run runs a parsed block with the request's options and collects its result. Every error is a
-// *kusto.Error.
+// *kusto.Error. A block should come from Check; one from parser.Parse is checked first.
 func (s *Session) Run(ctx context.Context, req Request, b *parser.Block) (*Result, error) {
 	cur, err := s.Open(ctx, req, b)
 	if err != nil {
@@ -219,6 +219,9 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		}
 	}()
 	defer recoverInternal(&err)
+	if err := checkBlock(b); err != nil {
+		return nil, err
+	}
 	db, ok := s.eng.Database(s.Database)
 	if !ok {
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
@@ -229,7 +232,7 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 			return nil, err
 		}
 	} else {
-		f, err := CommandFor(b.Command).run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
+		f, err := CommandFor(b.Command).Run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
 		if err != nil {
 			return nil, err
 		}
