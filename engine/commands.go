@@ -124,7 +124,7 @@ func init() {
 			Name: "." + verb, Keywords: []string{verb},
 			Synopsis:   "." + verb + " [async] TableName [with (PropertyName = Value, …)] <| QueryOrShowCommand",
 			Summary:    ingestSummaries[verb] + " With async, returns an OperationId at once.",
-			Notes:      "runs as operation `" + ingestKinds[verb] + "`; see [Ingest semantics](#ingest-semantics)",
+			Notes:      "runs as operation `" + ingestKinds[verb] + "`; see *Ingest semantics* below",
 			ResultDoc:  "sync: `" + columnNames(extentsSchema) + "`; async: `" + columnNames(operationIDSchema) + "`",
 			Properties: ingestProperties, Unsupported: unsupportedIngestProperties,
 			Kind: ingestKinds[verb], Cancellable: true, Async: true,

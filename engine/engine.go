@@ -1,7 +1,13 @@
 // Package engine runs Kusto commands and queries: typed columnar tables made of immutable extents,
-// one command registry that drives dispatch, checking and help, a query compiler that turns the
-// parser's AST into plans of batch iterators, and ingest from query run as operations of the ops
-// registry, cancellable mid-query.
+// a query compiler that turns the parser's AST into plans of batch iterators, and ingest from
+// query run as operations of the ops registry, cancellable mid-query.
+//
+// Commands and operators each have one registry (CommandInfo, OperatorInfo) that holds
+// everything about them. A command's entry has its keywords, its grammar node, its `with`
+// property specs, its flags, its result schema, its handler and what the shell completes after
+// it; RegisterCommand adds it and its node to the parser's grammar. Dispatch, Check (parse and
+// check a block without running it, for `kustard check`), the shell's help and completion, and
+// the README's tables all read the registries, and tests hold them in step with the grammar.
 //
 // Use it by creating an Engine, a Session on it, and calling Session.Execute with Kusto text; the
 // result is a Frame, a typed table that the renderers in package render print.
