@@ -2,31 +2,11 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/parser"
 )
-
-// CommandInfo is one entry of the command registry. The registry is the single list of the
-// management commands Kustard implements: dispatch, `kustard check`, help and completion all read
-// it.
-type CommandInfo struct {
-	Name       string // .cancel operation
-	Synopsis   string
-	Summary    string
-	Result     Schema // nil when the result depends on the form (sync or async ingest)
-	Properties []parser.PropertySpec
-	// Kind is the Operation column of the operation the command runs as; empty for commands
-	// that only read.
-	Kind  string
-	node  reflect.Type
-	verb  string // for ingest commands, which share one AST node
-	run   func(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
-	async bool
-}
 
 // call carries what a command handler needs.
 type call struct {
@@ -53,102 +33,115 @@ var (
 	}
 )
 
-var registry []*CommandInfo
-
+// The built-in commands. Each entry is all there is to know about its command but the grammar
+// production (its Node, in package parser) and the handler; see RegisterCommand.
 func init() {
-	ingestSynopsis := func(verb string) string {
-		return "." + verb + " [async] TableName [with (PropertyName = Value, …)] <| QueryOrShowCommand"
-	}
+	operationIDs := []Arg{{Names: RunningOperations}}
+	RegisterCommand(&CommandInfo{
+		Name: ".cancel operation", Keywords: []string{"cancel", "operation"},
+		Synopsis: ".cancel operation OperationId [with (reason = ReasonPhrase)]",
+		Summary:  "Cancels a running ingest-from-query operation and waits for it to stop.",
+		Notes:    "see [Cancellation](#cancellation)",
+		Result:   cancelSchema, Properties: cancelProperties,
+		Args: append(operationIDs, Arg{Words: []Word{{"with", `with (reason = "…")`}}}),
+		Node: &parser.CancelOperation{}, Run: runCancel,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show operations", Keywords: []string{"show", "operations"},
+		Synopsis: ".show operations [OperationId | (OperationId, …)]",
+		Summary:  "Lists the operations of the last two weeks, every state change a row; with ids, the latest state of each.",
+		Notes:    "without ids, the log: one record per state change, kept two weeks; with ids, the latest record of each (at most six hours old), in the order named",
+		Result:   operationsSchema, Args: []Arg{{Names: RunningOperations, ListOf: RunningOperations}},
+		Node: &parser.ShowOperations{}, Run: runShowOperations,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show operation details", Keywords: []string{"show", "operation"},
+		Synopsis:  ".show operation OperationId details",
+		Summary:   "Returns the result a completed operation kept (ingest with persistDetails=true).",
+		Notes:     "for an ingest run `with (persistDetails=true)` that completed",
+		ResultDoc: "the result a sync run would have returned",
+		Args: []Arg{{Names: AnyOperations}, {Words: []Word{
+			{"details", "Returns the result a completed operation kept (ingest with persistDetails=true)."},
+		}}},
+		Node: &parser.ShowOperationDetails{}, Run: runShowOperationDetails,
+	})
 	ingestSummaries := map[string]string{
 		"set":            "Creates a table from a query's result; fails if the table exists.",
 		"append":         "Appends a query's result to an existing table.",
 		"set-or-append":  "Appends a query's result to a table, creating it if needed.",
 		"set-or-replace": "Replaces a table's data with a query's result, creating the table if needed.",
 	}
-	registry = []*CommandInfo{
-		{
-			Name: ".cancel operation", Synopsis: ".cancel operation OperationId [with (reason = ReasonPhrase)]",
-			Summary: "Cancels a running ingest-from-query operation and waits for it to stop.",
-			Result:  cancelSchema, Properties: parser.CancelProperties(), node: nodeType(&parser.CancelOperation{}),
-			run: runCancel,
-		},
-		{
-			Name: ".show operations", Synopsis: ".show operations [OperationId | (OperationId, …)]",
-			Summary: "Lists the operations of the last two weeks, every state change a row; with ids, the latest state of each.",
-			Result:  operationsSchema, node: nodeType(&parser.ShowOperations{}), run: runShowOperations,
-		},
-		{
-			Name: ".show operation details", Synopsis: ".show operation OperationId details",
-			Summary: "Returns the result a completed operation kept (ingest with persistDetails=true).",
-			node:    nodeType(&parser.ShowOperationDetails{}), run: runShowOperationDetails,
-		},
-	}
 	for _, verb := range []string{"set", "append", "set-or-append", "set-or-replace"} {
-		registry = append(registry, &CommandInfo{
-			Name: "." + verb, Synopsis: ingestSynopsis(verb), Summary: ingestSummaries[verb] + " With async, returns an OperationId at once.",
-			Properties: parser.IngestProperties(), Kind: ingestKinds[verb], node: nodeType(&parser.Ingest{}), verb: verb,
-			run: runIngest, async: true,
+		RegisterCommand(&CommandInfo{
+			Name: "." + verb, Keywords: []string{verb},
+			Synopsis:   "." + verb + " [async] TableName [with (PropertyName = Value, …)] <| QueryOrShowCommand",
+			Summary:    ingestSummaries[verb] + " With async, returns an OperationId at once.",
+			Notes:      "runs as operation `" + ingestKinds[verb] + "`; see *Ingest semantics* below",
+			ResultDoc:  "sync: `" + columnNames(extentsSchema) + "`; async: `" + columnNames(operationIDSchema) + "`",
+			Properties: ingestProperties, Unsupported: unsupportedIngestProperties,
+			Kind: ingestKinds[verb], Cancellable: true, Async: true,
+			Args: []Arg{{Names: TableNames}, {Words: []Word{
+				{"with", "with (property = value, …)"}, {"<|", "the query whose result is ingested"},
+			}}},
+			Node: &parser.Ingest{}, Run: runIngest,
 		})
 	}
-	registry = append(registry,
-		&CommandInfo{
-			Name: ".create table", Synopsis: ".create table TableName (Column:Type, …) [with (docstring = …, folder = …)]",
-			Summary: "Creates a table; succeeds without change if it exists.", Result: tableSchemaSchema,
-			Properties: parser.TableProperties(), Kind: "TableCreate", node: nodeType(&parser.CreateTable{}), run: runCreateTable,
-		},
-		&CommandInfo{
-			Name: ".create-merge table", Synopsis: ".create-merge table TableName (Column:Type, …) [with (docstring = …, folder = …)]",
-			Summary: "Creates a table, or adds the missing columns to an existing one.", Result: tableSchemaSchema,
-			Properties: parser.TableProperties(), Kind: "TableCreateMerge", node: nodeType(&parser.CreateTable{}), verb: "merge", run: runCreateTable,
-		},
-		&CommandInfo{
-			Name: ".drop table", Synopsis: ".drop table TableName [ifexists]",
-			Summary: "Drops a table and its data; returns the remaining tables.", Result: droppedSchema,
-			Kind: "TableDrop", node: nodeType(&parser.DropTable{}), run: runDropTable,
-		},
-		&CommandInfo{
-			Name: ".show tables", Synopsis: ".show tables [(TableName, …)] [details]",
-			Summary: "Lists the database's tables.", Result: tablesSchema, node: nodeType(&parser.ShowTables{}), run: runShowTables,
-		},
-		&CommandInfo{
-			Name: ".show table", Synopsis: ".show table TableName (schema as json | cslschema | details)",
-			Summary: "Shows a table's schema or its details.", node: nodeType(&parser.ShowTable{}), run: runShowTable,
-		},
-		&CommandInfo{
-			Name: ".show databases", Synopsis: ".show databases", Summary: "Lists the databases.",
-			Result: databasesSchema, node: nodeType(&parser.ShowDatabases{}), run: runShowDatabases,
-		},
-		&CommandInfo{
-			Name: ".show version", Synopsis: ".show version", Summary: "Shows Kustard's version.",
-			Result: versionSchema, node: nodeType(&parser.ShowVersion{}), run: runShowVersion,
-		},
-	)
-}
-
-func nodeType(c parser.Command) reflect.Type { return reflect.TypeOf(c) }
-
-// Commands returns the registry.
-func Commands() []*CommandInfo { return registry }
-
-// CommandFor returns the registry entry that runs a parsed command. Every command the grammar
-// accepts has one; a test holds the two in step.
-func CommandFor(c parser.Command) *CommandInfo {
-	verb := ""
-	switch c := c.(type) {
-	case *parser.Ingest:
-		verb = c.Verb
-	case *parser.CreateTable:
-		if c.Merge {
-			verb = "merge"
-		}
-	}
-	t := reflect.TypeOf(c)
-	for _, info := range registry {
-		if info.node == t && info.verb == verb {
-			return info
-		}
-	}
-	panic(fmt.Sprintf("engine: no registry entry for %T", c))
+	RegisterCommand(&CommandInfo{
+		Name: ".create table", Keywords: []string{"create", "table"},
+		Synopsis: ".create table TableName (Column:Type, …) [with (docstring = …, folder = …)]",
+		Summary:  "Creates a table; succeeds without change if it exists.",
+		Notes:    "succeeds without change if the table exists, as documented",
+		Result:   tableSchemaSchema, Properties: tableProperties, Kind: "TableCreate",
+		Args: []Arg{{Names: TableNames}}, Node: &parser.CreateTable{}, Run: runCreateTable,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".create-merge table", Keywords: []string{"create-merge", "table"},
+		Synopsis: ".create-merge table TableName (Column:Type, …) [with (docstring = …, folder = …)]",
+		Summary:  "Creates a table, or adds the missing columns to an existing one.",
+		Notes:    "adds missing columns at the end; a type clash is an error",
+		Result:   tableSchemaSchema, Properties: tableProperties, Kind: "TableCreateMerge",
+		Args: []Arg{{Names: TableNames}}, Node: &parser.CreateTable{}, Run: runCreateTable,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".drop table", Keywords: []string{"drop", "table"},
+		Synopsis: ".drop table TableName [ifexists]",
+		Summary:  "Drops a table and its data; returns the remaining tables.",
+		Notes:    "returns the remaining tables",
+		Result:   droppedSchema, Kind: "TableDrop",
+		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ifexists", "succeed when the table does not exist"}}}},
+		Node: &parser.DropTable{}, Run: runDropTable,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show tables", Keywords: []string{"show", "tables"},
+		Synopsis: ".show tables [(TableName, …)] [details]",
+		Summary:  "Lists the database's tables.",
+		Notes:    "with `details`, the columns of `.show table T details`",
+		Result:   tablesSchema,
+		Args:     []Arg{{Words: []Word{{"details", "adds sizes, row counts and policies"}}, ListOf: TableNames}},
+		Node:     &parser.ShowTables{}, Run: runShowTables,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show table", Keywords: []string{"show", "table"},
+		Synopsis:  ".show table TableName (schema as json | cslschema | details)",
+		Summary:   "Shows a table's schema or its details.",
+		ResultDoc: "schema: `" + columnNames(tableSchemaSchema) + "`; details: `TableName, DatabaseName, Folder, DocString, TotalExtents, …`",
+		Args: []Arg{{Names: TableNames}, {Words: []Word{
+			{"schema", "schema as json"}, {"cslschema", "the schema as a:int, b:string"},
+			{"details", "sizes, row counts and policies"},
+		}}},
+		Node: &parser.ShowTable{}, Run: runShowTable,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show databases", Keywords: []string{"show", "databases"},
+		Synopsis: ".show databases", Summary: "Lists the databases.",
+		Notes:  "one database, `NetDefaultDB`, as in the Kusto emulator",
+		Result: databasesSchema, Node: &parser.ShowDatabases{}, Run: runShowDatabases,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show version", Keywords: []string{"show", "version"},
+		Synopsis: ".show version", Summary: "Shows Kustard's version.",
+		Result: versionSchema, Node: &parser.ShowVersion{}, Run: runShowVersion,
+	})
 }
 
 // frameBuilder builds a small result frame row by row.

@@ -163,7 +163,7 @@ func (c *compiler) tableRef(name string, offset int) (Node, bool, error) {
 
 // Plan compiles a query without running it and returns its plan, which FormatPlan prints.
 func (s *Session) Plan(req Request, src *kusto.Source) (n Node, err error) {
-	b, err := parser.Parse(src)
+	b, err := Check(src)
 	if err != nil {
 		return nil, err
 	}

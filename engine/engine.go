@@ -9,6 +9,13 @@
 // each scan which columns the plan reads. Results stream through a Cursor (Session.Open);
 // Session.Run collects one into a Frame. Each call carries its options in a Request.
 //
+// Commands and operators each have one registry (CommandInfo, OperatorInfo) that holds
+// everything about them. A command's entry has its keywords, its grammar node, its `with`
+// property specs, its flags, its result schema, its handler and what the shell completes after
+// it; RegisterCommand adds it and its node to the parser's grammar. Dispatch, Check (parse and
+// check a block without running it, for `kustard check`), the shell's help and completion, and
+// the README's tables all read the registries, and tests hold them in step with the grammar.
+//
 // The catalog (Catalog, in txn.go) holds the databases, their tables, schemas and extent lists,
 // and changes only by transactions: Begin, changes (create a table, set its schema, folder or
 // docstring, drop it, append or replace extents), then Commit or Abort. Commit checks the
@@ -240,9 +247,9 @@ type Result struct {
 	Query bool
 }
 
-// Execute parses and runs one block of Kusto text with the request's options.
+// Execute checks and runs one block of Kusto text with the request's options.
 func (s *Session) Execute(ctx context.Context, req Request, src *kusto.Source) (*Result, error) {
-	b, err := parser.Parse(src)
+	b, err := Check(src)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +257,7 @@ func (s *Session) Execute(ctx context.Context, req Request, src *kusto.Source) (
 }
 
 // Run runs a parsed block with the request's options and collects its result. Every error is a
-// *kusto.Error.
+// *kusto.Error. A block should come from Check; one from parser.Parse is checked first.
 func (s *Session) Run(ctx context.Context, req Request, b *parser.Block) (*Result, error) {
 	cur, err := s.Open(ctx, req, b)
 	if err != nil {
@@ -280,6 +287,9 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		}
 	}()
 	defer recoverInternal(&err)
+	if err := checkBlock(b); err != nil {
+		return nil, err
+	}
 	db, ok := s.eng.Database(s.Database)
 	if !ok {
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
@@ -290,7 +300,7 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 			return nil, err
 		}
 	} else {
-		f, err := CommandFor(b.Command).run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
+		f, err := CommandFor(b.Command).Run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
 		if err != nil {
 			return nil, err
 		}

@@ -41,7 +41,8 @@ type ingestJob struct {
 // step at the end, or not at all.
 func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
 	in := cmd.(*parser.Ingest)
-	spec := c.spec(ingestKinds[in.Verb], true)
+	info := CommandFor(cmd)
+	spec := c.spec(info.Kind, info.Cancellable)
 	job, err := prepareIngest(ctx, c, in)
 	if err != nil {
 		c.sess.eng.ops.Reject(spec, err)
@@ -172,7 +173,7 @@ func sourcePlan(ctx context.Context, c *call, src *parser.Block) (Node, error) {
 	if src.Query != nil {
 		return comp.query(src.Query)
 	}
-	f, err := CommandFor(src.Command).run(ctx, &call{sess: c.sess, req: c.req, db: c.db, block: src}, src.Command)
+	f, err := CommandFor(src.Command).Run(ctx, &call{sess: c.sess, req: c.req, db: c.db, block: src}, src.Command)
 	if err != nil {
 		return nil, err
 	}

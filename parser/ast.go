@@ -19,8 +19,15 @@ type Block struct {
 	Source  *kusto.Source // the text this block was parsed from
 }
 
-// Command is one of Kustard's management commands.
+// Command is one of Kustard's management commands: a node of the command union. The built-in
+// nodes follow; a node from outside the package (a test's) embeds CommandNode and is added with
+// RegisterCommand.
 type Command interface{ command() }
+
+// CommandNode, embedded in a grammar struct, makes it a Command.
+type CommandNode struct{}
+
+func (CommandNode) command() {}
 
 // CancelOperation is `.cancel operation <guid> [with (reason = "…")]`.
 type CancelOperation struct {
@@ -105,7 +112,8 @@ func (*ShowTable) command()            {}
 func (*ShowDatabases) command()        {}
 func (*ShowVersion) command()          {}
 
-// commandMembers lists the command union in the order participle tries it.
+// commandMembers lists the command union in the order participle tries it: the built-in
+// commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
 	&CancelOperation{}, &ShowOperationDetails{}, &ShowOperations{}, &Ingest{}, &CreateTable{},
 	&DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
@@ -135,8 +143,9 @@ type GuidArg struct {
 	Value  uuid.UUID
 }
 
-// Properties is a `with (name = value, …)` list. After parsing, Values holds the validated
-// values under their canonical names.
+// Properties is a `with (name = value, …)` list. The parser decodes each value; which names a
+// command takes, and their types, the engine checks against its command registry, which then
+// fills Values with the checked values under their canonical names.
 type Properties struct {
 	Pos    lexer.Position
 	List   []*Property `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
@@ -149,10 +158,13 @@ type Property struct {
 	Name   *Name `parser:"@@ '='"`
 	Tokens []lexer.Token
 	Text   string `parser:"@( String | Int | Real | Timespan | TypedLit | GUID | Ident )"`
-	Value  kusto.Literal
+	// Value is the value as written (true and false written bare are bools); when it does not
+	// decode, Invalid says why, for the engine to report under the property's canonical name.
+	Value   kusto.Literal
+	Invalid error
 }
 
-// NamedValues holds validated with-properties by canonical name.
+// NamedValues holds checked with-properties by canonical name.
 type NamedValues map[string]kusto.Literal
 
 // Query is `let` statements followed by a tabular expression.

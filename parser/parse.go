@@ -5,28 +5,113 @@
 //
 // Parse handles one block (a command or a query); SplitBlocks cuts a script into blocks. The
 // parser only parses: types, values and literal decoding live in package kusto, which the engine
-// uses at run time.
+// uses at run time. What the grammar cannot say about a command (which `with` properties it
+// takes) the engine checks, through ParseChecked, against its command registry.
 package parser
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/kustard/kustard/kusto"
 )
 
-var grammar = participle.MustBuild[Block](
-	participle.Lexer(Lexer),
-	participle.Union[Command](commandMembers...),
-	participle.Union[TabularSource](sourceMembers...),
-	participle.Union[Operator](operatorMembers...),
-	participle.UseLookahead(2),
+// The grammar is built from the command union as it stands: the built-in commands, and those
+// registered since (RegisterCommand). A registration drops the built grammar; the next parse
+// builds it again.
+var (
+	grammarMu sync.Mutex // guards commandMembers after init, and building
+	built     atomic.Pointer[grammarState]
 )
+
+// grammarState is the grammar built from one command union, and what is derived from the union.
+type grammarState struct {
+	parser   *participle.Parser[Block]
+	commands []Command
+	// forms says, for each verb Kustard implements, which word may follow it.
+	forms map[string]func(next string) bool
+	// tableWords lists, for `.verb table T <word>`, the words Kustard accepts after the name.
+	tableWords map[string][]string
+}
+
+func current() *grammarState {
+	if g := built.Load(); g != nil {
+		return g
+	}
+	grammarMu.Lock()
+	defer grammarMu.Unlock()
+	if g := built.Load(); g != nil {
+		return g
+	}
+	members := slices.Clone(commandMembers)
+	p, err := participle.Build[Block](
+		participle.Lexer(Lexer),
+		participle.Union[Command](members...),
+		participle.Union[TabularSource](sourceMembers...),
+		participle.Union[Operator](operatorMembers...),
+		participle.UseLookahead(2),
+	)
+	if err != nil {
+		panic(fmt.Sprintf("parser: the grammar does not build with the registered commands: %v", err))
+	}
+	g := &grammarState{parser: p, commands: members, forms: supportedFormsOf(members), tableWords: tableWordsOf(members)}
+	built.Store(g)
+	return g
+}
+
+// RegisterCommand adds a command node to the grammar's command union, after the others; the
+// grammar is built again at the next parse. A node already in the union is left as it is. The
+// node is a struct pointer that embeds CommandNode, its first tagged field starting with '.' and
+// the command's keywords. The engine's RegisterCommand calls this; it is safe for concurrent use.
+func RegisterCommand(node Command) {
+	t := reflect.TypeOf(node)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		panic(fmt.Sprintf("parser: RegisterCommand(%T): a command node is a pointer to a struct", node))
+	}
+	if len(CommandForms(node)) == 0 {
+		panic(fmt.Sprintf("parser: RegisterCommand(%T): its grammar tag does not start with '.' and keywords", node))
+	}
+	grammarMu.Lock()
+	defer grammarMu.Unlock()
+	if slices.ContainsFunc(commandMembers, func(m Command) bool { return reflect.TypeOf(m) == t }) {
+		return
+	}
+	commandMembers = append(slices.Clip(commandMembers), node)
+	built.Store(nil)
+}
+
+// grammar parses with the grammar as it currently stands.
+var grammar currentGrammar
+
+type currentGrammar struct{}
+
+func (currentGrammar) ParseFromLexer(lex *lexer.PeekingLexer, options ...participle.ParseOption) (*Block, error) {
+	return current().parser.ParseFromLexer(lex, options...)
+}
+
+func (currentGrammar) String() string { return current().parser.String() }
 
 // Grammar returns the grammar in EBNF, so that every change to it shows in review.
 func Grammar() string { return grammar.String() }
 
+// CommandCheck checks a command the grammar accepted for what the grammar does not say: the
+// engine checks its `with` properties against the command's registry entry. It returns a
+// *kusto.Error placed in src.
+type CommandCheck func(src *kusto.Source, c Command) error
+
 // Parse parses one block: a management command (optionally followed by `| operators`) or a query.
-func Parse(src *kusto.Source) (*Block, error) {
+// It decodes a command's `with` values but does not check their names: ParseChecked does.
+func Parse(src *kusto.Source) (*Block, error) { return ParseChecked(src, nil) }
+
+// ParseChecked parses one block as Parse does, and calls check on each command once its own
+// arguments are decoded and before the blocks it holds (an ingest's source), so that errors are
+// reported in the order of the text.
+func ParseChecked(src *kusto.Source, check CommandCheck) (*Block, error) {
 	tokens, err := Tokenize(src)
 	if err != nil {
 		return nil, err
@@ -42,7 +127,7 @@ func Parse(src *kusto.Source) (*Block, error) {
 	if err != nil {
 		return nil, translate(src, tokens, err)
 	}
-	if err := finish(src, block); err != nil {
+	if err := finish(src, block, check); err != nil {
 		return nil, err
 	}
 	return block, nil

@@ -27,6 +27,17 @@ func mustParse(t *testing.T, text string) *Block {
 	return b
 }
 
+// written returns a with list's decoded values by their names as written.
+func written(p *Properties) map[string]kusto.Literal {
+	out := map[string]kusto.Literal{}
+	for _, prop := range p.List {
+		if prop.Invalid == nil {
+			out[prop.Name.String()] = prop.Value
+		}
+	}
+	return out
+}
+
 // mustCommand parses text and returns its command as a T.
 func mustCommand[T Command](t *testing.T, text string) T {
 	t.Helper()
@@ -85,8 +96,8 @@ func TestParseCancelOperation(t *testing.T) {
 		if c.With == nil {
 			t.Fatalf("%s: no with clause", tc.in)
 		}
-		if got := c.With.Values["reason"]; got.Type != kusto.TypeString || got.Value != tc.reason || len(c.With.Values) != 1 {
-			t.Errorf("%s: with values %v; want reason=%q", tc.in, c.With.Values, tc.reason)
+		if got := c.With.List[0].Value; got.Type != kusto.TypeString || got.Value != tc.reason || len(c.With.List) != 1 {
+			t.Errorf("%s: with values %v; want reason=%q", tc.in, written(c.With), tc.reason)
 		}
 		if p := c.With.List[0]; !strings.EqualFold(p.Name.String(), "reason") {
 			t.Errorf("%s: property name %q", tc.in, p.Name)
@@ -149,13 +160,14 @@ func TestParseIngest(t *testing.T) {
 
 	text := ".set-or-append async T\nwith (tags='[\"ingest-by:v1\"]', extend_schema=true, persistDetails=\"true\",\n  creationTime='2017-02-13T11:09:36.7992775Z', distributed=false, folder=\"F\", docstring='D', ingestIfNotExists='[\"v1\"]')\n<| .show operations | where State == \"InProgress\""
 	c := mustCommand[*Ingest](t, text)
-	v := c.With.Values
-	wantCreation, _ := kusto.ParseDateTime("2017-02-13T11:09:36.7992775Z")
+	// The parser decodes the values as written; the engine checks and converts them (a quoted
+	// bool, creationTime to a datetime) against the command's registry entry.
+	v := written(c.With)
 	for name, want := range map[string]kusto.Literal{
 		"tags":              {Type: kusto.TypeString, Value: `["ingest-by:v1"]`},
 		"extend_schema":     {Type: kusto.TypeBool, Value: true},
-		"persistDetails":    {Type: kusto.TypeBool, Value: true},
-		"creationTime":      {Type: kusto.TypeDateTime, Value: wantCreation},
+		"persistDetails":    {Type: kusto.TypeString, Value: "true"},
+		"creationTime":      {Type: kusto.TypeString, Value: "2017-02-13T11:09:36.7992775Z"},
 		"distributed":       {Type: kusto.TypeBool, Value: false},
 		"folder":            {Type: kusto.TypeString, Value: "F"},
 		"docstring":         {Type: kusto.TypeString, Value: "D"},
@@ -183,8 +195,8 @@ func TestParseIngest(t *testing.T) {
 	}
 
 	c = mustCommand[*Ingest](t, ".set-or-replace T with (recreate_schema=true) <| .show tables")
-	if c.With.Values["recreate_schema"] != (kusto.Literal{Type: kusto.TypeBool, Value: true}) {
-		t.Errorf("recreate_schema = %v", c.With.Values["recreate_schema"])
+	if v := written(c.With); v["recreate_schema"] != (kusto.Literal{Type: kusto.TypeBool, Value: true}) {
+		t.Errorf("recreate_schema = %v", v["recreate_schema"])
 	}
 	for _, cmd := range []string{".show version", ".show databases", ".show tables", ".show table T details", ".show operation " + docsGUID + " details"} {
 		c := mustCommand[*Ingest](t, ".set T <| "+cmd)
@@ -204,8 +216,8 @@ func TestParseTableCommands(t *testing.T) {
 	if got := strings.Join(cols, " "); got != strings.Replace(want, "['b c']", "b c", 1) || c.Merge || c.Table.String() != "T" {
 		t.Errorf("create table: merge %v table %q columns %s", c.Merge, c.Table, got)
 	}
-	if c.With.Values["docstring"] != (kusto.Literal{Type: kusto.TypeString, Value: "the docs"}) || c.With.Values["folder"] != (kusto.Literal{Type: kusto.TypeString, Value: "f/g"}) {
-		t.Errorf("with = %v", c.With.Values)
+	if v := written(c.With); v["docstring"] != (kusto.Literal{Type: kusto.TypeString, Value: "the docs"}) || v["folder"] != (kusto.Literal{Type: kusto.TypeString, Value: "f/g"}) {
+		t.Errorf("with = %v", v)
 	}
 	checkPos(t, "column b c", c.Columns[1].Pos, 27, 1, 28)
 	checkPos(t, "table name", c.Table.Pos, 14, 1, 15)

@@ -28,28 +28,13 @@ var kustoEntityWords = words(`async cache capacity cluster column columns comman
 	row_level_security running schema stored_query_result stored_query_results table tables
 	version workload_group workload_groups`)
 
-// supportedForms says, for each verb Kustard implements, which word may follow it.
-var supportedForms = map[string]func(next string) bool{
-	"cancel": func(n string) bool { return n == "operation" },
-	"show": func(n string) bool {
-		return slices.Contains([]string{"operations", "operation", "tables", "table", "databases", "version"}, n)
-	},
-	"create":         func(n string) bool { return n == "table" },
-	"create-merge":   func(n string) bool { return n == "table" },
-	"drop":           func(n string) bool { return n == "table" },
-	"set":            isIngestTarget,
-	"append":         isIngestTarget,
-	"set-or-append":  isIngestTarget,
-	"set-or-replace": isIngestTarget,
-}
+// Which forms Kustard implements (`.show tables`, `.set T`), and which words it accepts after
+// `.verb table T`, are derived from the grammar's command union (members.go), so that a command
+// added to the grammar is never rejected here by name.
 
-func isIngestTarget(next string) bool { return next != "stored_query_result" }
-
-// tableSubcommands lists, for `.verb table T <word>`, the words Kustard accepts after the name.
-var tableSubcommands = map[string][]string{
-	"show": {"schema", "cslschema", "details"},
-	"drop": {"ifexists"},
-}
+// kustoCommandsAfterVerb are the words that, after a verb Kustard implements as a whole form
+// (.set T <| …), make it another Kusto command rather than name a table.
+var kustoCommandsAfterVerb = words(`stored_query_result`)
 
 // kustoTableSubcommands are, by verb, the words that make `.verb table T <word>` another Kusto
 // command. Any other word is a mistake, which the grammar explains by listing what may follow.
@@ -139,7 +124,7 @@ func checkCommand(src *kusto.Source, tokens []lexer.Token) error {
 	failAt := func(t lexer.Token, format string, args ...any) error {
 		return kusto.Errorf(kusto.KindSyntax, src, t.Pos.Offset, format, args...)
 	}
-	supported := supportedForms[verb]
+	supported := current().forms[verb]
 	if supported != nil && supported(next) {
 		if verb == "show" && next == "databases" && len(tokens) > 3 && isWord(tokens[3]) && showDatabasesForms[tokens[3].Value] {
 			return failAt(tokens[3], "unsupported command %q", ".show databases "+tokens[3].Value)
@@ -174,7 +159,7 @@ var showDatabasesForms = words(`details identity policies datastats`)
 
 // checkTableSubcommand rejects `.show table T extents` and the like by name.
 func checkTableSubcommand(src *kusto.Source, tokens []lexer.Token, verb, next string) error {
-	accepted, ok := tableSubcommands[verb]
+	accepted, ok := current().tableWords[verb]
 	if !ok || next != "table" || len(tokens) < 5 {
 		return nil
 	}

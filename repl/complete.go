@@ -155,8 +155,7 @@ func matchCommand(toks []parser.Token) *engine.CommandInfo {
 	var best *engine.CommandInfo
 	bestLen := 0
 	for _, info := range engine.Commands() {
-		kw := keywords(info)
-		kw[0] = strings.TrimPrefix(kw[0], ".")
+		kw := info.Keywords
 		if len(kw) <= len(toks) && len(kw) > bestLen && slices.EqualFunc(kw, toks[:len(kw)], func(k string, t parser.Token) bool { return strings.EqualFold(k, t.Value) }) {
 			best, bestLen = info, len(kw)
 		}
@@ -164,29 +163,16 @@ func matchCommand(toks []parser.Token) *engine.CommandInfo {
 	return best
 }
 
-// keywords returns the keywords a command's synopsis starts with: `.show operation OperationId
-// details` gives [.show operation].
-func keywords(info *engine.CommandInfo) []string {
-	var out []string
-	for _, w := range strings.Fields(info.Synopsis) {
-		if strings.ToLower(w) != w || strings.ContainsAny(w, "[]()|…,=<") {
-			break
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
 // commandStarts offers the first word of every command, described by the commands it starts.
 func (s *Shell) commandStarts() []candidate {
 	byFirst := map[string][]string{}
 	var firsts []string
 	for _, info := range engine.Commands() {
-		kw := keywords(info)
-		if _, ok := byFirst[kw[0]]; !ok {
-			firsts = append(firsts, kw[0])
+		first := "." + info.Keywords[0]
+		if _, ok := byFirst[first]; !ok {
+			firsts = append(firsts, first)
 		}
-		byFirst[kw[0]] = append(byFirst[kw[0]], info.Name)
+		byFirst[first] = append(byFirst[first], info.Name)
 	}
 	var out []candidate
 	for _, f := range firsts {
@@ -227,8 +213,7 @@ func (s *Shell) completeCommand(toks []parser.Token, word string) []candidate {
 	var bestLen int
 	var next []candidate
 	for _, info := range engine.Commands() {
-		kw := keywords(info)
-		kw[0] = strings.TrimPrefix(kw[0], ".")
+		kw := info.Keywords
 		n := 0
 		for n < len(kw) && n < len(words) && strings.EqualFold(kw[n], words[n]) {
 			n++
@@ -280,72 +265,46 @@ func propertyCandidates(info *engine.CommandInfo) []candidate {
 	return out
 }
 
-// commandArgs completes the arguments of a command whose keywords have been typed.
+// commandArgs completes the arguments of a command whose keywords have been typed, as its
+// registry entry's Args say.
 func (s *Shell) commandArgs(info *engine.CommandInfo, args []parser.Token) []candidate {
 	last := ""
 	if len(args) > 0 {
 		last = args[len(args)-1].Value
 	}
-	switch info.Name {
-	case ".cancel operation":
-		switch {
-		case len(args) == 0:
-			return s.operationCandidates(false)
-		case len(args) == 1:
-			return []candidate{{"with", "with (reason = \"…\")", "keywords"}}
-		}
-	case ".show operations":
-		if len(args) == 0 || last == "(" || last == "," {
-			return s.operationCandidates(false)
-		}
-	case ".show operation details":
-		switch len(args) {
-		case 0:
-			return s.operationCandidates(true)
-		case 1:
-			return []candidate{{"details", info.Summary, "keywords"}}
-		}
-	case ".show tables":
+	var out []candidate
+	if info.Async {
+		// .verb [async] T …: async may come first, and then the arguments follow it.
 		if len(args) == 0 {
-			return []candidate{{"details", "adds sizes, row counts and policies", "keywords"}}
-		}
-		if last == "(" || last == "," {
-			return s.tableCandidates()
-		}
-	case ".show table":
-		switch len(args) {
-		case 0:
-			return s.tableCandidates()
-		case 1:
-			return []candidate{
-				{"schema", "schema as json", "keywords"}, {"cslschema", "the schema as a:int, b:string", "keywords"},
-				{"details", "sizes, row counts and policies", "keywords"},
-			}
-		}
-	case ".drop table":
-		switch len(args) {
-		case 0:
-			return s.tableCandidates()
-		case 1:
-			return []candidate{{"ifexists", "succeed when the table does not exist", "keywords"}}
-		}
-	case ".create table", ".create-merge table":
-		if len(args) == 0 {
-			return s.tableCandidates()
+			out = append(out, candidate{"async", "return an OperationId at once and run in the background", "keywords"})
+		} else if strings.EqualFold(args[0].Value, "async") {
+			args = args[1:]
 		}
 	}
-	if info.Kind != "" && len(info.Properties) > 0 && strings.Contains(info.Synopsis, "<|") {
-		// An ingest: .verb [async] T [with (…)] <| query.
-		switch {
-		case len(args) == 0:
-			return append([]candidate{{"async", "return an OperationId at once and run in the background", "keywords"}}, s.tableCandidates()...)
-		case len(args) == 1 && strings.EqualFold(last, "async"):
-			return s.tableCandidates()
-		case last == ")":
-			return []candidate{{"<|", "the query whose result is ingested", "keywords"}}
-		case len(args) == 1 || len(args) == 2 && strings.EqualFold(args[0].Value, "async"):
-			return []candidate{{"with", "with (property = value, …)", "keywords"}, {"<|", "the query whose result is ingested", "keywords"}}
+	switch {
+	case len(args) > 0 && (last == "(" || last == ",") && len(info.Args) > 0 && info.Args[0].ListOf != engine.NoNames:
+		return append(out, s.names(info.Args[0].ListOf)...)
+	case len(args) > 0 && last == ")" && info.HasSource():
+		return append(out, candidate{"<|", "the query whose result is ingested", "keywords"})
+	case len(args) < len(info.Args):
+		arg := info.Args[len(args)]
+		for _, w := range arg.Words {
+			out = append(out, candidate{w.Text, w.Doc, "keywords"})
 		}
+		return append(out, s.names(arg.Names)...)
+	}
+	return out
+}
+
+// names offers the names of a kind.
+func (s *Shell) names(kind engine.NameKind) []candidate {
+	switch kind {
+	case engine.TableNames:
+		return s.tableCandidates()
+	case engine.RunningOperations:
+		return s.operationCandidates(false)
+	case engine.AnyOperations:
+		return s.operationCandidates(true)
 	}
 	return nil
 }

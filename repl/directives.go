@@ -278,7 +278,11 @@ func (s *Shell) helpAll() {
 	for _, info := range engine.Commands() {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, info.Name, info.Summary)
 	}
-	fmt.Fprintln(w, "\nQueries: a table, range, print or datatable, then | where, project, project-away, extend, take, count.")
+	var operators []string
+	for _, op := range engine.Operators() {
+		operators = append(operators, op.Name)
+	}
+	fmt.Fprintf(w, "\nQueries: a table, range, print or datatable, then | %s.\n", strings.Join(operators, ", "))
 	fmt.Fprintln(w, "\nDirectives (the shell's own; #help COMMAND shows a command's synopsis and properties):")
 	width = 0
 	for _, d := range directives {

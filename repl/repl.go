@@ -295,7 +295,7 @@ func (s *Shell) handle(ctx context.Context, text string) error {
 		return nil
 	}
 	src := &kusto.Source{Text: strings.TrimRight(text, " \t\r\n")}
-	b, err := parser.Parse(src)
+	b, err := engine.Check(src)
 	if err != nil {
 		s.printError(err)
 		return nil

@@ -73,7 +73,8 @@ func (r *Runner) Run(ctx context.Context, name string, in io.Reader) (Summary, e
 	return sum, err
 }
 
-// Check parses every block of in without running anything and reports each syntax error.
+// Check parses every block of in and checks it against the engine's registries without running
+// anything, and reports each syntax error.
 func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 	var sum Summary
 	err := eachBlock(name, in, func(src *kusto.Source) error {
@@ -82,7 +83,7 @@ func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 		if directive, ok := directiveLine(src.Text); ok {
 			_, err = parseDirective(src, directive)
 		} else {
-			_, err = parser.Parse(src)
+			_, err = engine.Check(src)
 		}
 		if err != nil {
 			sum.SyntaxErrors++
@@ -127,7 +128,7 @@ func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) err
 		}
 		return r.runDirective(ctx, src, d, sum)
 	}
-	b, err := parser.Parse(src)
+	b, err := engine.Check(src)
 	if err != nil {
 		sum.SyntaxErrors++
 		return r.fail(err)

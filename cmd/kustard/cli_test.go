@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/internal/golden"
 )
 
@@ -211,26 +210,50 @@ func TestCoprocess(t *testing.T) {
 	}
 }
 
-// TestREADMEListsEveryCommand keeps the README's table of supported commands true: every entry
-// of the command registry appears in it.
-func TestREADMEListsEveryCommand(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestREADMEGenerated keeps the README's tables of commands, operators and functions what
+// `kustard help --markdown` makes of the registries. `go test ./cmd/kustard -update` rewrites
+// them in the README.
+func TestREADMEGenerated(t *testing.T) {
+	const path = "../../README.md"
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := string(readme)
-	if i := strings.Index(table, "## Supported commands"); i >= 0 {
-		table = table[i:]
-	}
-	for _, c := range engine.Commands() {
-		words := strings.Fields(c.Name) // ".show operation details" is written with the id between
-		for _, w := range words {
-			if !strings.Contains(table, "`"+w) && !strings.Contains(table, w+"`") && !strings.Contains(table, " "+w+" ") {
-				t.Errorf("README's command table does not mention %q (from %q)", w, c.Name)
-			}
+	readme := string(data)
+	for _, sec := range docSections() {
+		start := markerStart(sec.name) + "\n"
+		i := strings.Index(readme, start)
+		if i < 0 {
+			t.Errorf("README.md lacks the marker %q; put it, then %q, where the %s table goes, and run go test ./cmd/kustard -update", start, markerEnd, sec.name)
+			continue
 		}
-		if !strings.Contains(table, "`"+words[0]) && !strings.Contains(table, "/ `"+words[0]) {
-			t.Errorf("README's command table lacks %q", c.Name)
+		i += len(start)
+		j := strings.Index(readme[i:], markerEnd)
+		if j < 0 {
+			t.Errorf("README.md: no %q after %q", markerEnd, start)
+			continue
+		}
+		if got := readme[i : i+j]; got != sec.text {
+			if golden.Updating() {
+				readme = readme[:i] + sec.text + readme[i+j:]
+				continue
+			}
+			t.Errorf("README.md's %s table is not what the registries say; run go test ./cmd/kustard -update (or paste kustard help --markdown) and review the diff:\n%s", sec.name, golden.Diff(got, sec.text))
+		}
+	}
+	if golden.Updating() && readme != string(data) {
+		if err := os.WriteFile(path, []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What `kustard help --markdown` prints is those sections.
+	stdout, _, code := kustard(t, "", "help", "--markdown")
+	if code != 0 {
+		t.Fatalf("help --markdown: exit code %d", code)
+	}
+	for _, sec := range docSections() {
+		if !strings.Contains(stdout, markerStart(sec.name)+"\n"+sec.text+markerEnd+"\n") {
+			t.Errorf("help --markdown lacks the %s section", sec.name)
 		}
 	}
 }

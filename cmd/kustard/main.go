@@ -1,5 +1,6 @@
 // Command kustard runs Kusto commands: `kustard run` for script files, `kustard exec` for one
-// command, `kustard check` to parse without running.
+// command, `kustard check` to parse and check without running, `kustard help --markdown` for
+// the README's tables.
 package main
 
 import (
@@ -118,6 +119,7 @@ standard input as a script, each block as soon as it is complete.`,
 	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
 	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
+	root.SetHelpCommand(c.helpCommand())
 	return root
 }
 
