@@ -93,12 +93,20 @@ type functionDoc struct {
 	Summary   string
 }
 
-// functionDocs reads the function registry for the README. Today it gives the names only
-// (engine.FunctionNames); once it gives signatures and summaries, fill them in here.
+// functionDocs reads the function registry for the README: each function's usage, and what it
+// does, with its evaluation class when it is not pure (now() is fixed once per query, new_guid()
+// fresh on every row).
 func functionDocs() []functionDoc {
 	var out []functionDoc
-	for _, name := range engine.FunctionNames() {
-		out = append(out, functionDoc{Name: name})
+	for _, f := range engine.Functions() {
+		summary := f.Summary
+		switch f.Class {
+		case "per query":
+			summary += " Evaluated once per query."
+		case "per row":
+			summary += " Evaluated for every row."
+		}
+		out = append(out, functionDoc{Name: f.Name, Signature: f.Usage, Summary: summary})
 	}
 	return out
 }
