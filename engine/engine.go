@@ -337,27 +337,35 @@ func recoverInternal(err *error) {
 	}
 }
 
-// placeError makes every error a *kusto.Error, placed at the block when it has no place of its
-// own: cancellation becomes KindCanceled, anything unexpected KindInternal.
+// placeError makes every error a *kusto.Error with a place: an offset with no source gets the
+// block's, and an error of the command as a whole (a limit, a cancel) the block's start, so that
+// every error from a script names where its command starts. Cancellation becomes KindCanceled,
+// anything unexpected KindInternal.
 func placeError(err error, b *parser.Block) error {
 	if err == nil {
 		return nil
 	}
 	var perr *kusto.Error
-	if errors.As(err, &perr) {
-		if perr.Src == nil && perr.Offset >= 0 {
-			perr.Src = b.Source
+	if !errors.As(err, &perr) {
+		var canceled *ops.CanceledError
+		switch {
+		case errors.As(err, &canceled):
+			perr = &kusto.Error{Kind: kusto.KindCanceled, Msg: "the command was canceled: " + canceled.Error()}
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			perr = &kusto.Error{Kind: kusto.KindCanceled, Msg: "the command was canceled: " + err.Error()}
+		case errors.Is(err, ops.ErrClosed):
+			perr = &kusto.Error{Kind: kusto.KindConflict, Msg: "Kustard is shutting down"}
+		default:
+			perr = &kusto.Error{Kind: kusto.KindInternal, Msg: err.Error()}
 		}
-		return perr
+		perr.Offset = -1
 	}
-	var canceled *ops.CanceledError
 	switch {
-	case errors.As(err, &canceled):
-		return &kusto.Error{Kind: kusto.KindCanceled, Offset: -1, Msg: "the command was canceled: " + canceled.Error()}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &kusto.Error{Kind: kusto.KindCanceled, Offset: -1, Msg: "the command was canceled: " + err.Error()}
-	case errors.Is(err, ops.ErrClosed):
-		return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: "Kustard is shutting down"}
+	case perr.Src == nil && perr.Offset >= 0:
+		perr.Src = b.Source
+	case perr.Src == nil || perr.Offset < 0:
+		// An error of the command as a whole (a limit, a cancel) names where the command starts.
+		perr.Src, perr.Offset = b.Source, b.Pos.Offset
 	}
-	return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: err.Error()}
+	return perr
 }

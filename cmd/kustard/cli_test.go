@@ -291,3 +291,14 @@ func TestExecNamesTheOperationsItCancels(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 	}
 }
+
+// TestLimitErrorsNameTheCommand: an error of a command as a whole, such as passing an ingest or
+// result limit, names where the command starts in its script, with the line and a caret.
+func TestLimitErrorsNameTheCommand(t *testing.T) {
+	path := writeScript(t, "print a = 1\n\n  .set-or-append T <| range x from 1 to 100000 step 1\n")
+	_, stderr, code := kustard(t, "", "--max-ingest-bytes", "10000", "run", path)
+	want := "script.kql:3:3: the ingest exceeded 10000 bytes after"
+	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "\n      ^") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 1 and %q with a caret under the command", code, stderr, want)
+	}
+}
