@@ -129,21 +129,26 @@ func BenchmarkIngestRange(b *testing.B) {
 	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
+// benchmarkCount runs a query that counts rows, checks its answer, and reports the rows the
+// query read per second.
+func benchmarkCount(b *testing.B, s *Session, text string, want, rowsRead int64) {
+	b.ReportAllocs()
+	for b.Loop() {
+		res := benchExec(b, s, text)
+		if got := res.Value(0, 0); got != want {
+			b.Fatalf("counted %v rows, want %d", got, want)
+		}
+	}
+	b.ReportMetric(float64(rowsRead)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
 // BenchmarkQueryRange filters and counts ten million rows of a range, for context: the cost of
 // the query pipeline without building an extent.
 func BenchmarkQueryRange(b *testing.B) {
 	eng := New(Options{})
 	defer closeEngine(b, eng)
-	s := eng.NewSession()
 	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 | count", ingestRows)
-	b.ReportAllocs()
-	for b.Loop() {
-		res := benchExec(b, s, text)
-		if got := res.Value(0, 0); got != int64(ingestRows/2) {
-			b.Fatalf("counted %v rows, want %d", got, ingestRows/2)
-		}
-	}
-	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchmarkCount(b, eng.NewSession(), text, ingestRows/2, ingestRows)
 }
 
 const rangeRows100M = 100_000_000
@@ -153,16 +158,8 @@ const rangeRows100M = 100_000_000
 func BenchmarkQueryRange100M(b *testing.B) {
 	eng := New(Options{})
 	defer closeEngine(b, eng)
-	s := eng.NewSession()
 	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 | count", rangeRows100M)
-	b.ReportAllocs()
-	for b.Loop() {
-		res := benchExec(b, s, text)
-		if got := res.Value(0, 0); got != int64(rangeRows100M/2) {
-			b.Fatalf("counted %v rows, want %d", got, rangeRows100M/2)
-		}
-	}
-	b.ReportMetric(float64(rangeRows100M)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchmarkCount(b, eng.NewSession(), text, rangeRows100M/2, rangeRows100M)
 }
 
 // BenchmarkQueryTableFilter filters and counts a stored table of ten million longs, x = 1..10^7,
@@ -175,15 +172,7 @@ func BenchmarkQueryTableFilter(b *testing.B) {
 	if got := extentRows(res.Frame); got != ingestRows {
 		b.Fatalf("ingested %d rows, want %d", got, int64(ingestRows))
 	}
-	const text = "T | where x % 2 == 0 | count"
-	b.ReportAllocs()
-	for b.Loop() {
-		res := benchExec(b, s, text)
-		if got := res.Value(0, 0); got != int64(ingestRows/2) {
-			b.Fatalf("counted %v rows, want %d", got, ingestRows/2)
-		}
-	}
-	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchmarkCount(b, s, "T | where x % 2 == 0 | count", ingestRows/2, ingestRows)
 }
 
 // BenchmarkQueryExpr is an expression-heavy query: arithmetic, comparisons and a logical and
@@ -191,14 +180,6 @@ func BenchmarkQueryTableFilter(b *testing.B) {
 func BenchmarkQueryExpr(b *testing.B) {
 	eng := New(Options{})
 	defer closeEngine(b, eng)
-	s := eng.NewSession()
 	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 and x > 10 | extend y = x * 2 + 1 | count", ingestRows)
-	b.ReportAllocs()
-	for b.Loop() {
-		res := benchExec(b, s, text)
-		if got := res.Value(0, 0); got != int64(ingestRows/2-5) {
-			b.Fatalf("counted %v rows, want %d", got, ingestRows/2-5)
-		}
-	}
-	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchmarkCount(b, eng.NewSession(), text, ingestRows/2-5, ingestRows)
 }
