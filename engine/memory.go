@@ -77,7 +77,7 @@ func FormatBytes(n int64) string {
 	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 	f := float64(n) / 1024
 	u := 0
-	for f >= 1024 && u < len(units)-1 {
+	for f >= 1023.95 && u < len(units)-1 { // 1023.99 MiB reads 1.0 GiB, not 1024.0 MiB
 		f /= 1024
 		u++
 	}

@@ -132,3 +132,11 @@ func TestQueryResultCountsAgainstTheBudget(t *testing.T) {
 		t.Errorf("%d bytes still reserved after the query failed", used)
 	}
 }
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{512: "512 B", 1536: "1.5 KiB", 1<<30 - 16: "1.0 GiB", 3 << 40: "3.0 TiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
