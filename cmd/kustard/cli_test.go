@@ -291,3 +291,55 @@ func TestExecNamesTheOperationsItCancels(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 	}
 }
+
+// TestWaitedOperationsDecideTheExit: an operation a script waited for that did not succeed fails
+// the run (exit 1), so that CI sees it; the #wait shows the operation's state first, and the run
+// stops there unless --continue-on-error. Canceled is a success when the script canceled it.
+func TestWaitedOperationsDecideTheExit(t *testing.T) {
+	const huge = ".set-or-append async T <| range x from 1 to 100000000 step 1\n\n"
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		stdin      string
+		code       int
+		stdout     []string
+		notStdout  []string
+		stderrPart string
+	}{
+		{"a failed async ingest fails the run", []string{"--max-ingest-bytes", "1000", "run", "-"},
+			huge + "#wait\n\nprint after = 1\n", 1, []string{"│ Failed "}, []string{"│ after"},
+			"<stdin>:3:1: #wait: operation 00000000-0000-0000-0000-000000000003 ended Failed: the ingest exceeded 1000 bytes"},
+		{"continuing, the caret at the id", []string{"--max-ingest-bytes", "1000", "run", "--continue-on-error", "-"},
+			huge + "#wait 00000000-0000-0000-0000-000000000003\n\nprint after = 1\n", 1, []string{"│ Failed ", "│ after"}, nil,
+			"<stdin>:3:7: #wait: operation 00000000-0000-0000-0000-000000000003 ended Failed"},
+		{"exec", []string{"--max-ingest-bytes", "1000", "exec", huge + "#wait"}, "", 1, []string{"│ Failed "}, nil,
+			"<exec>:3:1: #wait: operation 00000000-0000-0000-0000-000000000003 ended Failed"},
+		{"an ingest the script canceled", []string{"run", "-"},
+			".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000003\n\n#wait\n",
+			0, []string{"│ Canceled "}, nil, ""},
+		{"a skipped ingest", []string{"run", "-"},
+			".set-or-append T with (tags='[\"ingest-by:a\"]') <| print x = 1\n\n" +
+				".set-or-append async T with (ingestIfNotExists='[\"a\"]') <| print x = 2\n\n#wait\n",
+			0, []string{"│ Skipped "}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := kustard(t, tc.stdin, append([]string{"--deterministic"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tc.notStdout {
+				if strings.Contains(stdout, s) {
+					t.Errorf("stdout has %q:\n%s", s, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tc.stderrPart) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderrPart, stderr)
+			}
+		})
+	}
+}

@@ -137,7 +137,9 @@ func (c *cli) runCommand() *cobra.Command {
 Each block runs as soon as it is complete and its output is flushed, so another program can
 drive kustard through a pipe. A line starting with #wait waits for operations to finish.
 
-Exit status: 0 when every command succeeds, 1 when a command failed, 2 for a syntax or usage error.`,
+Exit status: 0 when every command succeeds, 1 when a command failed or an operation a #wait
+waited for did not succeed (Failed, BadInput, …; Canceled only if the script did not cancel it),
+2 for a syntax or usage error.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := render.ParseFormat(format)
