@@ -87,7 +87,7 @@ func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 		if directive, ok := directiveLine(src.Text); ok {
 			_, err = parseDirective(src, directive)
 		} else {
-			_, err = engine.Check(src)
+			_, err = check(src)
 		}
 		if err != nil {
 			sum.SyntaxErrors++
@@ -132,7 +132,7 @@ func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) err
 		}
 		return r.runDirective(ctx, src, d, sum)
 	}
-	b, err := engine.Check(src)
+	b, err := check(src)
 	if err != nil {
 		sum.SyntaxErrors++
 		return r.fail(err)
@@ -193,6 +193,26 @@ func (r *Runner) printError(err error) {
 		return
 	}
 	fmt.Fprintf(r.Err, "%v\n", err)
+}
+
+// check checks a block that is not a directive. A line starting with # inside it is a directive
+// that lacks the blank line before it: the lexer would call it an unexpected character.
+func check(src *kusto.Source) (*parser.Block, error) {
+	b, err := engine.Check(src)
+	var perr *kusto.Error
+	if errors.As(err, &perr) && perr.Src == src && directiveAt(src.Text, perr.Offset) {
+		return nil, kusto.Errorf(kusto.KindSyntax, src, perr.Offset, "a directive must be a block of its own; put a blank line before it")
+	}
+	return b, err
+}
+
+// directiveAt reports whether a line of text starts, but for blanks, with # at offset.
+func directiveAt(text string, offset int) bool {
+	if offset < 0 || offset >= len(text) || text[offset] != '#' {
+		return false
+	}
+	start := strings.LastIndexByte(text[:offset], '\n') + 1
+	return strings.TrimSpace(text[start:offset]) == ""
 }
 
 // Directives.

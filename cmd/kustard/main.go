@@ -135,7 +135,9 @@ func (c *cli) runCommand() *cobra.Command {
 		Short: "Run Kusto scripts (- reads standard input)",
 		Long: `Run Kusto scripts. Commands are blocks separated by blank lines; // lines are comments.
 Each block runs as soon as it is complete and its output is flushed, so another program can
-drive kustard through a pipe. A line starting with #wait waits for operations to finish.
+drive kustard through a pipe. A block of its own (blank lines before and after it) holding
+#wait [OperationId …] waits for operations to finish; with no ids, for those the script started
+with async.
 
 Exit status: 0 when every command succeeds, 1 when a command failed or an operation a #wait
 waited for did not succeed (Failed, BadInput, …; Canceled only if the script did not cancel it),
