@@ -75,7 +75,7 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			stdin := ""
 			if tc.name == "a zero cancel wait is accepted" {
-				stdin = ".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000003\n"
+				stdin = ".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000001\n"
 			}
 			stdout, stderr, code := kustard(t, stdin, tc.args...)
 			if code != tc.code {
@@ -183,15 +183,15 @@ func TestCoprocess(t *testing.T) {
 		}
 	}
 	send(".set-or-append async T <| range x from 1 to 1000000000000 step 1")
-	if line := readLine(); !strings.Contains(line, `"OperationId"`) || !strings.Contains(line, "00000000-0000-0000-0000-000000000003") {
+	if line := readLine(); !strings.Contains(line, `"OperationId"`) || !strings.Contains(line, "00000000-0000-0000-0000-000000000001") {
 		t.Fatalf("async ingest answered %s", line)
 	}
 	// The ingest runs until canceled: the answer to this block can only come while it runs.
-	send(".show operations 00000000-0000-0000-0000-000000000003 | project State")
+	send(".show operations 00000000-0000-0000-0000-000000000001 | project State")
 	if line := readLine(); !strings.Contains(line, `"InProgress"`) {
 		t.Fatalf(".show operations answered %s", line)
 	}
-	send(`.cancel operation 00000000-0000-0000-0000-000000000003 with (reason="done")`)
+	send(`.cancel operation 00000000-0000-0000-0000-000000000001 with (reason="done")`)
 	if line := readLine(); !strings.Contains(line, `"Canceled successfully"`) {
 		t.Fatalf(".cancel operation answered %s", line)
 	}
@@ -286,7 +286,7 @@ func TestOutputWriteFailure(t *testing.T) {
 // canceled with the process, and standard error says which.
 func TestExecNamesTheOperationsItCancels(t *testing.T) {
 	_, stderr, code := kustard(t, "", "--deterministic", "exec", ".set-or-append async T <| range x from 1 to 1000000000000 step 1")
-	want := "kustard: canceling operation 00000000-0000-0000-0000-000000000003 (TableSetOrAppend), still InProgress at exit"
+	want := "kustard: canceling operation 00000000-0000-0000-0000-000000000001 (TableSetOrAppend), still InProgress at exit"
 	if code != 0 || !strings.Contains(stderr, want) {
 		t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 	}
@@ -308,14 +308,14 @@ func TestWaitedOperationsDecideTheExit(t *testing.T) {
 	}{
 		{"a failed async ingest fails the run", []string{"--max-ingest-bytes", "1000", "run", "-"},
 			huge + "#wait\n\nprint after = 1\n", 1, []string{"│ Failed "}, []string{"│ after"},
-			"<stdin>:3:1: #wait: operation 00000000-0000-0000-0000-000000000003 ended Failed: the ingest exceeded 1000 bytes"},
+			"<stdin>:3:1: #wait: operation 00000000-0000-0000-0000-000000000001 ended Failed: the ingest exceeded 1000 bytes"},
 		{"continuing, the caret at the id", []string{"--max-ingest-bytes", "1000", "run", "--continue-on-error", "-"},
-			huge + "#wait 00000000-0000-0000-0000-000000000003\n\nprint after = 1\n", 1, []string{"│ Failed ", "│ after"}, nil,
-			"<stdin>:3:7: #wait: operation 00000000-0000-0000-0000-000000000003 ended Failed"},
+			huge + "#wait 00000000-0000-0000-0000-000000000001\n\nprint after = 1\n", 1, []string{"│ Failed ", "│ after"}, nil,
+			"<stdin>:3:7: #wait: operation 00000000-0000-0000-0000-000000000001 ended Failed"},
 		{"exec", []string{"--max-ingest-bytes", "1000", "exec", huge + "#wait"}, "", 1, []string{"│ Failed "}, nil,
-			"<exec>:3:1: #wait: operation 00000000-0000-0000-0000-000000000003 ended Failed"},
+			"<exec>:3:1: #wait: operation 00000000-0000-0000-0000-000000000001 ended Failed"},
 		{"an ingest the script canceled", []string{"run", "-"},
-			".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000003\n\n#wait\n",
+			".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000001\n\n#wait\n",
 			0, []string{"│ Canceled "}, nil, ""},
 		{"a skipped ingest", []string{"run", "-"},
 			".set-or-append T with (tags='[\"ingest-by:a\"]') <| print x = 1\n\n" +

@@ -116,7 +116,7 @@ standard input as a script, each block as soon as it is complete.`,
 	c.flagSet = flags.Changed
 	flags.Var(&c.maxMemory, "max-memory", "the memory budget of every ingest, query and table, as 4GiB or 500MB (default half the machine's or the cgroup's memory)")
 	flags.DurationVar(&c.retention, "operations-retention", ops.DefaultRetention, "how long .show operations keeps the records of operations")
-	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output")
+	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output: operation ids 00000000-0000-0000-0000-000000000001, …2, … in the order operations start; other ids 10000000-0000-0000-0000-000000000001, …")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
 	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
 	root.SetHelpCommand(c.helpCommand())
@@ -225,7 +225,7 @@ func (c *cli) newEngine() *engine.Engine {
 	}
 	if c.deterministic {
 		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
-		opts.IDs = &ops.SequentialIDs{}
+		opts.IDs, opts.OperationIDs = ops.DeterministicIDs()
 		opts.User = "kustard"
 	}
 	if c.testOptions != nil {
