@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -60,7 +61,14 @@ var unsupportedIngestProperties = []string{
 // `kustard check` reports, and what Execute does before it runs a block. Its errors are
 // *kusto.Error of KindSyntax, placed in src.
 func Check(src *kusto.Source) (*parser.Block, error) {
-	return parser.ParseChecked(src, checkCommand)
+	b, err := parser.ParseChecked(src, checkCommand)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFunctions(src, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // checkBlock checks a block that may not have come from Check (one from parser.Parse). It fills
@@ -196,3 +204,57 @@ func checkStringList(v kusto.Literal) (kusto.Literal, error) {
 	}
 	return v, nil
 }
+
+// checkFunctions finds every function call in a block and checks that Kustard implements the
+// function: an unknown or unsupported function is found before anything runs, as a syntax error
+// is. Calls are found by walking the block's values, so that every place an expression can stand
+// is covered whatever node holds it.
+func checkFunctions(src *kusto.Source, b *parser.Block) error {
+	var err error
+	visited := map[uintptr]bool{}
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		if err != nil {
+			return
+		}
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() || visited[v.Pointer()] {
+				return
+			}
+			visited[v.Pointer()] = true
+			switch n := v.Interface().(type) {
+			case *parser.CallExpr:
+				if _, ok := functions[n.Func]; !ok {
+					err = kusto.Errorf(kusto.KindSyntax, src, n.At, "%s", functionNameError(n.Func))
+					return
+				}
+			case *parser.ScalarExpr:
+				walk(reflect.ValueOf(&n.Tree).Elem()) // the tree, not the grammar's layers
+				return
+			}
+			walk(v.Elem())
+		case reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i))
+			}
+		case reflect.Struct:
+			if v.Type().PkgPath() != parserPkg {
+				return // positions, literals, sources
+			}
+			for i := range v.NumField() {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		}
+	}
+	walk(reflect.ValueOf(b))
+	return err
+}
+
+var parserPkg = reflect.TypeOf(parser.Block{}).PkgPath()

@@ -33,6 +33,19 @@ var checkErrorCases = []struct{ name, in string }{
 	{"property given twice", ".cancel operation " + g1 + ` with (reason="a", Reason="b")`},
 	{"empty with", ".cancel operation " + g1 + " with ()"},
 	{"source is not a query or show", ".set T <| .cancel operation " + g1},
+	// Function names are resolved before anything runs: Kusto's functions that Kustard lacks are
+	// unsupported, other names unknown, wherever the call stands.
+	{"unsupported function", "print pow(2, 3)"},
+	{"unsupported function strcat_array", `print strcat_array(dynamic(["a"]), ",")`},
+	{"unsupported function gettype", "range x from 1 to 2 step 1 | extend t = gettype(x)"},
+	{"typeof", "print typeof(long)"},
+	{"unknown function", "print frob(1)"},
+	{"unknown function in a where", "range x from 1 to 2 step 1 | where x > 1 and frob(x)"},
+	{"unknown function in an argument", `print strcat("a", tolower(frob(1)))`},
+	{"unknown function in a let", "let y = frob(1); print y"},
+	{"unknown function in a range bound", "range x from 1 to frob(3) step 1"},
+	{"unknown function in an ingest", ".set T <| print x = sqrt(2)"},
+	{"unknown function in an in list", "print 1 in (frob(1), 2)"},
 }
 
 func TestCheckErrorsGolden(t *testing.T) {

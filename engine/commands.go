@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
@@ -178,6 +179,16 @@ func runShowVersion(ctx context.Context, c *call, cmd parser.Command) (*Frame, e
 	fb := newFrame(versionSchema)
 	fb.row(Version, c.sess.eng.started, "Engine", "Kustard_"+Version)
 	return fb.frame(), nil
+}
+
+// CanceledOperationID returns the operation a .cancel operation asked to cancel, if f is that
+// command's result.
+func CanceledOperationID(f *Frame) (uuid.UUID, bool) {
+	if f == nil || f.Rows != 1 || !slices.Equal(f.Schema, cancelSchema) {
+		return uuid.Nil, false
+	}
+	id, ok := f.Value(0, 0).(uuid.UUID)
+	return id, ok
 }
 
 // AsyncOperationID returns the operation id an async command returned, if f is that result.

@@ -96,6 +96,9 @@ func (c *compiler) constantExpr(e parser.Expr, what string) (*kusto.Literal, err
 	if err != nil {
 		return nil, err
 	}
+	if x.failed != nil {
+		return nil, x.failed
+	}
 	if !x.isConst() {
 		return nil, c.errorf(e.Offset(), kusto.KindSemantic, "%s must be a constant", what)
 	}

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/parser"
 )
 
 // A scalar expression compiles to a tree of typed nodes, each of which evaluates a whole batch
@@ -25,7 +26,9 @@ type compiled struct {
 	run func(st *evalState, b *Batch, own bool) Column
 	// konst is set when the expression does not depend on any row; evaluating it once suffices.
 	konst *constValue
-	pool  sync.Pool // of *evalState, for eval
+	// failed is set when the expression depends on no row but fails when it is evaluated.
+	failed error
+	pool   sync.Pool // of *evalState, for eval
 }
 
 type constValue struct{ v any } // v is nil for a null
@@ -187,17 +190,91 @@ func constOf[T any](e *compiled) (T, bool) {
 	return v, !ok && e.typ != kusto.TypeString // a null string is the empty string
 }
 
-// fold replaces an expression whose inputs are all constant by its value.
+// fold replaces an expression whose inputs are all constant by its value. A constant whose
+// evaluation fails (an overflow) stays an expression, to fail when the query runs, as a partial
+// query failure; it keeps the error, for constantExpr.
 func fold(e *compiled, inputs ...*compiled) *compiled {
 	for _, in := range inputs {
-		if !in.isConst() {
+		switch {
+		case in.failed != nil:
+			if e.failed == nil {
+				e.failed = in.failed
+			}
+		case !in.isConst():
+			e.failed = nil
 			return e
 		}
 	}
-	return constant(e.typ, e.eval(&Batch{Len: 1}).Value(0))
+	if e.failed != nil {
+		return e
+	}
+	v, err := e.tryEval()
+	if err != nil {
+		e.failed = err
+		return e
+	}
+	return constant(e.typ, v)
+}
+
+// tryEval evaluates a constant expression.
+func (c *compiled) tryEval() (v any, err error) {
+	defer catchFailure(&err)
+	return c.eval(&Batch{Len: 1}).Value(0), nil
 }
 
 // columnRef is an input column, shared as it is.
 func columnRef(typ kusto.Type, i int) *compiled {
 	return &compiled{typ: typ, run: func(st *evalState, b *Batch, own bool) Column { return b.Cols[i] }}
 }
+
+// Runtime failures. A kernel has no error result, so a failure while an expression runs (an
+// arithmetic overflow) panics with an evalFailure, which catchFailure turns back into an error
+// where evaluation starts: in the operators that evaluate expressions, and in fold.
+
+type evalFailure struct{ err *kusto.Error }
+
+// catchFailure, deferred, turns an evalFailure panic into *err; other panics go on.
+func catchFailure(err *error) {
+	if r := recover(); r != nil {
+		f, ok := r.(evalFailure)
+		if !ok {
+			panic(r)
+		}
+		*err = f.err
+	}
+}
+
+// OverflowCode is Kusto's error for an arithmetic overflow, from the Kusto docs' page of
+// native-code errors (concepts/errorsinnativecode.md): "The result of a computation is too large
+// for the destination type".
+const OverflowCode = "E_OVERFLOW"
+
+// overflowSite is an expression whose result may not fit its type: where it is, for the error.
+type overflowSite struct {
+	src  *kusto.Source
+	at   int
+	text string
+	typ  kusto.Type
+}
+
+func (sc *scope) site(at int, e parser.Expr, typ kusto.Type) *overflowSite {
+	return &overflowSite{src: sc.c.src, at: at, text: parser.ExprString(e), typ: typ}
+}
+
+// typeRanges are the ranges of the types an overflow can leave, for its message.
+var typeRanges = map[kusto.Type]string{
+	kusto.TypeInt:      "-2147483648 to 2147483647",
+	kusto.TypeLong:     "-9223372036854775808 to 9223372036854775807",
+	kusto.TypeTimespan: "-10675199.02:48:05.4775808 to 10675199.02:48:05.4775807",
+	kusto.TypeDateTime: "0001-01-01 to 9999-12-31",
+}
+
+// fail stops the evaluation with E_OVERFLOW at the site.
+func (s *overflowSite) fail() {
+	panic(evalFailure{kusto.Errorf(kusto.KindRuntime, s.src, s.at,
+		"%s (0x80DA000C): arithmetic overflow: the result of %s is outside the %s range (%s)",
+		OverflowCode, s.text, s.typ, typeRanges[s.typ])})
+}
+
+// isNull reports whether row i is null by flags that may be nil.
+func isNull(nulls []bool, i int) bool { return nulls != nil && nulls[i] }

@@ -91,15 +91,16 @@ func (sc *scope) negate(e *parser.NegateExpr) (*compiled, error) {
 		return nil, err
 	}
 	var out *compiled
+	site := sc.site(e.At, e, x.typ)
 	switch x.typ {
 	case kusto.TypeInt:
-		out = unaryNode(x.typ, x, negateLoop[int32])
+		out = minCheckedNode(x.typ, x, negateLoop[int32], site)
 	case kusto.TypeLong:
-		out = unaryNode(x.typ, x, negateLoop[int64])
+		out = minCheckedNode(x.typ, x, negateLoop[int64], site)
 	case kusto.TypeReal:
 		out = unaryNode(x.typ, x, negateLoop[float64])
 	case kusto.TypeTimespan:
-		out = unaryNode(x.typ, x, negateLoop[kusto.Timespan])
+		out = minCheckedNode(x.typ, x, negateLoop[kusto.Timespan], site)
 	default:
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot negate a %s", x.typ)
 	}
@@ -132,20 +133,21 @@ func (sc *scope) binary(e *parser.BinaryExpr) (*compiled, error) {
 	return fold(out, x, y), nil
 }
 
-// numericArithmetic compiles op over two expressions of numeric type t.
-func numericArithmetic(op string, t kusto.Type, x, y *compiled) *compiled {
+// numericArithmetic compiles op over two expressions of numeric type t; an int or long result
+// that overflows fails at site.
+func numericArithmetic(op string, t kusto.Type, x, y *compiled, site *overflowSite) *compiled {
 	switch t {
 	case kusto.TypeInt:
-		return binaryNode(t, x, y, arithKernel[int32](op))
+		return binaryNode(t, x, y, checkedArith[int32](op, site))
 	case kusto.TypeLong:
-		return binaryNode(t, x, y, arithKernel[int64](op))
+		return binaryNode(t, x, y, checkedArith[int64](op, site))
 	default:
 		return binaryNode(t, x, y, realKernel(op))
 	}
 }
 
-// dateShift is datetime ± timespan; sign is 1 or -1. Results out of range are null.
-func dateShift(sign kusto.DateTime) kernel2[kusto.DateTime, kusto.Timespan, kusto.DateTime] {
+// dateShift is datetime ± timespan; sign is 1 or -1. A result out of range fails at site.
+func dateShift(sign kusto.DateTime, site *overflowSite) kernel2[kusto.DateTime, kusto.Timespan, kusto.DateTime] {
 	return kernel2[kusto.DateTime, kusto.Timespan, kusto.DateTime]{
 		vv: func(d []kusto.DateTime, a []kusto.DateTime, b []kusto.Timespan) {
 			d, b = d[:len(a)], b[:len(a)]
@@ -162,7 +164,7 @@ func dateShift(sign kusto.DateTime) kernel2[kusto.DateTime, kusto.Timespan, kust
 				d[i] = a + sign*kusto.DateTime(b[i])
 			}
 		},
-		validDates: true,
+		overflowAt: dateOverflowAt, site: site,
 	}
 }
 
@@ -211,7 +213,7 @@ var spanRatio = kernel2[kusto.Timespan, kusto.Timespan, float64]{
 }
 
 // spanScale is timespan * real or timespan / real, rounded to a tick; dividing by zero is null.
-func spanScale(divide bool) kernel2[kusto.Timespan, float64, kusto.Timespan] {
+func spanScale(divide bool, site *overflowSite) kernel2[kusto.Timespan, float64, kusto.Timespan] {
 	scale := func(t kusto.Timespan, f float64) kusto.Timespan {
 		if divide {
 			if f == 0 {
@@ -222,6 +224,7 @@ func spanScale(divide bool) kernel2[kusto.Timespan, float64, kusto.Timespan] {
 		return kusto.Timespan(math.Round(float64(t) * f))
 	}
 	return kernel2[kusto.Timespan, float64, kusto.Timespan]{
+		overflowAt: scaleOverflowAt(divide), site: site,
 		vv: func(d []kusto.Timespan, a []kusto.Timespan, b []float64) {
 			d, b = d[:len(a)], b[:len(a)]
 			for i := range a {
@@ -247,31 +250,32 @@ func spanScale(divide bool) kernel2[kusto.Timespan, float64, kusto.Timespan] {
 func (sc *scope) arithmetic(e *parser.BinaryExpr, x, y *compiled) (*compiled, error) {
 	ts, dt := kusto.TypeTimespan, kusto.TypeDateTime
 	op := e.Op
+	site := func(t kusto.Type) *overflowSite { return sc.site(e.At, e, t) }
 	switch {
 	case isNumeric(x.typ) && isNumeric(y.typ):
 		t := promote(x.typ, y.typ)
-		return numericArithmetic(op, t, castNumeric(x, t), castNumeric(y, t)), nil
+		return numericArithmetic(op, t, castNumeric(x, t), castNumeric(y, t), site(t)), nil
 	case x.typ == dt && y.typ == ts && (op == "+" || op == "-"):
 		sign := kusto.DateTime(1)
 		if op == "-" {
 			sign = -1
 		}
-		return binaryNode(dt, x, y, dateShift(sign)), nil
+		return binaryNode(dt, x, y, dateShift(sign, site(dt))), nil
 	case x.typ == ts && y.typ == dt && op == "+":
-		return binaryNode(dt, y, x, dateShift(1)), nil
+		return binaryNode(dt, y, x, dateShift(1, site(dt))), nil
 	case x.typ == dt && y.typ == dt && op == "-":
 		return binaryNode(ts, x, y, dateDiff), nil
 	case x.typ == ts && y.typ == ts && op != "*":
 		if op == "/" {
 			return binaryNode(kusto.TypeReal, x, y, spanRatio), nil
 		}
-		return binaryNode(ts, x, y, arithKernel[kusto.Timespan](op)), nil
+		return binaryNode(ts, x, y, checkedArith[kusto.Timespan](op, site(ts))), nil
 	case x.typ == ts && isNumeric(y.typ) && (op == "*" || op == "/"), isNumeric(x.typ) && y.typ == ts && op == "*":
 		span, factor := x, y
 		if y.typ == ts {
 			span, factor = y, x
 		}
-		return binaryNode(ts, span, castNumeric(factor, kusto.TypeReal), spanScale(op == "/")), nil
+		return binaryNode(ts, span, castNumeric(factor, kusto.TypeReal), spanScale(op == "/", site(ts))), nil
 	}
 	hint := ""
 	if op == "+" && (x.typ == kusto.TypeString || y.typ == kusto.TypeString) {

@@ -25,7 +25,7 @@ const exprTable = `datatable(b:bool, i:int, l:long, r:real, s:string, d:datetime
 var rowExprs = []string{
 	"i + l", "i - l", "i * i", "l * l", "i / i", "l / i", "i % i", "l % l", "r / r", "r % r", "i + r", "l - r", "r * l",
 	"i / 0", "l % 0", "r / 0", "10 / i", "10 % l", "7.5 % r", "i + int(null)", "-i", "-l", "-r", "-t",
-	"d + t", "t + d", "d - t", "d - d", "t + t", "t - t", "t / t", "t % t", "t * 2", "2 * t", "t / 2", "t * r", "t / r", "t / 0",
+	"d + t", "t + d", "d - t", "d - 1d", "l * i", "l + 1", "-l - 2", "t * 1e300", "d - d", "t + t", "t - t", "t / t", "t % t", "t * 2", "2 * t", "t / 2", "t * r", "t / r", "t / 0",
 	"d + 1h", "datetime(2024-01-01) - d",
 	"i == l", "i != l", "i < l", "i <= r", "l > r", "r >= i", "s == 'abc'", "s != 'abc'", "s < 'b'", "'b' > s", "d < datetime(2021-01-01)",
 	"t >= 0s", "b == true", "b != b", "g == g", "g != guid(null)", "i == int(null)", "5 > l", "1.5 == r",
@@ -69,6 +69,16 @@ var constExprs = []string{
 	"bin(17, 5)", "bin(-17, 5)", "bin(datetime(2024-01-01 13:00), 1d)", "round(2.5)", "round(-2.5)", "round(1.2345, 2)", "abs(int(-3))",
 	"datetime(2024-01-01) + 36h", "datetime(9999-12-31) + 1d", "1h / 30m", "1h * 1.5", "1h / 0", "1h % 0s", "tolong(1d)", "totimespan(10)",
 	"strlen('héllo')", "toupper('straße')", "'Hello' has 'hel'", "'Hello-World' has 'world'", "'a' in~ ('A')", "isempty('')", "isnotempty(int(null))",
+	// Overflows (concepts/overflow.md) are E_OVERFLOW errors, never wrapped values; conversions
+	// that do not fit are null, as the conversion functions' docs say.
+	"1d * 1e300", "1d / 1e-300", "10675199d * 2", "10675199d + 10675199d", "-10675199d - 1d", "-timespan(-10675199.02:48:05.4775808)",
+	"abs(timespan(-10675199.02:48:05.4775808))", "bin(timespan(-10675199.02:48:05.4775808), 7d)", "datetime(0001-01-01) - 1tick",
+	"datetime(9999-12-31 23:59:59.9999999) + 1tick", "datetime(2024-01-01) - timespan(-10675199.02:48:05.4775808)", "now(10000000d)", "ago(-10000000d)",
+	"9223372036854775807 * 2", "-9223372036854775807 - 2", "long(-9223372036854775807) - 1", "-(long(-9223372036854775807) - 1)",
+	"(long(-9223372036854775807) - 1) / -1", "(long(-9223372036854775807) - 1) % -1", "int(2147483647) + int(1)", "int(-2147483647) * int(2)",
+	"abs(long(-9223372036854775807) - 1)", "1d * real(null)", "timespan(null) * 1e300", "datetime(null) - 1d", "long(null) + 9223372036854775807",
+	"totimespan(1e300)", "totimespan('100000000000d')", "totimespan(9223372036854775807)", "tolong(1e300)", "toint(9999999999)",
+	"todatetime('10000-01-01')", "1e300 * 1e300",
 }
 
 func runExpr(t *testing.T, s *Session, text string) string {

@@ -24,9 +24,9 @@ func buildNow(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, er
 	if len(args) == 0 {
 		return constant(kusto.TypeDateTime, now), nil
 	}
-	return binaryNode(kusto.TypeDateTime, constant(kusto.TypeDateTime, now), args[0], dateShift(1)), nil
+	return binaryNode(kusto.TypeDateTime, constant(kusto.TypeDateTime, now), args[0], dateShift(1, sc.site(call.At, call, kusto.TypeDateTime))), nil
 }
 
 func buildAgo(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
-	return binaryNode(kusto.TypeDateTime, constant(kusto.TypeDateTime, sc.c.now), args[0], dateShift(-1)), nil
+	return binaryNode(kusto.TypeDateTime, constant(kusto.TypeDateTime, sc.c.now), args[0], dateShift(-1, sc.site(call.At, call, kusto.TypeDateTime))), nil
 }

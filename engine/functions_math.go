@@ -47,11 +47,12 @@ func absLoop[T number](d, a []T) {
 
 func buildAbs(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	a := args[0]
+	site := sc.site(call.At, call, a.typ)
 	switch a.typ {
 	case kusto.TypeInt:
-		return unaryNode(a.typ, a, absLoop[int32]), nil
+		return minCheckedNode(a.typ, a, absLoop[int32], site), nil
 	case kusto.TypeLong:
-		return unaryNode(a.typ, a, absLoop[int64]), nil
+		return minCheckedNode(a.typ, a, absLoop[int64], site), nil
 	case kusto.TypeReal:
 		return unaryNode(a.typ, a, func(d, a []float64) {
 			d = d[:len(a)]
@@ -60,7 +61,7 @@ func buildAbs(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, er
 			}
 		}), nil
 	default:
-		return unaryNode(a.typ, a, absLoop[kusto.Timespan]), nil
+		return minCheckedNode(a.typ, a, absLoop[kusto.Timespan], site), nil
 	}
 }
 
@@ -159,15 +160,16 @@ var realBin = kernel2[float64, float64, float64]{
 
 func buildBin(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
 	v, size := args[0], args[1]
+	site := sc.site(call.At, call, v.typ)
 	switch v.typ {
 	case kusto.TypeLong:
-		return binNode[int64, int64](binaryNode(v.typ, v, size, floorKernel[int64, int64]()), size), nil
+		return binNode[int64, int64](binaryNode(v.typ, v, size, floorKernel[int64, int64]().checked(site, floorOverflowAt[int64, int64])), size), nil
 	case kusto.TypeReal:
 		return binNode[float64, float64](binaryNode(v.typ, v, size, realBin), size), nil
 	case kusto.TypeDateTime:
 		return binNode[kusto.DateTime, kusto.Timespan](binaryNode(v.typ, v, size, floorKernel[kusto.DateTime, kusto.Timespan]()), size), nil
 	default:
-		return binNode[kusto.Timespan, kusto.Timespan](binaryNode(v.typ, v, size, floorKernel[kusto.Timespan, kusto.Timespan]()), size), nil
+		return binNode[kusto.Timespan, kusto.Timespan](binaryNode(v.typ, v, size, floorKernel[kusto.Timespan, kusto.Timespan]().checked(site, floorOverflowAt[kusto.Timespan, kusto.Timespan])), size), nil
 	}
 }
 

@@ -24,7 +24,7 @@ func init() {
 		&function{name: "tolower", usage: "tolower(string)", summary: "A string in lower case.",
 			overload: []overload{{params: []typeSet{tString}, result: returns(kusto.TypeString), build: stringMapper(strings.ToLower)}}},
 		&function{name: "substring", usage: "substring(string, start[, length])",
-			summary: "The characters of a string from start (counting from 0), to the end or for length characters.",
+			summary: "The characters of a string from start (counting from 0; a negative start counts from the end), to the end or for length characters.",
 			overload: []overload{
 				{params: []typeSet{tString, tLong}, result: returns(kusto.TypeString), build: buildSubstring},
 				{params: []typeSet{tString, tLong, tLong}, result: returns(kusto.TypeString), build: buildSubstring},
@@ -86,10 +86,16 @@ func buildSubstring(sc *scope, call *parser.CallExpr, args []*compiled) (*compil
 				continue
 			}
 			runes := []rune(text.Data[i])
-			lo := int(max(0, min(start.Data[i], int64(len(runes)))))
+			from := start.Data[i]
+			if from < 0 {
+				// A negative start counts from the end, as the docs say: substring("123456", -2) is "56".
+				from = max(0, int64(len(runes))+from)
+			}
+			lo := int(min(from, int64(len(runes))))
 			hi := len(runes)
 			if length != nil && !length.IsNull(i) {
-				hi = int(max(int64(lo), min(int64(lo)+length.Data[i], int64(len(runes)))))
+				// Compared rather than added, so that a huge length cannot wrap.
+				hi = lo + int(max(0, min(length.Data[i], int64(len(runes)-lo))))
 			}
 			out.Data[i] = string(runes[lo:hi])
 		}

@@ -32,3 +32,13 @@ func TestFunctionsListing(t *testing.T) {
 	}
 	golden.Check(t, "../testdata/engine/functions.golden", []byte(out.String()))
 }
+
+// TestUnsupportedFunctionsAreNotImplemented: a function is implemented or listed as Kusto's and
+// unsupported, never both.
+func TestUnsupportedFunctionsAreNotImplemented(t *testing.T) {
+	for name := range unsupportedFunctions {
+		if _, ok := functions[name]; ok {
+			t.Errorf("%s is implemented and listed as unsupported", name)
+		}
+	}
+}

@@ -24,9 +24,19 @@ type kernel2[A, B, R any] struct {
 	vv func(dst []R, a []A, b []B)
 	vc func(dst []R, a []A, b B)
 	cv func(dst []R, a A, b []B)
-	// zeroDivisor makes a result null where b is zero (integer division); validDates where the
-	// result is not a valid datetime.
-	zeroDivisor, validDates bool
+	// zeroDivisor makes a result null where b is zero (integer division).
+	zeroDivisor bool
+	// overflowAt, when set, finds the first row, not null, whose result overflowed its type, or
+	// returns -1; a is nil when the left operand is the constant ak, b when the right is bk. The
+	// node then fails with E_OVERFLOW at site.
+	overflowAt func(r []R, a []A, b []B, ak A, bk B, nulls []bool) int
+	site       *overflowSite
+}
+
+// checked returns k failing at site where ovf finds an overflow.
+func (k kernel2[A, B, R]) checked(site *overflowSite, ovf func(r []R, a []A, b []B, ak A, bk B, nulls []bool) int) kernel2[A, B, R] {
+	k.overflowAt, k.site = ovf, site
+	return k
 }
 
 // binaryNode compiles x op y with kernel k; a constant operand is passed to the kernel as a
@@ -38,17 +48,22 @@ func binaryNode[A, B comparable, R any](typ kusto.Type, x, y *compiled, k kernel
 		out := scratch[R](st, typ, n, own)
 		var nulls []bool
 		var divisor []B
+		var as []A
+		var ak A
+		var bk B
 		switch {
 		case y.isConst() && !x.isConst():
-			bk, null := constOf[B](y)
+			var null bool
+			bk, null = constOf[B](y)
 			if null || k.zeroDivisor && bk == zeroB {
 				return allNull[R](st, typ, n, own)
 			}
 			a := vectorOf[A](x.run(st, b, false))
 			k.vc(out.Data, a.Data, bk)
-			nulls = unionNulls(st, n, own, a.Nulls, nil)
+			nulls, as = unionNulls(st, n, own, a.Nulls, nil), a.Data
 		case x.isConst() && !y.isConst():
-			ak, null := constOf[A](x)
+			var null bool
+			ak, null = constOf[A](x)
 			if null {
 				return allNull[R](st, typ, n, own)
 			}
@@ -58,13 +73,13 @@ func binaryNode[A, B comparable, R any](typ kusto.Type, x, y *compiled, k kernel
 		default:
 			a, bv := vectorOf[A](x.run(st, b, false)), vectorOf[B](y.run(st, b, false))
 			k.vv(out.Data, a.Data, bv.Data)
-			nulls, divisor = unionNulls(st, n, own, a.Nulls, bv.Nulls), bv.Data
+			nulls, divisor, as = unionNulls(st, n, own, a.Nulls, bv.Nulls), bv.Data, a.Data
 		}
 		if k.zeroDivisor && divisor != nil {
 			nulls = markZeros(st, own, nulls, divisor)
 		}
-		if k.validDates {
-			nulls = markInvalidDates(st, own, nulls, any(out.Data).([]kusto.DateTime))
+		if k.overflowAt != nil && k.overflowAt(out.Data, as, divisor, ak, bk, nulls) >= 0 {
+			k.site.fail()
 		}
 		return setNulls(out, nulls)
 	}}

@@ -135,7 +135,7 @@ func checkBinaryCases[A, B any](t *testing.T, ga operandGen[A], gb operandGen[B]
 func arithCases[T int32 | int64](t kusto.Type) []binaryCase {
 	var cases []binaryCase
 	for _, op := range []string{"+", "-", "*", "/", "%"} {
-		cases = append(cases, binaryCase{name: op, node: func(x, y *compiled) *compiled { return numericArithmetic(op, t, x, y) },
+		cases = append(cases, binaryCase{name: op, node: func(x, y *compiled) *compiled { return numericArithmetic(op, t, x, y, &overflowSite{}) },
 			ref: func(a, b any) any {
 				p, q := a.(T), b.(T)
 				switch op {
@@ -184,7 +184,7 @@ func TestArithmeticKernels(t *testing.T) {
 	checkBinaryCases(t, genLong, genLong, arithCases[int64](kusto.TypeLong))
 	var real []binaryCase
 	for _, op := range []string{"+", "-", "*", "/", "%"} {
-		real = append(real, binaryCase{name: op, node: func(x, y *compiled) *compiled { return numericArithmetic(op, kusto.TypeReal, x, y) },
+		real = append(real, binaryCase{name: op, node: func(x, y *compiled) *compiled { return numericArithmetic(op, kusto.TypeReal, x, y, nil) },
 			ref: func(a, b any) any {
 				p, q := a.(float64), b.(float64)
 				return map[string]float64{"+": p + q, "-": p - q, "*": p * q, "/": p / q, "%": math.Mod(p, q)}[op]

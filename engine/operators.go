@@ -153,7 +153,8 @@ func (o *whereOperator) selectRows(b *Batch) []int32 {
 	return o.selected
 }
 
-func (o *whereOperator) Next() (*Batch, error) {
+func (o *whereOperator) Next() (_ *Batch, err error) {
+	defer catchFailure(&err)
 	for {
 		b, err := o.in.Next()
 		if b == nil || err != nil {
@@ -182,8 +183,8 @@ func (o *whereOperator) Next() (*Batch, error) {
 }
 
 // countRows counts the rows the predicate keeps without gathering them.
-func (o *whereOperator) countRows() (int64, error) {
-	var n int64
+func (o *whereOperator) countRows() (n int64, err error) {
+	defer catchFailure(&err)
 	for {
 		b, err := o.in.Next()
 		if b == nil || err != nil {
@@ -297,7 +298,8 @@ type computeOperator struct {
 	batch Batch
 }
 
-func (o *computeOperator) Next() (*Batch, error) {
+func (o *computeOperator) Next() (_ *Batch, err error) {
+	defer catchFailure(&err)
 	b, err := o.in.Next()
 	if b == nil || err != nil {
 		return nil, err

@@ -180,11 +180,12 @@ func (n *printNode) Children() []Node { return nil }
 func (n *printNode) Describe() string { return "print " + namedList(n.schema, n.text) }
 func (n *printNode) Open(ctx context.Context) Operator {
 	sent := false
-	return funcOperator(func() (*Batch, error) {
+	return funcOperator(func() (_ *Batch, err error) {
 		if sent {
 			return nil, nil
 		}
 		sent = true
+		defer catchFailure(&err)
 		one := &Batch{Len: 1}
 		b := &Batch{Len: 1, Cols: make([]Column, len(n.exprs))}
 		for i, e := range n.exprs {

@@ -63,9 +63,12 @@ const (
 	KindInternal
 	// KindLimits: the command went past a limit (result size, ingest size).
 	KindLimits
+	// KindRuntime: the query failed while it ran, as an arithmetic overflow does (a partial
+	// query failure, in Kusto's words).
+	KindRuntime
 )
 
-var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error", "limits exceeded"}
+var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error", "limits exceeded", "runtime error"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -219,18 +219,30 @@ func (c *StepClock) Advance(d time.Duration) {
 }
 
 // SequentialIDs is a deterministic IDSource for tests: 00000000-0000-0000-0000-000000000001, …2, ….
+// Prefix, when set, is the ids' first byte, so that two sequences cannot be mistaken for each
+// other: with 0x10, 10000000-0000-0000-0000-000000000001, ….
 type SequentialIDs struct {
-	mu sync.Mutex
-	n  uint64
+	Prefix byte
+	mu     sync.Mutex
+	n      uint64
 }
 
 func (s *SequentialIDs) NewID() uuid.UUID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	var id uuid.UUID
+	id := uuid.UUID{0: s.Prefix}
 	for i := range 8 {
 		id[15-i] = byte(s.n >> (8 * i))
 	}
 	return id
+}
+
+// DeterministicIDs are the id sources of a deterministic run (kustard --deterministic).
+// Operation ids have a sequence of their own, 00000000-0000-0000-0000-000000000001, …2, … in the
+// order the operations start (each ingest, async or not, and each .create table), so that a
+// script can name an operation in advance; every other id (RootActivityId, database, table and
+// extent ids) comes from a second sequence, 10000000-0000-0000-0000-000000000001, ….
+func DeterministicIDs() (ids, operationIDs IDSource) {
+	return &SequentialIDs{Prefix: 0x10}, &SequentialIDs{}
 }

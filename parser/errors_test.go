@@ -45,6 +45,13 @@ var errorCases = []struct{ name, in string }{
 	{"unsupported statement", "set notruncation; T"},
 	{"unsupported scalar operator", "print a between (1 .. 2)"},
 	{"unsupported matches regex", `print "a" matches regex "a"`},
+	{"unsupported user-defined function", "let f = (a:long) { a * 2 }; print f(1)"},
+	{"unsupported view", "let V = view () { print 1 }; V"},
+	{"unsupported property access", `print d = dynamic({"a": 1}) | extend b = d.a`},
+	{"unsupported index", "print d = dynamic([1]) | extend b = d[0]"},
+	{"unsupported string index", `print d = dynamic({"a": 1}) | extend b = d["a"]`},
+	{"unsupported index of a call", `print x = parse_json("[1]")[0]`},
+	{"unsupported property of a call", `print x = parse_json("{}").a`},
 
 	// The grammar of with (…); which properties a command takes, and their values, the engine
 	// checks against its registry (engine/check_test.go).

@@ -100,6 +100,13 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
 			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords), ", "))
+		case statementStart && t.Value == "let" && isWord(t) && userFunction(tokens[i:]):
+			return unsupported(tokens[i+3], "unsupported: user-defined functions and views (let f = (a:long) { … }); Kustard's let binds a scalar or a tabular expression")
+		case (t.Type == TokIdent || t.Type == TokQuotedIdent || t.Value == ")" || t.Value == "]") && next.Type == TokPunct &&
+			(next.Value == "." && i+2 < len(tokens) && (isWord(tokens[i+2]) || tokens[i+2].Type == TokQuotedIdent) ||
+				next.Value == "[" && (t.Value != ")" || !closesDatatable(tokens, i))) ||
+			bracketIndex(t, next):
+			return unsupported(next, "unsupported: dynamic property access and indexing (d.a, d[\"a\"], d[0]); Kustard does not look inside dynamic values")
 		case isWord(t) && unsupportedScalarOperators[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
 		case t.Value == "matches" && next.Value == "regex":
@@ -109,6 +116,60 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 		statementStart = t.Value == ";" || t.Value == "<|" || t.Value == "=" && i >= 2 && tokens[i-2].Value == "let"
 	}
 	return nil
+}
+
+// bracketIndex reports whether next is d["a"]'s ["a"], which lexes as a bracketed name: a name
+// written right after a name or a call, unlike project ['a'].
+func bracketIndex(t, next lexer.Token) bool {
+	return next.Type == TokQuotedIdent && strings.HasPrefix(next.Value, "[") &&
+		(t.Type == TokIdent && operatorKeywords[t.Value] == nil && t.Value != "print" || t.Value == ")" || t.Value == "]") &&
+		t.Pos.Offset+len(t.Value) == next.Pos.Offset
+}
+
+// closesDatatable reports whether tokens[i], a ")", closes datatable's schema, which its rows'
+// "[" follow.
+func closesDatatable(tokens []lexer.Token, i int) bool {
+	depth := 0
+	for j := i; j >= 0; j-- {
+		switch tokens[j].Value {
+		case ")":
+			depth++
+		case "(":
+			depth--
+			if depth == 0 {
+				return j > 0 && tokens[j-1].Value == "datatable"
+			}
+		}
+	}
+	return false
+}
+
+// userFunction reports whether tokens, from a let, define a function or a view: `let f = (…) {`
+// or `let f = view (…) {`. A parenthesized expression (`let x = (1 + 2)`) is not one.
+func userFunction(tokens []lexer.Token) bool {
+	if len(tokens) < 5 || !isWord(tokens[1]) || tokens[2].Value != "=" {
+		return false
+	}
+	open := 3
+	if tokens[3].Value == "view" {
+		open = 4
+	}
+	if tokens[open].Value != "(" || tokens[open].Type != TokPunct {
+		return false
+	}
+	depth := 0
+	for j := open; j < len(tokens); j++ {
+		switch tokens[j].Value {
+		case "(":
+			depth++
+		case ")":
+			depth--
+			if depth == 0 {
+				return j+1 < len(tokens) && tokens[j+1].Value == "{"
+			}
+		}
+	}
+	return false
 }
 
 // checkCommand checks the command that starts at tokens[0] (a '.').

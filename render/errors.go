@@ -29,6 +29,7 @@ var errorInfos = map[kusto.Kind]ErrorInfo{
 	kusto.KindCanceled:  {http.StatusBadRequest, "Canceled", "Kusto.Data.Exceptions.KustoRequestCanceledException", "The request was canceled.", "", false},
 	kusto.KindThrottled: {http.StatusTooManyRequests, "TooManyRequests", "Kusto.Data.Exceptions.KustoRequestThrottledException", "The request was denied due to throttling.", "", false},
 	kusto.KindLimits:    {http.StatusBadRequest, "LimitsExceeded", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException", "Request exceeded a limit.", "", true},
+	kusto.KindRuntime:   {http.StatusBadRequest, "PartialQueryFailure", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureException", "Query execution has failed before completion.", "", false},
 	kusto.KindInternal:  {520, "ServiceError", "Kusto.Data.Exceptions.KustoServiceException", "Service error while processing the request.", "", false},
 }
 

@@ -44,12 +44,13 @@ func endless(ctx context.Context) engine.Operator {
 func TestDocsCancelExample(t *testing.T) {
 	docsID := uuid.MustParse("078b2641-f10d-4694-96f8-1ee2b75dda48")
 	startedOn := time.Date(2022, 7, 18, 9, 3, 55, 138732000, time.UTC)
-	unused := uuid.MustParse("ffffffff-ffff-ffff-ffff-ffffffffffff")
 	eng := engine.New(engine.Options{
 		Clock: ops.NewStepClock(startedOn, 0),
-		// The database, then the table the ingest creates, then the operation.
-		IDs:  &idsFrom{first: []uuid.UUID{unused, unused, docsID}},
-		User: "kustard",
+		// Operation ids have their own source, as in kustard --deterministic: the ingest is the
+		// first operation, whatever other ids the engine makes first.
+		IDs:          &ops.SequentialIDs{Prefix: 0x10},
+		OperationIDs: &idsFrom{first: []uuid.UUID{docsID}},
+		User:         "kustard",
 	})
 	defer eng.Close(context.Background())
 	eng.RegisterStream("Source", engine.Stream{Schema: engine.Schema{{Name: "x", Type: kusto.TypeLong}}, Open: endless})

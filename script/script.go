@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/parser"
 	"github.com/kustard/kustard/render"
 )
@@ -35,13 +36,16 @@ type Runner struct {
 
 	// started holds the async operations this runner started and has not yet waited for.
 	started []uuid.UUID
+	// canceled holds the operations this runner asked to cancel (.cancel operation): ending
+	// Canceled is what the script asked of them, not a failure.
+	canceled map[uuid.UUID]bool
 }
 
 // Summary counts what went wrong in a run.
 type Summary struct {
 	Blocks       int
 	SyntaxErrors int // blocks that did not parse, and bad directives
-	Failures     int // blocks that parsed but failed
+	Failures     int // blocks that parsed but failed, and #waits for operations that did not succeed
 }
 
 // OK reports whether every block succeeded.
@@ -83,7 +87,7 @@ func (r *Runner) Check(name string, in io.Reader) (Summary, error) {
 		if directive, ok := directiveLine(src.Text); ok {
 			_, err = parseDirective(src, directive)
 		} else {
-			_, err = engine.Check(src)
+			_, err = check(src)
 		}
 		if err != nil {
 			sum.SyntaxErrors++
@@ -128,7 +132,7 @@ func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) err
 		}
 		return r.runDirective(ctx, src, d, sum)
 	}
-	b, err := engine.Check(src)
+	b, err := check(src)
 	if err != nil {
 		sum.SyntaxErrors++
 		return r.fail(err)
@@ -140,6 +144,12 @@ func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) err
 	}
 	if id, ok := engine.AsyncOperationID(res.Frame); ok {
 		r.started = append(r.started, id)
+	}
+	if id, ok := engine.CanceledOperationID(res.Frame); ok {
+		if r.canceled == nil {
+			r.canceled = map[uuid.UUID]bool{}
+		}
+		r.canceled[id] = true
 	}
 	return r.print(res.Frame)
 }
@@ -185,13 +195,42 @@ func (r *Runner) printError(err error) {
 	fmt.Fprintf(r.Err, "%v\n", err)
 }
 
+// check checks a block that is not a directive. A line starting with # inside it is a directive
+// that lacks the blank line before it: the lexer would call it an unexpected character.
+func check(src *kusto.Source) (*parser.Block, error) {
+	b, err := engine.Check(src)
+	var perr *kusto.Error
+	if errors.As(err, &perr) && perr.Src == src && directiveAt(src.Text, perr.Offset) {
+		return nil, kusto.Errorf(kusto.KindSyntax, src, perr.Offset, "a directive must be a block of its own; put a blank line before it")
+	}
+	return b, err
+}
+
+// directiveAt reports whether a line of text starts, but for blanks, with # at offset.
+func directiveAt(text string, offset int) bool {
+	if offset < 0 || offset >= len(text) || text[offset] != '#' {
+		return false
+	}
+	start := strings.LastIndexByte(text[:offset], '\n') + 1
+	return strings.TrimSpace(text[start:offset]) == ""
+}
+
 // Directives.
 
 // directive is a parsed client directive.
 type directive struct {
-	name string
-	args []string
-	at   int // offset of the directive in its source
+	name   string
+	args   []string
+	at     int   // offset of the directive in its source
+	argsAt []int // offset of each argument in its source
+}
+
+// argAt is the offset of argument i, or of the directive when it has none.
+func (d *directive) argAt(i int) int {
+	if i < len(d.argsAt) {
+		return d.argsAt[i]
+	}
+	return d.at
 }
 
 // directiveLine returns the first line of a block that starts with #, skipping comment lines.
@@ -221,9 +260,13 @@ func parseDirective(src *kusto.Source, line string) (*directive, error) {
 	if _, ok := Directives[d.name]; !ok {
 		return nil, kusto.Errorf(kusto.KindSyntax, src, at, "unknown directive %q; scripts accept #wait", d.name)
 	}
+	rest := len(fields[0]) // where the search for the next argument starts, in line
 	for _, a := range d.args {
+		off := rest + strings.Index(line[rest:], a)
+		rest = off + len(a)
+		d.argsAt = append(d.argsAt, at+off)
 		if _, err := uuid.Parse(a); err != nil || len(a) != 36 {
-			return nil, kusto.Errorf(kusto.KindSyntax, src, at+strings.Index(line, a), "%q is not an operation id", a)
+			return nil, kusto.Errorf(kusto.KindSyntax, src, at+off, "%q is not an operation id", a)
 		}
 	}
 	return d, nil
@@ -249,10 +292,26 @@ func (r *Runner) runDirective(ctx context.Context, src *kusto.Source, d *directi
 		// make the output depend on timing.
 		ids, r.started = r.started, nil
 	}
-	for _, id := range ids {
-		if _, err := reg.Wait(ctx, id); err != nil {
+	var failed []string // how the operations that did not succeed ended
+	failedAt, kind := d.at, kusto.KindInternal
+	for i, id := range ids {
+		snap, err := reg.Wait(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
 			sum.Failures++
-			return r.fail(kusto.Errorf(kusto.KindNotFound, src, d.at, "#wait: %v", err))
+			return r.fail(kusto.Errorf(kusto.KindNotFound, src, d.argAt(i), "#wait: %v", err))
+		}
+		if r.failedEnd(snap) {
+			if len(failed) == 0 {
+				failedAt, kind = d.argAt(i), endKind(snap)
+			}
+			how := fmt.Sprintf("operation %s ended %s", id, engine.KustoState(snap.State))
+			if status := engine.KustoStatus(snap); status != "" {
+				how += ": " + status
+			}
+			failed = append(failed, how)
 		}
 	}
 	if len(ids) == 0 {
@@ -267,5 +326,43 @@ func (r *Runner) runDirective(ctx context.Context, src *kusto.Source, d *directi
 		sum.Failures++
 		return r.fail(err)
 	}
-	return r.print(res.Frame)
+	if err := r.print(res.Frame); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		// The run fails as a failed command does, so that CI sees an ingest that failed.
+		sum.Failures++
+		return r.fail(kusto.Errorf(kind, src, failedAt, "#wait: %s", strings.Join(failed, "; ")))
+	}
+	return nil
+}
+
+// failedEnd reports whether an operation a script waited for ended in failure. Completed and
+// Skipped are successes: a skip is what ingestIfNotExists asks for. Canceled is a success only
+// when this script asked for it with .cancel operation: a cancel the script did not make (at
+// shutdown, say) means the work it waited for was not done. Every other end (Failed, BadInput,
+// PartiallySucceeded, Abandoned, Throttled) means data the script meant to ingest is missing.
+// endKind is the kind of error an operation's end is reported as: its own error's kind, when it
+// has one.
+func endKind(s ops.Snapshot) kusto.Kind {
+	var kerr *kusto.Error
+	switch {
+	case errors.As(s.Err, &kerr):
+		return kerr.Kind
+	case s.State == ops.Canceled:
+		return kusto.KindCanceled
+	case s.State == ops.Throttled:
+		return kusto.KindThrottled
+	}
+	return kusto.KindInternal
+}
+
+func (r *Runner) failedEnd(s ops.Snapshot) bool {
+	switch s.State {
+	case ops.Succeeded, ops.Skipped:
+		return false
+	case ops.Canceled:
+		return !r.canceled[s.ID]
+	}
+	return true
 }

@@ -17,12 +17,14 @@ import (
 )
 
 // newDeterministicEngine returns an engine whose clock starts at 2024-01-01 and steps one second
-// per reading, with sequential ids and one ingest slot, so transcripts are byte-for-byte stable.
+// per reading, with kustard --deterministic's ids and one ingest slot, so transcripts are
+// byte-for-byte stable.
 func newDeterministicEngine(t *testing.T) *engine.Engine {
 	t.Helper()
+	ids, operationIDs := ops.DeterministicIDs() // as kustard --deterministic makes them
 	eng := engine.New(engine.Options{
-		Clock:    ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
-		IDs:      &ops.SequentialIDs{},
+		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
+		IDs:   ids, OperationIDs: operationIDs,
 		Capacity: 1,
 		User:     "kustard",
 		// A script that forgets to cancel an endless ingest fails fast instead of filling memory.

@@ -75,7 +75,7 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			stdin := ""
 			if tc.name == "a zero cancel wait is accepted" {
-				stdin = ".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000003\n"
+				stdin = ".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000001\n"
 			}
 			stdout, stderr, code := kustard(t, stdin, tc.args...)
 			if code != tc.code {
@@ -100,7 +100,7 @@ func TestExitCodes(t *testing.T) {
 
 // TestCheckReportsEveryError: check parses every block and reports each error, not just the first.
 func TestCheckReportsEveryError(t *testing.T) {
-	path := writeScript(t, ".show operations\n\n.cancel operation 1234\n\nprint a = \n\n.alter table T (a:int)\n")
+	path := writeScript(t, ".show operations\n\n.cancel operation 1234\n\nprint a = \n\n.alter table T (a:int)\n\nprint pow(2, 3)\n\nprint frob(1)\n\nlet f = (a:long) { a * 2 }; print f(1)\n")
 	_, stderr, code := kustard(t, "", "check", path)
 	if code != 2 {
 		t.Errorf("exit code %d, want 2", code)
@@ -183,15 +183,15 @@ func TestCoprocess(t *testing.T) {
 		}
 	}
 	send(".set-or-append async T <| range x from 1 to 1000000000000 step 1")
-	if line := readLine(); !strings.Contains(line, `"OperationId"`) || !strings.Contains(line, "00000000-0000-0000-0000-000000000003") {
+	if line := readLine(); !strings.Contains(line, `"OperationId"`) || !strings.Contains(line, "00000000-0000-0000-0000-000000000001") {
 		t.Fatalf("async ingest answered %s", line)
 	}
 	// The ingest runs until canceled: the answer to this block can only come while it runs.
-	send(".show operations 00000000-0000-0000-0000-000000000003 | project State")
+	send(".show operations 00000000-0000-0000-0000-000000000001 | project State")
 	if line := readLine(); !strings.Contains(line, `"InProgress"`) {
 		t.Fatalf(".show operations answered %s", line)
 	}
-	send(`.cancel operation 00000000-0000-0000-0000-000000000003 with (reason="done")`)
+	send(`.cancel operation 00000000-0000-0000-0000-000000000001 with (reason="done")`)
 	if line := readLine(); !strings.Contains(line, `"Canceled successfully"`) {
 		t.Fatalf(".cancel operation answered %s", line)
 	}
@@ -286,7 +286,7 @@ func TestOutputWriteFailure(t *testing.T) {
 // canceled with the process, and standard error says which.
 func TestExecNamesTheOperationsItCancels(t *testing.T) {
 	_, stderr, code := kustard(t, "", "--deterministic", "exec", ".set-or-append async T <| range x from 1 to 1000000000000 step 1")
-	want := "kustard: canceling operation 00000000-0000-0000-0000-000000000003 (TableSetOrAppend), still InProgress at exit"
+	want := "kustard: canceling operation 00000000-0000-0000-0000-000000000001 (TableSetOrAppend), still InProgress at exit"
 	if code != 0 || !strings.Contains(stderr, want) {
 		t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 	}
@@ -300,5 +300,57 @@ func TestLimitErrorsNameTheCommand(t *testing.T) {
 	want := "script.kql:3:3: the ingest exceeded 10000 bytes after"
 	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "\n      ^") {
 		t.Errorf("exit %d, stderr:\n%s\nwant 1 and %q with a caret under the command", code, stderr, want)
+	}
+}
+
+// TestWaitedOperationsDecideTheExit: an operation a script waited for that did not succeed fails
+// the run (exit 1), so that CI sees it; the #wait shows the operation's state first, and the run
+// stops there unless --continue-on-error. Canceled is a success when the script canceled it.
+func TestWaitedOperationsDecideTheExit(t *testing.T) {
+	const huge = ".set-or-append async T <| range x from 1 to 100000000 step 1\n\n"
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		stdin      string
+		code       int
+		stdout     []string
+		notStdout  []string
+		stderrPart string
+	}{
+		{"a failed async ingest fails the run", []string{"--max-ingest-bytes", "1000", "run", "-"},
+			huge + "#wait\n\nprint after = 1\n", 1, []string{"│ Failed "}, []string{"│ after"},
+			"<stdin>:3:1: #wait: operation 00000000-0000-0000-0000-000000000001 ended Failed: the ingest exceeded 1000 bytes"},
+		{"continuing, the caret at the id", []string{"--max-ingest-bytes", "1000", "run", "--continue-on-error", "-"},
+			huge + "#wait 00000000-0000-0000-0000-000000000001\n\nprint after = 1\n", 1, []string{"│ Failed ", "│ after"}, nil,
+			"<stdin>:3:7: #wait: operation 00000000-0000-0000-0000-000000000001 ended Failed"},
+		{"exec", []string{"--max-ingest-bytes", "1000", "exec", huge + "#wait"}, "", 1, []string{"│ Failed "}, nil,
+			"<exec>:3:1: #wait: operation 00000000-0000-0000-0000-000000000001 ended Failed"},
+		{"an ingest the script canceled", []string{"run", "-"},
+			".set-or-append async T <| range x from 1 to 1000000000000 step 1\n\n.cancel operation 00000000-0000-0000-0000-000000000001\n\n#wait\n",
+			0, []string{"│ Canceled "}, nil, ""},
+		{"a skipped ingest", []string{"run", "-"},
+			".set-or-append T with (tags='[\"ingest-by:a\"]') <| print x = 1\n\n" +
+				".set-or-append async T with (ingestIfNotExists='[\"a\"]') <| print x = 2\n\n#wait\n",
+			0, []string{"│ Skipped "}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := kustard(t, tc.stdin, append([]string{"--deterministic"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tc.notStdout {
+				if strings.Contains(stdout, s) {
+					t.Errorf("stdout has %q:\n%s", s, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tc.stderrPart) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderrPart, stderr)
+			}
+		})
 	}
 }

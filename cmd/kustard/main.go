@@ -116,7 +116,7 @@ standard input as a script, each block as soon as it is complete.`,
 	c.flagSet = flags.Changed
 	flags.Var(&c.maxMemory, "max-memory", "the memory budget of every ingest, query and table, as 4GiB or 500MB (default half the machine's or the cgroup's memory)")
 	flags.DurationVar(&c.retention, "operations-retention", ops.DefaultRetention, "how long .show operations keeps the records of operations")
-	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output")
+	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output: operation ids 00000000-0000-0000-0000-000000000001, …2, … in the order operations start; other ids 10000000-0000-0000-0000-000000000001, …")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
 	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
 	root.SetHelpCommand(c.helpCommand())
@@ -135,9 +135,13 @@ func (c *cli) runCommand() *cobra.Command {
 		Short: "Run Kusto scripts (- reads standard input)",
 		Long: `Run Kusto scripts. Commands are blocks separated by blank lines; // lines are comments.
 Each block runs as soon as it is complete and its output is flushed, so another program can
-drive kustard through a pipe. A line starting with #wait waits for operations to finish.
+drive kustard through a pipe. A block of its own (blank lines before and after it) holding
+#wait [OperationId …] waits for operations to finish; with no ids, for those the script started
+with async.
 
-Exit status: 0 when every command succeeds, 1 when a command failed, 2 for a syntax or usage error.`,
+Exit status: 0 when every command succeeds, 1 when a command failed or an operation a #wait
+waited for did not succeed (Failed, BadInput, …; Canceled only if the script did not cancel it),
+2 for a syntax or usage error.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := render.ParseFormat(format)
@@ -221,7 +225,7 @@ func (c *cli) newEngine() *engine.Engine {
 	}
 	if c.deterministic {
 		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
-		opts.IDs = &ops.SequentialIDs{}
+		opts.IDs, opts.OperationIDs = ops.DeterministicIDs()
 		opts.User = "kustard"
 	}
 	if c.testOptions != nil {
