@@ -191,12 +191,16 @@ func (o *distinctOperator) Close() {
 	o.table = 0
 }
 
-// grow doubles the table (of slots of size bytes each) when it is half full, reserving it.
-func (o *distinctOperator) grow(slots, size int) (int, error) {
-	if o.count < slots/2 {
+// grow doubles the table (of slots of size bytes each), reserving it, until it would be at most
+// half full with more combinations added; it returns the new size, or 0 when there is room.
+func (o *distinctOperator) grow(slots, size, more int) (int, error) {
+	n := slots
+	for n < 1024 || o.count+more > n/2 {
+		n = max(1024, 2*n)
+	}
+	if n == slots {
 		return 0, nil
 	}
-	n := max(1024, 2*slots)
 	cost := int64(n * size)
 	if err := o.budget.reserve(cost); err != nil {
 		return 0, err
@@ -212,6 +216,14 @@ func hashLong(x int64) uint64 {
 }
 
 func (o *distinctOperator) addLongs(v *Vector[int64]) error {
+	// Room for the whole batch first, so the loop below never grows the table.
+	if n, err := o.grow(len(o.longSlots), 16, len(v.Data)); err != nil {
+		return err
+	} else if n > 0 {
+		o.rehashLongs(n)
+	}
+	slots := o.longSlots
+	mask := uint64(len(slots) - 1)
 	for r, x := range v.Data {
 		if v.Nulls != nil && v.Nulls[r] {
 			if !o.sawNull {
@@ -220,14 +232,8 @@ func (o *distinctOperator) addLongs(v *Vector[int64]) error {
 			}
 			continue
 		}
-		if n, err := o.grow(len(o.longSlots), 16); err != nil {
-			return err
-		} else if n > 0 {
-			o.rehashLongs(n)
-		}
-		mask := uint64(len(o.longSlots) - 1)
 		for h := hashLong(x) & mask; ; h = (h + 1) & mask {
-			s := &o.longSlots[h]
+			s := &slots[h]
 			if !s.used {
 				s.key, s.used = x, true
 				o.count++
@@ -279,13 +285,13 @@ func (o *distinctOperator) addRows(cols []Column, n int) error {
 		}
 	}
 	o.hashes = hashRows(o.seed, cols, n, o.hashes)
+	if size, err := o.grow(len(o.slots), 16, n); err != nil {
+		return err
+	} else if size > 0 {
+		o.rehash(size)
+	}
+	mask := uint64(len(o.slots) - 1)
 	for r, h := range o.hashes {
-		if size, err := o.grow(len(o.slots), 16); err != nil {
-			return err
-		} else if size > 0 {
-			o.rehash(size)
-		}
-		mask := uint64(len(o.slots) - 1)
 	probe:
 		for p := h & mask; ; p = (p + 1) & mask {
 			s := &o.slots[p]
