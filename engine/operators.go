@@ -392,6 +392,9 @@ func compileTake(c *compiler, in Node, op parser.Operator) (Node, error) {
 	if !ok || !isNumeric(lit.Type) || n < 0 {
 		return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "take needs a non-negative number of rows, not %s", kusto.FormatValue(lit.Value))
 	}
+	if top, ok := takeOfSort(in, n); ok {
+		return top, nil
+	}
 	return &takeNode{in: in, n: n}, nil
 }
 

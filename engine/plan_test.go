@@ -25,6 +25,11 @@ func TestPlanGolden(t *testing.T) {
 		"datatable(a:long, b:string)[1, 'x', 2, 'y'] | filter a in (1, 3) | limit 1",
 		"let Big = T | where x > 50; Big | count",
 		"range t from datetime(2024-01-01) to datetime(2024-01-02) step 1h | where t > ago(1d)",
+		"T | sort by s asc, x * 2 nulls first | project x",
+		"T | order by x | take 3",
+		"T | top 2 by strlen(s) asc nulls last, x | project s",
+		"T | distinct s | count",
+		"T | extend y = x % 3 | distinct *",
 	}
 	var out strings.Builder
 	for _, q := range queries {

@@ -314,7 +314,8 @@ func namedScalars(list []*NamedExpr) []*ScalarExpr {
 }
 
 // operatorMembers lists the operator union in the order participle tries it.
-var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{}}
+var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{},
+	&SortOp{}, &TopOp{}, &DistinctOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {
