@@ -55,7 +55,7 @@ var kustoQueryOperators = words(`as assert-schema consume count distinct evaluat
 var unsupportedStatements = words(`set declare alias pattern restrict`)
 
 // unsupportedSources start a query in Kusto but not in Kustard.
-var unsupportedSources = words(`union find search externaldata evaluate`)
+var unsupportedSources = words(`find search externaldata evaluate`)
 
 // unsupportedScalarOperators are Kusto's scalar operators that Kustard does not implement.
 var unsupportedScalarOperators = words(`between !between has_any has_all`)
@@ -92,14 +92,14 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords[next.Value] == nil:
+		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil:
 			if kustoQueryOperators[next.Value] {
 				return unsupported(next, "unsupported operator %q", next.Value)
 			}
 			if lower := strings.ToLower(next.Value); kustoQueryOperators[lower] {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
-			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords), ", "))
+			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords()), ", "))
 		case isWord(t) && unsupportedScalarOperators[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
 		case t.Value == "matches" && next.Value == "regex":
