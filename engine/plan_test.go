@@ -25,6 +25,8 @@ func TestPlanGolden(t *testing.T) {
 		"datatable(a:long, b:string)[1, 'x', 2, 'y'] | filter a in (1, 3) | limit 1",
 		"let Big = T | where x > 50; Big | count",
 		"range t from datetime(2024-01-01) to datetime(2024-01-02) step 1h | where t > ago(1d)",
+		"T | join kind=leftouter hint.strategy=shuffle (T | where x > 50 | project y = x, s) on $left.x == $right.y | project s1",
+		"let U = print x = 1, z = 2; T | union withsource=Source U | project Source, z",
 	}
 	var out strings.Builder
 	for _, q := range queries {
