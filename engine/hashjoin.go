@@ -168,19 +168,14 @@ func (o *joinOperator) groupRight() (int, error) {
 		if err := o.reserve(o.longs.cost()); err != nil {
 			return 0, err
 		}
-		next := int32(0)
 		for r, k := range vals {
 			if nulls != nil && nulls[r] {
 				o.rowGroup[r] = -1
 				continue
 			}
-			g := o.longs.insert(k, next)
-			if g == next {
-				next++
-			}
-			o.rowGroup[r] = g
+			o.rowGroup[r] = o.longs.insert(k)
 		}
-		return int(next), nil
+		return len(o.longs.keys), nil
 	}
 	o.bytes = map[string]int32{}
 	cols := make([]Column, len(keys))
@@ -266,6 +261,9 @@ func (o *joinOperator) Next() (*Batch, error) {
 			return nil, err
 		}
 	}
+	if o.lidx == nil {
+		o.lidx, o.ridx = make([]int32, 0, batchSize), make([]int32, 0, batchSize)
+	}
 	o.lidx, o.ridx = o.lidx[:0], o.ridx[:0]
 	for !o.leftDone && len(o.lidx) < batchSize {
 		if o.cur == nil || o.row >= o.cur.Len {
@@ -301,6 +299,9 @@ func (o *joinOperator) Next() (*Batch, error) {
 // or batchSize pairs are gathered.
 func (o *joinOperator) probe() {
 	kind := o.node.kind
+	if kind == joinInner && o.pos < 0 {
+		o.probeInner()
+	}
 	for o.row < o.cur.Len && len(o.lidx) < batchSize {
 		g := o.groups[o.row]
 		switch kind {
@@ -343,6 +344,28 @@ func (o *joinOperator) probe() {
 			o.pos = -1
 		}
 	}
+}
+
+// probeInner is the inner join's loop over rows whose key has at most one match, the common
+// case, writing the pairs without append's checks; it stops at a key with more.
+func (o *joinOperator) probeInner() {
+	n := len(o.lidx)
+	lidx, ridx := o.lidx[:batchSize], o.ridx[:batchSize]
+	groups, start, rows := o.groups[:o.cur.Len], o.groupStart, o.rowsByGroup
+	row := o.row
+	for ; row < len(groups) && n < batchSize; row++ {
+		g := groups[row]
+		if g < 0 {
+			continue
+		}
+		first := start[g]
+		if start[g+1]-first != 1 {
+			break
+		}
+		lidx[n], ridx[n] = int32(row), rows[first]
+		n++
+	}
+	o.row, o.lidx, o.ridx = row, lidx[:n], ridx[:n]
 }
 
 // unmatchedRight gathers, after the probe, the right rows the kind outputs on their own: those
@@ -452,11 +475,12 @@ func boolByte(b bool) byte {
 }
 
 // longTable maps int64 keys to group numbers by open addressing with linear probing, sized at
-// build time to at most half full.
+// build time to at most half full. Its slots hold only group numbers, and each group's key is
+// kept once, by group: the table of 4-byte slots and the keys stay small enough for the cache.
 type longTable struct {
-	keys   []int64
-	groups []int32 // group+1; 0 marks an empty slot
-	shift  uint
+	slots []int32 // group+1; 0 marks an empty slot
+	keys  []int64 // by group
+	shift uint
 }
 
 func newLongTable(n int) *longTable {
@@ -464,10 +488,10 @@ func newLongTable(n int) *longTable {
 	for size < 2*n {
 		size, bits = size<<1, bits+1
 	}
-	return &longTable{keys: make([]int64, size), groups: make([]int32, size), shift: 64 - bits}
+	return &longTable{slots: make([]int32, size), keys: make([]int64, 0, n), shift: 64 - bits}
 }
 
-func (t *longTable) cost() int64 { return int64(len(t.keys)) * 12 }
+func (t *longTable) cost() int64 { return int64(len(t.slots))*4 + int64(cap(t.keys))*8 }
 
 // slot is Fibonacci hashing: the top bits of the key times 2^64/φ, which spreads runs of
 // consecutive keys across the table.
@@ -475,28 +499,29 @@ func (t *longTable) slot(k int64) uint64 { return (uint64(k) * 0x9E3779B97F4A7C1
 
 // find returns k's group, or -1.
 func (t *longTable) find(k int64) int32 {
-	mask := uint64(len(t.keys) - 1)
+	mask := uint64(len(t.slots) - 1)
 	for i := t.slot(k); ; i = (i + 1) & mask {
-		g := t.groups[i]
+		g := t.slots[i]
 		if g == 0 {
 			return -1
 		}
-		if t.keys[i] == k {
+		if t.keys[g-1] == k {
 			return g - 1
 		}
 	}
 }
 
-// insert returns k's group, giving it group next if it has none.
-func (t *longTable) insert(k int64, next int32) int32 {
-	mask := uint64(len(t.keys) - 1)
+// insert returns k's group, giving it the next group number if it has none.
+func (t *longTable) insert(k int64) int32 {
+	mask := uint64(len(t.slots) - 1)
 	for i := t.slot(k); ; i = (i + 1) & mask {
-		g := t.groups[i]
+		g := t.slots[i]
 		if g == 0 {
-			t.keys[i], t.groups[i] = k, next+1
-			return next
+			t.keys = append(t.keys, k)
+			t.slots[i] = int32(len(t.keys))
+			return int32(len(t.keys) - 1)
 		}
-		if t.keys[i] == k {
+		if t.keys[g-1] == k {
 			return g - 1
 		}
 	}
