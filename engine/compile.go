@@ -133,6 +133,8 @@ func (c *compiler) source(s parser.TabularSource) (Node, error) {
 		return c.print(s)
 	case *parser.ParenSource:
 		return c.pipeline(s.Body)
+	case *parser.UnionSource:
+		return c.unionSource(s)
 	case *parser.TableRef:
 		p, found, err := c.tableRef(s.Name.String(), s.Pos.Offset)
 		if err != nil {

@@ -30,6 +30,8 @@ func TestPlanGolden(t *testing.T) {
 		"T | top 2 by strlen(s) asc nulls last, x | project s",
 		"T | distinct s | count",
 		"T | extend y = x % 3 | distinct *",
+		"T | join kind=leftouter hint.strategy=shuffle (T | where x > 50 | project y = x, s) on $left.x == $right.y | project s1",
+		"let U = print x = 1, z = 2; T | union withsource=Source U | project Source, z",
 	}
 	var out strings.Builder
 	for _, q := range queries {

@@ -178,7 +178,7 @@ type Query struct {
 type Let struct {
 	Pos     lexer.Position
 	Name    *Name       `parser:"'let' @@ '='"`
-	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
+	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
 	Scalar  *ScalarExpr `parser:"| @@ )"`
 }
 

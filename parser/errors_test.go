@@ -38,8 +38,8 @@ var errorCases = []struct{ name, in string }{
 	// Query operators and statements Kustard does not implement.
 	{"unsupported operator", "range x from 1 to 10 step 1 | summarize count()"},
 	{"unsupported hyphenated operator", "print x = 1 | project-rename y = x"},
-	{"unsupported join", "T | join (U) on a"},
-	{"unsupported source", "union A, B"},
+	{"unsupported lookup", "T | lookup (U) on a"},
+	{"unsupported source", "find 'x'"},
 	{"unknown operator", "T | frobnicate"},
 	{"missing operator", "T |"},
 	{"unsupported statement", "set notruncation; T"},

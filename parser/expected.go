@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -39,8 +40,8 @@ var classCandidates = []candidate{
 }
 
 // keywordCandidates are the literal tokens of the grammar, read off its EBNF so they never go
-// stale.
-var keywordCandidates = func() []candidate {
+// stale. They are read at first use, once every file's init has added its operators.
+var keywordCandidates = sync.OnceValue(func() []candidate {
 	var out []candidate
 	seen := map[string]bool{}
 	for _, m := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(Grammar(), -1) {
@@ -56,7 +57,7 @@ var keywordCandidates = func() []candidate {
 		out = append(out, candidate{toks[0], fmt.Sprintf("%q", word)})
 	}
 	return out
-}()
+})
 
 // expectedLabels names the candidates that accepted admits, the way an error message lists them.
 func expectedLabels(accepted func(lexer.Token) bool) []string {
@@ -68,7 +69,7 @@ func expectedLabels(accepted func(lexer.Token) bool) []string {
 			identOK = identOK || c.token.Type == TokIdent
 		}
 	}
-	for _, c := range keywordCandidates {
+	for _, c := range keywordCandidates() {
 		// Where a name may stand, a plain-word keyword is accepted as a name too; listing every
 		// keyword there would bury the message.
 		if identOK && c.token.Type == TokIdent {
@@ -155,7 +156,7 @@ func describeToken(t lexer.Token) string {
 	case TokEOF:
 		return "end of text"
 	case TokIdent, TokQuotedIdent:
-		if t.Type == TokIdent && plainKeywords[t.Value] {
+		if t.Type == TokIdent && plainKeywords()[t.Value] {
 			return fmt.Sprintf("%q", t.Value)
 		}
 		return fmt.Sprintf("name %s", t.Value)
@@ -249,20 +250,20 @@ func letError(src *kusto.Source, tokens []lexer.Token, index int) error {
 }
 
 // plainKeywords are the grammar's keywords that are spelled like names (where, print, and, …).
-var plainKeywords = func() map[string]bool {
+var plainKeywords = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
-	for _, c := range keywordCandidates {
+	for _, c := range keywordCandidates() {
 		if c.token.Type == TokIdent {
 			m[c.token.Value] = true
 		}
 	}
 	return m
-}()
+})
 
 // hint returns advice for mistakes that the list of what was expected does not explain.
 func hint(tokens []lexer.Token, index int, exp *expectation) string {
 	for _, t := range tokens[max(0, index-1) : index+1] {
-		if lower := strings.ToLower(t.Value); t.Type == TokIdent && lower != t.Value && plainKeywords[lower] && !plainKeywords[t.Value] {
+		if lower := strings.ToLower(t.Value); t.Type == TokIdent && lower != t.Value && plainKeywords()[lower] && !plainKeywords()[t.Value] {
 			return fmt.Sprintf("; Kusto keywords are lowercase: %q", lower)
 		}
 	}

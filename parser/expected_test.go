@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -33,14 +34,14 @@ func probeAccepts(tokens []lexer.Token, index int, t lexer.Token) bool {
 
 // askedTokens are every token an error message may ask about: the candidates, and the tokens
 // that translate and hint ask about.
-var askedTokens = func() []lexer.Token {
+var askedTokens = sync.OnceValue(func() []lexer.Token {
 	var out []lexer.Token
-	for _, c := range slices.Concat(classCandidates, keywordCandidates) {
+	for _, c := range slices.Concat(classCandidates, keywordCandidates()) {
 		out = append(out, c.token)
 	}
 	return append(out, lexer.Token{Type: TokIdent, Value: "T"}, lexer.Token{Type: TokReal, Value: "1.5"},
 		lexer.Token{Type: TokQuotedIdent, Value: "['a b']"}, lexer.Token{Type: TokKeyword, Value: "set-or-append"})
-}()
+})
 
 // expectationInputs are texts with and without syntax errors: the error cases, the fuzz seeds,
 // the blocks of the script goldens, and each of those cut short after every token, with a token
@@ -122,7 +123,7 @@ func TestExpectationMatchesProbing(t *testing.T) {
 		}
 		checked++
 		exp := expectationAt(tokens, index)
-		for _, tk := range append(askedTokens, lexer.Token{Type: TokEOF}) {
+		for _, tk := range append(askedTokens(), lexer.Token{Type: TokEOF}) {
 			if got, want := exp.accepts(tk), probeAccepts(tokens, index, tk); got != want {
 				t.Errorf("%q at token %d (%q): accepts %s = %v; probing says %v", text, index, tokens[index].Value, describeToken(tk), got, want)
 			}

@@ -38,8 +38,9 @@ func LeadingKeywords(node any) []string {
 	return nil
 }
 
-// operatorKeywords maps every keyword that starts an operator to its node type.
-var operatorKeywords = func() map[string]reflect.Type {
+// operatorKeywords maps every keyword that starts an operator to its node type. It is computed at
+// first use, after every file's init has added its operators to the union.
+var operatorKeywords = sync.OnceValue(func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
 	for _, op := range operatorMembers {
 		for _, kw := range LeadingKeywords(op) {
@@ -47,7 +48,7 @@ var operatorKeywords = func() map[string]reflect.Type {
 		}
 	}
 	return m
-}()
+})
 
 // Commands returns one empty node of each management command the grammar accepts: the built-in
 // ones and the registered ones, in the order the grammar tries them.

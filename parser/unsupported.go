@@ -55,7 +55,7 @@ var kustoQueryOperators = words(`as assert-schema consume count distinct evaluat
 var unsupportedStatements = words(`set declare alias pattern restrict`)
 
 // unsupportedSources start a query in Kusto but not in Kustard.
-var unsupportedSources = words(`union find search externaldata evaluate`)
+var unsupportedSources = words(`find search externaldata evaluate`)
 
 // unsupportedScalarOperators are Kusto's scalar operators that Kustard does not implement.
 var unsupportedScalarOperators = words(`between !between has_any has_all`)
@@ -92,18 +92,18 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords[next.Value] == nil:
+		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil:
 			if kustoQueryOperators[next.Value] {
 				return unsupported(next, "unsupported operator %q", next.Value)
 			}
 			if lower := strings.ToLower(next.Value); kustoQueryOperators[lower] {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
-			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords), ", "))
+			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords()), ", "))
 		case statementStart && t.Value == "let" && isWord(t) && userFunction(tokens[i:]):
 			return unsupported(tokens[i+3], "unsupported: user-defined functions and views (let f = (a:long) { … }); Kustard's let binds a scalar or a tabular expression")
 		case (t.Type == TokIdent || t.Type == TokQuotedIdent || t.Value == ")" || t.Value == "]") && next.Type == TokPunct &&
-			(next.Value == "." && i+2 < len(tokens) && (isWord(tokens[i+2]) || tokens[i+2].Type == TokQuotedIdent) ||
+			(next.Value == "." && !dottedKeyword[t.Value] && i+2 < len(tokens) && (isWord(tokens[i+2]) || tokens[i+2].Type == TokQuotedIdent) ||
 				next.Value == "[" && (t.Value != ")" || !closesDatatable(tokens, i))) ||
 			bracketIndex(t, next):
 			return unsupported(next, "unsupported: dynamic property access and indexing (d.a, d[\"a\"], d[0]); Kustard does not look inside dynamic values")
@@ -118,11 +118,15 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 	return nil
 }
 
+// dottedKeyword are the names that a "." follows in Kusto's own syntax, not in dynamic access:
+// join's $left.a and $right.b, and hints (hint.strategy, hint.shufflekey).
+var dottedKeyword = words(`$left $right hint`)
+
 // bracketIndex reports whether next is d["a"]'s ["a"], which lexes as a bracketed name: a name
 // written right after a name or a call, unlike project ['a'].
 func bracketIndex(t, next lexer.Token) bool {
 	return next.Type == TokQuotedIdent && strings.HasPrefix(next.Value, "[") &&
-		(t.Type == TokIdent && operatorKeywords[t.Value] == nil && t.Value != "print" || t.Value == ")" || t.Value == "]") &&
+		(t.Type == TokIdent && operatorKeywords()[t.Value] == nil && t.Value != "print" || t.Value == ")" || t.Value == "]") &&
 		t.Pos.Offset+len(t.Value) == next.Pos.Offset
 }
 

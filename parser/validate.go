@@ -116,6 +116,8 @@ func (f *finisher) pipeline(p *Pipeline) {
 		f.namedExprs(s.Columns)
 	case *ParenSource:
 		f.pipeline(s.Body)
+	case finisherHook:
+		s.finish(f)
 	}
 	f.operators(p.Ops)
 }
@@ -124,6 +126,9 @@ func (f *finisher) operators(ops []Operator) {
 	for _, op := range ops {
 		for _, e := range op.scalars() {
 			f.expr(e)
+		}
+		if h, ok := op.(finisherHook); ok {
+			h.finish(f)
 		}
 	}
 }

@@ -282,7 +282,7 @@ func (s *Shell) helpAll() {
 	for _, op := range engine.Operators() {
 		operators = append(operators, op.Name)
 	}
-	fmt.Fprintf(w, "\nQueries: a table, range, print or datatable, then | %s.\n", strings.Join(operators, ", "))
+	fmt.Fprintf(w, "\nQueries: a table, range, print, datatable or union, then | %s.\n", strings.Join(operators, ", "))
 	fmt.Fprintln(w, "\nDirectives (the shell's own; #help COMMAND shows a command's synopsis and properties):")
 	width = 0
 	for _, d := range directives {
