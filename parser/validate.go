@@ -86,13 +86,7 @@ func (f *finisher) command(c Command) {
 }
 
 func (f *finisher) query(q *Query) {
-	for _, l := range q.Lets {
-		if l.Tabular != nil {
-			f.pipeline(l.Tabular)
-		} else {
-			f.expr(l.Scalar)
-		}
-	}
+	f.statements(q.Statements)
 	f.pipeline(q.Body)
 }
 
@@ -116,6 +110,8 @@ func (f *finisher) pipeline(p *Pipeline) {
 		f.namedExprs(s.Columns)
 	case *ParenSource:
 		f.pipeline(s.Body)
+	case *CallSource:
+		f.funcArgs(s.Args)
 	}
 	f.operators(p.Ops)
 }
@@ -124,6 +120,9 @@ func (f *finisher) operators(ops []Operator) {
 	for _, op := range ops {
 		for _, e := range op.scalars() {
 			f.expr(e)
+		}
+		if inv, ok := op.(*InvokeOp); ok {
+			f.funcArgs(inv.Args)
 		}
 	}
 }

@@ -155,6 +155,7 @@ func TestOperatorsParse(t *testing.T) {
 		"where": "where x > 1", "filter": "filter x > 1", "project": "project x", "project-away": "project-away x",
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
 		"sort": "sort by x", "order": "order by x asc nulls last", "top": "top 1 by x", "distinct": "distinct x",
+		"invoke": "invoke f()",
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]
