@@ -19,7 +19,7 @@ type compiler struct {
 	// options are what the query's set statements set.
 	options queryOptions
 	// Inlining user-defined functions (userfunc.go): the expansions so far, the depth of the
-	// current one, and the functions whose definitions are being checked.
+	// current one, and the functions being expanded, innermost last.
 	expansions, depth int
 	defining          []string
 }

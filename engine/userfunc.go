@@ -51,8 +51,9 @@ func (c *compiler) userFunction(name string) *userFunc {
 	return nil
 }
 
-// unresolvedCall explains a call of a name that is bound to nothing: a function calling itself,
-// which the docs' scoping rules out, is told as such.
+// unresolvedCall explains a call of a name that is bound to nothing: a function calling itself
+// (or one that calls it), which the docs' scoping rules out, is told as such. c.defining holds
+// the functions being expanded.
 func (c *compiler) unresolvedCall(name string, at int) error {
 	if slices.Contains(c.defining, name) {
 		return c.errorf(at, kusto.KindSemantic, "user-defined function %q calls itself; Kusto does not support recursion", name)
@@ -60,7 +61,9 @@ func (c *compiler) unresolvedCall(name string, at int) error {
 	return nil
 }
 
-// defineFunction binds a let's function, after checking its body.
+// defineFunction binds a let's function. A scalar function's body is checked here, with
+// placeholders of its parameters' types; a tabular one's is compiled only at its calls, since
+// its operators may need its scalar arguments' values (range's bounds, take's count).
 func (c *compiler) defineFunction(l *parser.Let) error {
 	d := l.Func
 	name := l.Name.String()
@@ -68,6 +71,7 @@ func (c *compiler) defineFunction(l *parser.Let) error {
 		return c.errorf(d.Pos.Offset, kusto.KindSemantic, "view %q takes parameters; a view is a function without parameters", name)
 	}
 	fn := &userFunc{name: name, def: d, at: l.Pos.Offset, scope: slices.Clip(slices.Clone(c.lets))}
+	fn.tabular = (&kindScope{c: c, base: c.lets}).funcTabular(d)
 	args := make([]letBinding, len(d.Params))
 	for i, p := range d.Params {
 		args[i] = letBinding{name: p.Name.String()}
@@ -85,15 +89,75 @@ func (c *compiler) defineFunction(l *parser.Let) error {
 			}
 		}
 	}
-	c.defining = append(c.defining, name)
-	_, n, err := c.expand(fn, args)
-	c.defining = c.defining[:len(c.defining)-1]
-	if err != nil {
-		return err
+	if !fn.tabular {
+		if _, _, err := c.expand(fn, args); err != nil {
+			return err
+		}
 	}
-	fn.tabular = n != nil
 	c.lets = append(c.lets, letBinding{name: name, fn: fn})
 	return nil
+}
+
+// kindScope tells, from the text, whether names and expressions stand for tables: what a
+// function returns is known before its body is compiled.
+type kindScope struct {
+	c      *compiler
+	base   []letBinding    // the bindings outside the function
+	names  map[string]bool // the names the body binds, true for a table (or a tabular function)
+	parent *kindScope
+}
+
+func (k *kindScope) lookup(name string) (tabular, found bool) {
+	for s := k; s != nil; s = s.parent {
+		if t, ok := s.names[name]; ok {
+			return t, true
+		}
+	}
+	for i := len(k.base) - 1; i >= 0; i-- {
+		if b := k.base[i]; b.name == name {
+			return b.tabular != nil || b.fn != nil && b.fn.tabular, true
+		}
+	}
+	return false, false
+}
+
+func (k *kindScope) exprTabular(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.ColumnExpr:
+		if t, found := k.lookup(e.Name); found {
+			return t
+		}
+		_, isTable, _ := k.c.tableRef(e.Name, e.At)
+		return isTable
+	case *parser.CallExpr:
+		t, found := k.lookup(e.Func)
+		return found && t
+	}
+	return false
+}
+
+func (k *kindScope) funcTabular(d *parser.FuncDef) bool {
+	if d.Tabular != nil || len(d.Then) > 0 {
+		return true
+	}
+	inner := &kindScope{c: k.c, base: k.base, names: map[string]bool{}, parent: k}
+	for _, p := range d.Params {
+		inner.names[p.Name.String()] = p.Tabular
+	}
+	for _, l := range d.Lets {
+		inner.names[l.Name.String()] = inner.letTabular(l)
+	}
+	return inner.exprTabular(d.Scalar.Tree)
+}
+
+func (k *kindScope) letTabular(l *parser.Let) bool {
+	switch {
+	case l.Func != nil:
+		return k.funcTabular(l.Func)
+	case l.Tabular != nil, len(l.Then) > 0:
+		return true
+	}
+	return k.exprTabular(l.Scalar.Tree)
 }
 
 func declaredSchema(p *parser.Param) Schema {
@@ -147,7 +211,8 @@ func (c *compiler) expand(fn *userFunc, args []letBinding) (x *compiled, n Node,
 	saved := c.lets
 	c.lets = append(fn.scope, args...) // fn.scope is clipped: this copies
 	c.depth++
-	defer func() { c.lets, c.depth = saved, c.depth-1 }()
+	c.defining = append(c.defining, fn.name)
+	defer func() { c.lets, c.depth, c.defining = saved, c.depth-1, c.defining[:len(c.defining)-1] }()
 	d := fn.def
 	for _, l := range d.Lets {
 		if err := c.let(l); err != nil {
@@ -342,7 +407,9 @@ func (c *compiler) bind(fn *userFunc, at int, args []callArg, input Node, sc *sc
 			if err != nil {
 				return nil, err
 			}
-			if x.typ != p.Type {
+			// An int parameter takes a long, as the docs' examples pass it literals (Test4(10)):
+			// it stays a long, since Kustard has no narrowing conversion here.
+			if x.typ != p.Type && !(p.Type == kusto.TypeInt && x.typ == kusto.TypeLong) {
 				if _, ok := conversionCost(x.typ, p.Type); !ok || p.Type == kusto.TypeString {
 					return nil, c.errorf(a.at, kusto.KindSemantic, "argument %q of %s must be %s, not %s", name, fn.name, article(p.Type), x.typ)
 				}
