@@ -65,6 +65,9 @@ func Check(src *kusto.Source) (*parser.Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStatements(src, b); err != nil {
+		return nil, err
+	}
 	if err := checkFunctions(src, b); err != nil {
 		return nil, err
 	}
@@ -206,12 +209,13 @@ func checkStringList(v kusto.Literal) (kusto.Literal, error) {
 }
 
 // checkFunctions finds every function call in a block and checks that Kustard implements the
-// function: an unknown or unsupported function is found before anything runs, as a syntax error
+// function, or that a let defines it: an unknown or unsupported function is found before anything runs, as a syntax error
 // is. Calls are found by walking the block's values, so that every place an expression can stand
 // is covered whatever node holds it.
 func checkFunctions(src *kusto.Source, b *parser.Block) error {
 	var err error
 	visited := map[uintptr]bool{}
+	userFuncs := map[string]bool{} // names of user-defined functions
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		if err != nil {
@@ -224,8 +228,14 @@ func checkFunctions(src *kusto.Source, b *parser.Block) error {
 			}
 			visited[v.Pointer()] = true
 			switch n := v.Interface().(type) {
+			case *parser.Let:
+				if n.Func != nil {
+					// A let is walked before the text after it, where its calls stand; compile
+					// resolves each call by scope.
+					userFuncs[n.Name.String()] = true
+				}
 			case *parser.CallExpr:
-				if _, ok := functions[n.Func]; !ok {
+				if _, ok := functions[n.Func]; !ok && !userFuncs[n.Func] {
 					err = kusto.Errorf(kusto.KindSyntax, src, n.At, "%s", functionNameError(n.Func))
 					return
 				}

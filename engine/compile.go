@@ -14,12 +14,24 @@ type compiler struct {
 	src  *kusto.Source
 	now  kusto.DateTime
 	lets []letBinding // innermost last
+	// params are the request's query parameters (Request.Parameters).
+	params map[string]kusto.Literal
+	// options are what the query's set statements set.
+	options queryOptions
+	// Inlining user-defined functions (userfunc.go): the expansions so far, the depth of the
+	// current one, and the functions being expanded, innermost last.
+	expansions, depth int
+	defining          []string
 }
 
+// letBinding binds a name to one of: a constant, an expression (a function's parameter, or a
+// let inside a function that depends on one), a plan, or a user-defined function.
 type letBinding struct {
 	name    string
 	scalar  *kusto.Literal
+	expr    *compiled
 	tabular Node
+	fn      *userFunc
 }
 
 func (c *compiler) errorf(offset int, kind kusto.Kind, format string, args ...any) error {
@@ -49,10 +61,8 @@ func (c *compiler) tabularLet(name string) (Node, bool) {
 
 // query compiles a whole query into a plan whose scans read only the columns it uses.
 func (c *compiler) query(q *parser.Query) (Node, error) {
-	for _, l := range q.Lets {
-		if err := c.let(l); err != nil {
-			return nil, err
-		}
+	if err := c.statements(q.Statements); err != nil {
+		return nil, err
 	}
 	n, err := c.pipeline(q.Body)
 	if err != nil {
@@ -63,23 +73,40 @@ func (c *compiler) query(q *parser.Query) (Node, error) {
 
 func (c *compiler) let(l *parser.Let) error {
 	name := l.Name.String()
-	if l.Tabular != nil {
+	switch {
+	case l.Func != nil:
+		return c.defineFunction(l)
+	case l.Tabular != nil:
 		p, err := c.pipeline(l.Tabular)
 		if err != nil {
 			return err
 		}
 		c.lets = append(c.lets, letBinding{name: name, tabular: p})
 		return nil
-	}
-	// `let T2 = T;` names a table, not a scalar.
-	if col, ok := l.Scalar.Tree.(*parser.ColumnExpr); ok {
-		if p, found, err := c.tableRef(col.Name, col.At); found || err != nil {
-			if err != nil {
-				return err
-			}
-			c.lets = append(c.lets, letBinding{name: name, tabular: p})
-			return nil
+	case len(l.Then) > 0:
+		p, err := c.tabularValue(l.Scalar, l.Then)
+		if err != nil {
+			return err
 		}
+		c.lets = append(c.lets, letBinding{name: name, tabular: p})
+		return nil
+	}
+	// `let T2 = T;` names a table, not a scalar; `let t = f(1);` calls a tabular function.
+	if p, found, err := c.tabularExpr(l.Scalar.Tree); found || err != nil {
+		if err != nil {
+			return err
+		}
+		c.lets = append(c.lets, letBinding{name: name, tabular: p})
+		return nil
+	}
+	if c.depth > 0 {
+		// Inside a function, a let may depend on its parameters, which may vary with the row.
+		x, err := (&scope{c: c}).compile(l.Scalar.Tree)
+		if err != nil {
+			return err
+		}
+		c.lets = append(c.lets, letBinding{name: name, expr: x})
+		return nil
 	}
 	e, err := c.constantExpr(l.Scalar.Tree, "a let statement's value")
 	if err != nil {
@@ -135,13 +162,18 @@ func (c *compiler) source(s parser.TabularSource) (Node, error) {
 		return c.pipeline(s.Body)
 	case *parser.UnionSource:
 		return c.unionSource(s)
+	case *parser.CallSource:
+		return c.callSource(s)
 	case *parser.TableRef:
 		p, found, err := c.tableRef(s.Name.String(), s.Pos.Offset)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
-			if _, ok := c.scalarLet(s.Name.String()); ok {
+			if err := c.unresolvedCall(s.Name.String(), s.Pos.Offset); err != nil {
+				return nil, err
+			}
+			if b := c.binding(s.Name.String()); b != nil && b.fn == nil {
 				return nil, c.errorf(s.Pos.Offset, kusto.KindSemantic, "%q is a scalar, not a table", s.Name.String())
 			}
 			return nil, c.errorf(s.Pos.Offset, kusto.KindSemantic, "failed to resolve table or column expression named %q", s.Name.String())
@@ -153,8 +185,17 @@ func (c *compiler) source(s parser.TabularSource) (Node, error) {
 
 // tableRef resolves a name to a tabular let, a registered stream or a table of the database.
 func (c *compiler) tableRef(name string, offset int) (Node, bool, error) {
-	if p, ok := c.tabularLet(name); ok {
-		return p, true, nil
+	if b := c.binding(name); b != nil {
+		switch {
+		case b.tabular != nil:
+			return b.tabular, true, nil
+		case b.fn != nil && b.fn.tabular:
+			p, err := c.callTabular(b.fn, offset, nil, nil)
+			return p, true, err
+		case b.fn != nil:
+			return nil, false, c.errorf(offset, kusto.KindSemantic, "user-defined function %q returns a scalar, not a table", name)
+		}
+		return nil, false, nil
 	}
 	if s, ok := c.sess.eng.stream(name); ok {
 		return &streamNode{name: name, stream: s}, true, nil

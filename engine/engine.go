@@ -63,6 +63,9 @@ type Options struct {
 	Retention time.Duration
 	// MaxResultRows bounds a query's result, as Kusto's result-set truncation does.
 	MaxResultRows int
+	// MaxResultBytes bounds a query's result size, counted as the memory budget counts it, as
+	// Kusto's truncation of 64 MB does.
+	MaxResultBytes int64
 	// MaxIngestBytes bounds the data one ingest may build, counted as the memory budget counts
 	// it; the docs advise under 1 GB.
 	MaxIngestBytes int64
@@ -79,6 +82,7 @@ type Options struct {
 const (
 	DefaultCancelWait     = 5 * time.Second
 	DefaultMaxResultRows  = 500_000
+	DefaultMaxResultBytes = 64 << 20
 	DefaultMaxIngestBytes = 2 << 30
 )
 
@@ -125,6 +129,9 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if opts.MaxResultRows <= 0 {
 		opts.MaxResultRows = DefaultMaxResultRows
+	}
+	if opts.MaxResultBytes <= 0 {
+		opts.MaxResultBytes = DefaultMaxResultBytes
 	}
 	if opts.MaxIngestBytes <= 0 {
 		opts.MaxIngestBytes = DefaultMaxIngestBytes
@@ -295,10 +302,13 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
 	}
 	var plan Node
+	var options queryOptions // what the query's set statements set
 	if b.Query != nil {
-		if plan, err = s.compiler(db.Pinned(), &req, b.Source).query(b.Query); err != nil {
+		comp := s.compiler(db.Pinned(), &req, b.Source)
+		if plan, err = comp.query(b.Query); err != nil {
 			return nil, err
 		}
+		options = comp.options
 	} else {
 		f, err := CommandFor(b.Command).Run(ctx, &call{sess: s, req: &req, db: db, block: b}, b.Command)
 		if err != nil {
@@ -312,7 +322,8 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 			}
 		}
 	}
-	cur = newCursor(ctx, plan, req.maxResultRows(s.eng))
+	records, size := req.truncation(s.eng, options)
+	cur = newCursor(ctx, plan, records, size)
 	cur.budget = s.eng.budget
 	cur.done = cancel
 	cur.place = func(err error) error { return placeError(err, b) }
@@ -326,7 +337,7 @@ func (s *Session) compiler(db *Database, req *Request, src *kusto.Source) *compi
 	if req.QueryNow != nil {
 		now = *req.QueryNow
 	}
-	return &compiler{sess: s, db: db, src: src, now: now}
+	return &compiler{sess: s, db: db, src: src, now: now, params: req.Parameters}
 }
 
 // recoverInternal turns a panic, a bug of Kustard's own, into an internal error, so that one bad

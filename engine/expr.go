@@ -26,13 +26,7 @@ func (sc *scope) compile(e parser.Expr) (*compiled, error) {
 		if i := sc.schema.Index(e.Name); i >= 0 {
 			return columnRef(sc.schema[i].Type, i), nil
 		}
-		if lit, ok := sc.c.scalarLet(e.Name); ok {
-			return constant(lit.Type, lit.Value), nil
-		}
-		if _, ok := sc.c.tabularLet(e.Name); ok {
-			return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%q is a tabular expression; it cannot be used as a scalar here", e.Name)
-		}
-		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "failed to resolve scalar expression named %q", e.Name)
+		return sc.named(e) // lets, parameters, functions (userfunc.go)
 	case *parser.NegateExpr:
 		return sc.negate(e)
 	case *parser.BinaryExpr:

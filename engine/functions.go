@@ -337,9 +337,18 @@ func wordSet(s string) map[string]bool {
 }
 
 func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
+	if fn := sc.c.userFunction(e.Func); fn != nil {
+		return userCall(sc, fn, e) // a let shadows a built-in function
+	}
 	f, ok := functions[e.Func]
 	if !ok {
+		if err := sc.c.unresolvedCall(e.Func, e.At); err != nil {
+			return nil, err
+		}
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s", functionNameError(e.Func))
+	}
+	if i := slices.IndexFunc(e.ArgNames, func(n string) bool { return n != "" }); i >= 0 {
+		return nil, sc.c.errorf(e.Args[i].Offset(), kusto.KindSemantic, "%s takes its arguments by position; only user-defined functions take them by name", f.usage)
 	}
 	if len(e.Args) < f.min || len(e.Args) > f.max {
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s takes %s, not %d", f.usage, argCount(f.min, f.max, len(e.Args)), len(e.Args))

@@ -102,15 +102,18 @@ func (c cancelCheck) err() error {
 type Cursor struct {
 	schema Schema
 	op     Operator
-	limit  int // the most rows the result may have; 0 for no limit
+	limit  int   // the most rows the result may have; 0 for no limit
+	size   int64 // the most bytes it may have (as memoryCost counts them); 0 for no limit
 	rows   int
+	bytes  int64
+	cost   int64             // of the last batch Next returned
 	place  func(error) error // makes an error a placed *kusto.Error
 	done   func()            // releases the request's deadline
 	budget *Budget           // what Collect draws on while it materializes; nil for none
 }
 
-func newCursor(ctx context.Context, n Node, limit int) *Cursor {
-	return &Cursor{schema: n.Schema(), op: n.Open(ctx), limit: limit, place: func(err error) error { return err }, done: func() {}}
+func newCursor(ctx context.Context, n Node, limit int, size int64) *Cursor {
+	return &Cursor{schema: n.Schema(), op: n.Open(ctx), limit: limit, size: size, place: func(err error) error { return err }, done: func() {}}
 }
 
 // Schema is the result's schema.
@@ -126,7 +129,15 @@ func (c *Cursor) Next() (b *Batch, err error) {
 	}
 	if c.rows += b.Len; c.limit > 0 && c.rows > c.limit {
 		return nil, c.place(&kusto.Error{Kind: kusto.KindLimits, Offset: -1, Msg: fmt.Sprintf(
-			"query result set has exceeded the limit of %d records; use take, or store a larger result with .set-or-append", c.limit)})
+			"query result set has exceeded the internal record count limit %d (E_QUERY_RESULT_SET_TOO_LARGE); use take, set truncationmaxrecords, or store a larger result with .set-or-append", c.limit)})
+	}
+	c.cost = 0
+	for _, col := range b.Cols {
+		c.cost += memoryCost(col)
+	}
+	if c.bytes += c.cost; c.size > 0 && c.bytes > c.size {
+		return nil, c.place(&kusto.Error{Kind: kusto.KindLimits, Offset: -1, Msg: fmt.Sprintf(
+			"query result set has exceeded the internal data size limit %d (E_QUERY_RESULT_SET_TOO_LARGE); project fewer columns, use take, set truncationmaxsize, or store a larger result with .set-or-append", c.size)})
 	}
 	return b, nil
 }
@@ -155,15 +166,13 @@ func (c *Cursor) Collect() (*Frame, error) {
 		if b == nil {
 			break
 		}
-		var cost int64
 		for i, col := range b.Cols {
 			builders[i].appendColumn(col)
-			cost += memoryCost(col)
 		}
-		if err := c.budget.reserve(cost); err != nil {
+		if err := c.budget.reserve(c.cost); err != nil {
 			return nil, c.place(err)
 		}
-		held += cost
+		held += c.cost
 	}
 	f := &Frame{Schema: c.schema, Rows: c.rows}
 	for _, b := range builders {

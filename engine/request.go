@@ -31,6 +31,16 @@ type Request struct {
 	ServerTimeout time.Duration
 	// MaxResultRows bounds a query's result (truncationmaxrecords); zero uses the engine's.
 	MaxResultRows int
+	// MaxResultBytes bounds the size of a query's result, counted as the memory budget counts
+	// it (truncationmaxsize); zero uses the engine's.
+	MaxResultBytes int64
+	// NoTruncation lifts both bounds (notruncation), unless a bound is also given, as the docs
+	// say (concepts/query-limits.md).
+	NoTruncation bool
+	// Parameters are the values of the query's declared parameters (declare query_parameters),
+	// by name. A client sends them as text, a string read as a literal of the declared type; a
+	// value of the declared type is taken as it is.
+	Parameters map[string]kusto.Literal
 	// Progress, when set, is called as a synchronous ingest makes progress, with its rows so far.
 	Progress func(rows int64)
 }
@@ -42,9 +52,26 @@ func (r *Request) user(s *Session) string {
 	return s.User
 }
 
-func (r *Request) maxResultRows(e *Engine) int {
-	if r.MaxResultRows > 0 {
-		return r.MaxResultRows
+// truncation returns a query's result bounds (0 for none), from the request and the query's set
+// statements: the lower of the bounds given, the engine's where none is, and none at all with
+// notruncation and no bound given.
+func (r *Request) truncation(e *Engine, o queryOptions) (records int, size int64) {
+	lower := func(a, b int64) int64 {
+		if a == 0 || b > 0 && b < a {
+			return b
+		}
+		return a
 	}
-	return e.opts.MaxResultRows
+	records = int(lower(int64(r.MaxResultRows), int64(o.maxRecords)))
+	size = lower(r.MaxResultBytes, o.maxSize)
+	if records == 0 && size == 0 && (r.NoTruncation || o.noTruncation) {
+		return 0, 0
+	}
+	if records == 0 {
+		records = e.opts.MaxResultRows
+	}
+	if size == 0 {
+		size = e.opts.MaxResultBytes
+	}
+	return records, size
 }

@@ -152,7 +152,7 @@ func TestQueryKeepsItsSnapshot(t *testing.T) {
 	}
 	held := compile("T")
 	executeText(t, s, ".set-or-replace T <| range x from 10 to 11 step 1")
-	got, err := newCursor(context.Background(), held, 10_000).Collect()
+	got, err := newCursor(context.Background(), held, 10_000, 0).Collect()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,19 +167,24 @@ type Property struct {
 // NamedValues holds checked with-properties by canonical name.
 type NamedValues map[string]kusto.Literal
 
-// Query is `let` statements followed by a tabular expression.
+// Query is statements (let, declare query_parameters, set; statements.go) followed by a tabular
+// expression.
 type Query struct {
-	Pos  lexer.Position
-	Lets []*Let    `parser:"( @@ ';' )*"`
-	Body *Pipeline `parser:"@@"`
+	Pos        lexer.Position
+	Statements []*Statement `parser:"( @@ ';' )*"`
+	Body       *Pipeline    `parser:"@@"`
 }
 
-// Let is `let name = scalar` or `let name = tabular`.
+// Let is `let name = scalar`, `let name = tabular` or `let name = [view] (params) { body }`. A
+// scalar expression followed by operators (`let t = f(1) | count`) is tabular: it names a table
+// or calls a tabular function, which only the engine can tell.
 type Let struct {
 	Pos     lexer.Position
 	Name    *Name       `parser:"'let' @@ '='"`
-	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
-	Scalar  *ScalarExpr `parser:"| @@ )"`
+	Func    *FuncDef    `parser:"( (?= 'view' | '(' ( ')' | ( Ident | QuotedIdent ) ':' ) ) @@"`
+	Tabular *Pipeline   `parser:"| (?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) ( '|' | '(' '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
+	Scalar  *ScalarExpr `parser:"| @@"`
+	Then    []Operator  `parser:"  ( '|' @@ )* )"`
 }
 
 // Pipeline is a tabular source followed by `| operator` steps.
@@ -233,7 +238,7 @@ func (*PrintSource) tabularSource()     {}
 func (*ParenSource) tabularSource()     {}
 func (*TableRef) tabularSource()        {}
 
-var sourceMembers = []TabularSource{&RangeSource{}, &DatatableSource{}, &PrintSource{}, &ParenSource{}, &TableRef{}}
+var sourceMembers = []TabularSource{&RangeSource{}, &DatatableSource{}, &PrintSource{}, &ParenSource{}, &CallSource{}, &TableRef{}}
 
 // Operator is one `| operator` step of a pipeline: a sealed union with one node per tabular
 // operator. The engine's operator registry has an entry for every member; a test holds the two
@@ -315,7 +320,7 @@ func namedScalars(list []*NamedExpr) []*ScalarExpr {
 
 // operatorMembers lists the operator union in the order participle tries it.
 var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{},
-	&SortOp{}, &TopOp{}, &DistinctOp{}}
+	&SortOp{}, &TopOp{}, &DistinctOp{}, &InvokeOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {
@@ -402,8 +407,15 @@ type literal struct {
 
 type call struct {
 	Pos  lexer.Position
-	Func *Name         `parser:"@@ '('"`
-	Args []*ScalarExpr `parser:"( @@ ( ',' @@ )* )? ')'"`
+	Func *Name      `parser:"@@ '('"`
+	Args []*callArg `parser:"( @@ ( ',' @@ )* )? ')'"`
+}
+
+// callArg is an argument, optionally named (`f(12, c = 7)`), as a user-defined function takes.
+type callArg struct {
+	Pos  lexer.Position
+	Name *Name       `parser:"( @@ '=' )?"`
+	Expr *ScalarExpr `parser:"@@"`
 }
 
 // nameText decodes a name as it is captured.

@@ -30,6 +30,9 @@ type CallExpr struct {
 	At   int
 	Func string
 	Args []Expr
+	// ArgNames names the arguments written `name = value`, as user-defined functions take them:
+	// nil when none is; else "" for one given by position (it may be shorter than Args).
+	ArgNames []string
 }
 
 // BinaryExpr is `Left Op Right` for arithmetic, comparison, string and logical operators.
@@ -175,12 +178,16 @@ func (e *primary) lower(src *kusto.Source) (Expr, error) {
 		return &LiteralExpr{At: e.Pos.Offset, Literal: lit}, nil
 	case e.Call != nil:
 		c := &CallExpr{At: e.Pos.Offset, Func: e.Call.Func.String()}
-		for _, a := range e.Call.Args {
-			t, err := a.tree(src)
+		for i, a := range e.Call.Args {
+			t, err := a.Expr.tree(src)
 			if err != nil {
 				return nil, err
 			}
 			c.Args = append(c.Args, t)
+			if a.Name != nil {
+				c.ArgNames = append(c.ArgNames, make([]string, i+1-len(c.ArgNames))...)
+				c.ArgNames[i] = a.Name.String()
+			}
 		}
 		return c, nil
 	case e.Column != nil:

@@ -365,7 +365,11 @@ func sexpr(e Expr) string {
 		return e.Name
 	case *CallExpr:
 		var args []string
-		for _, a := range e.Args {
+		for i, a := range e.Args {
+			if i < len(e.ArgNames) && e.ArgNames[i] != "" {
+				args = append(args, e.ArgNames[i]+"="+sexpr(a))
+				continue
+			}
 			args = append(args, sexpr(a))
 		}
 		return e.Func + "(" + strings.Join(args, ", ") + ")"
@@ -392,14 +396,8 @@ func literalText(l kusto.Literal) string {
 
 func query(q *Query) string {
 	var s string
-	for _, l := range q.Lets {
-		s += "let " + l.Name.String() + " = "
-		if l.Tabular != nil {
-			s += pipeline(l.Tabular)
-		} else {
-			s += sexpr(l.Scalar.Tree)
-		}
-		s += "; "
+	for _, st := range q.Statements {
+		s += statement(st) + "; "
 	}
 	return s + pipeline(q.Body)
 }
@@ -424,6 +422,8 @@ func pipeline(p *Pipeline) string {
 		s = "(" + pipeline(src.Body) + ")"
 	case *TableRef:
 		s = src.Name.String()
+	case *CallSource:
+		s = src.Func.String() + "(" + funcArgs(src.Args) + ")"
 	}
 	if len(p.Ops) > 0 {
 		s += " | " + ops(p.Ops)
@@ -468,6 +468,8 @@ func ops(list []Operator) string {
 			out = append(out, "take "+sexpr(op.Count.Tree))
 		case *CountOp:
 			out = append(out, "count")
+		case *InvokeOp:
+			out = append(out, "invoke "+op.Func.String()+"("+funcArgs(op.Args)+")")
 		default:
 			out = append(out, fmt.Sprintf("%T", op))
 		}

@@ -27,6 +27,9 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
+			if i < len(e.ArgNames) && e.ArgNames[i] != "" {
+				b.WriteString(e.ArgNames[i] + " = ")
+			}
 			writeExpr(b, a, true)
 		}
 		b.WriteString(")")

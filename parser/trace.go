@@ -142,9 +142,9 @@ func tracePrefix(tokens []lexer.Token, index int) []lexer.Token {
 			continue
 		}
 		switch t.Value {
-		case "(", "[":
+		case "(", "[", "{": // a function's body is a nesting too: its "|" is not the statement's
 			depth++
-		case ")", "]":
+		case ")", "]", "}":
 			depth = max(0, depth-1)
 		case "|":
 			if depth == 0 {
@@ -186,9 +186,9 @@ func dropListItems(tokens []lexer.Token) []lexer.Token {
 		}
 		top := &lists[len(lists)-1]
 		switch t.Value {
-		case "(", "[":
+		case "(", "[", "{":
 			lists = append(lists, list{-1, -1})
-		case ")", "]":
+		case ")", "]", "}":
 			if len(lists) > 1 {
 				lists = lists[:len(lists)-1]
 			}

@@ -51,8 +51,9 @@ var kustoQueryOperators = words(`as assert-schema consume count distinct evaluat
 	range reduce render sample sample-distinct scan search serialize sort summarize take top
 	top-hitters top-nested union where`)
 
-// unsupportedStatements are query statements other than let and a tabular expression.
-var unsupportedStatements = words(`set declare alias pattern restrict`)
+// unsupportedStatements are query statements other than let, set, declare query_parameters and a
+// tabular expression.
+var unsupportedStatements = words(`alias pattern restrict`)
 
 // unsupportedSources start a query in Kusto but not in Kustard.
 var unsupportedSources = words(`find search externaldata evaluate`)
@@ -89,7 +90,7 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 		case command && t.Value == ";" && t.Type == TokPunct && next.Type != TokEOF:
 			return unsupported(t, "unsupported: a query after a command's \";\" ($command_results); query its result with \"|\" instead, as in .show operations | where State == \"Failed\"")
 		case statementStart && isWord(t) && unsupportedStatements[t.Value] && next.Type != TokPunct:
-			return unsupported(t, "unsupported statement %q; Kustard supports let statements and one tabular expression", t.Value)
+			return unsupported(t, "unsupported statement %q; Kustard supports let, set and declare query_parameters statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
 		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil:
@@ -100,8 +101,8 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
 			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords()), ", "))
-		case statementStart && t.Value == "let" && isWord(t) && userFunction(tokens[i:]):
-			return unsupported(tokens[i+3], "unsupported: user-defined functions and views (let f = (a:long) { … }); Kustard's let binds a scalar or a tabular expression")
+		case statementStart && t.Value == "declare" && isWord(t) && isWord(next) && next.Value != "query_parameters":
+			return unsupported(t, "unsupported statement %q; Kustard's declare is declare query_parameters(…)", "declare "+next.Value)
 		case (t.Type == TokIdent || t.Type == TokQuotedIdent || t.Value == ")" || t.Value == "]") && next.Type == TokPunct &&
 			(next.Value == "." && !dottedKeyword[t.Value] && i+2 < len(tokens) && (isWord(tokens[i+2]) || tokens[i+2].Type == TokQuotedIdent) ||
 				next.Value == "[" && (t.Value != ")" || !closesDatatable(tokens, i))) ||
@@ -112,8 +113,9 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 		case t.Value == "matches" && next.Value == "regex":
 			return unsupported(t, `unsupported operator "matches regex"`)
 		}
-		// A statement starts the text and follows ';' and '<|'; a source also follows `let x =`.
-		statementStart = t.Value == ";" || t.Value == "<|" || t.Value == "=" && i >= 2 && tokens[i-2].Value == "let"
+		// A statement starts the text and follows ';', '<|' and a function body's '{'; a source
+		// also follows `let x =`.
+		statementStart = t.Value == ";" || t.Value == "<|" || t.Value == "{" || t.Value == "=" && i >= 2 && tokens[i-2].Value == "let"
 	}
 	return nil
 }
@@ -142,34 +144,6 @@ func closesDatatable(tokens []lexer.Token, i int) bool {
 			depth--
 			if depth == 0 {
 				return j > 0 && tokens[j-1].Value == "datatable"
-			}
-		}
-	}
-	return false
-}
-
-// userFunction reports whether tokens, from a let, define a function or a view: `let f = (…) {`
-// or `let f = view (…) {`. A parenthesized expression (`let x = (1 + 2)`) is not one.
-func userFunction(tokens []lexer.Token) bool {
-	if len(tokens) < 5 || !isWord(tokens[1]) || tokens[2].Value != "=" {
-		return false
-	}
-	open := 3
-	if tokens[3].Value == "view" {
-		open = 4
-	}
-	if tokens[open].Value != "(" || tokens[open].Type != TokPunct {
-		return false
-	}
-	depth := 0
-	for j := open; j < len(tokens); j++ {
-		switch tokens[j].Value {
-		case "(":
-			depth++
-		case ")":
-			depth--
-			if depth == 0 {
-				return j+1 < len(tokens) && tokens[j+1].Value == "{"
 			}
 		}
 	}

@@ -86,13 +86,7 @@ func (f *finisher) command(c Command) {
 }
 
 func (f *finisher) query(q *Query) {
-	for _, l := range q.Lets {
-		if l.Tabular != nil {
-			f.pipeline(l.Tabular)
-		} else {
-			f.expr(l.Scalar)
-		}
-	}
+	f.statements(q.Statements)
 	f.pipeline(q.Body)
 }
 
@@ -118,6 +112,8 @@ func (f *finisher) pipeline(p *Pipeline) {
 		f.pipeline(s.Body)
 	case finisherHook:
 		s.finish(f)
+	case *CallSource:
+		f.funcArgs(s.Args)
 	}
 	f.operators(p.Ops)
 }
@@ -129,6 +125,9 @@ func (f *finisher) operators(ops []Operator) {
 		}
 		if h, ok := op.(finisherHook); ok {
 			h.finish(f)
+		}
+		if inv, ok := op.(*InvokeOp); ok {
+			f.funcArgs(inv.Args)
 		}
 	}
 }

@@ -156,6 +156,7 @@ func TestOperatorsParse(t *testing.T) {
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
 		"sort": "sort by x", "order": "order by x asc nulls last", "top": "top 1 by x", "distinct": "distinct x",
 		"join": "join (print x = 1) on x", "union": "union (print x = 1)",
+		"invoke": "invoke f()",
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]
