@@ -28,7 +28,17 @@ type compiled struct {
 	pool  sync.Pool // of *evalState, for eval
 }
 
-type constValue struct{ v any } // v is nil for a null
+type constValue struct {
+	v    any // nil for a null
+	once sync.Once
+	col  Column // a batch of v, made when first needed
+}
+
+// batch returns a batch of the value, made once.
+func (k *constValue) batch(typ kusto.Type) Column {
+	k.once.Do(func() { k.col = constColumn(typ, k.v, batchSize) })
+	return k.col
+}
 
 func (c *compiled) isConst() bool { return c.konst != nil }
 
@@ -167,15 +177,19 @@ func vectorOf[T any](c Column) *Vector[T] {
 	panic("engine: a " + c.Type().String() + " column is not of the Go type its kernel expects")
 }
 
-// constant returns an expression that is the value v (nil for null) of type typ.
+// constant returns an expression that is the value v (nil for null) of type typ. Its batch of
+// values is made when first evaluated over more than a row: most constants are only folded into
+// others, or read as values, and a datatable or a chain of constants has one per value.
 func constant(typ kusto.Type, v any) *compiled {
-	col := constColumn(typ, v, batchSize)
-	return &compiled{typ: typ, konst: &constValue{v}, run: func(st *evalState, b *Batch, own bool) Column {
+	k := &constValue{v: v}
+	return &compiled{typ: typ, konst: k, run: func(st *evalState, b *Batch, own bool) Column {
 		switch { // the column is immutable, so it is shared even when owned
+		case b.Len <= 1:
+			return constColumn(typ, v, b.Len)
 		case b.Len == batchSize:
-			return col
+			return k.batch(typ)
 		case b.Len < batchSize:
-			return col.Slice(0, b.Len)
+			return k.batch(typ).Slice(0, b.Len)
 		}
 		return constColumn(typ, v, b.Len)
 	}}
@@ -194,7 +208,7 @@ func fold(e *compiled, inputs ...*compiled) *compiled {
 			return e
 		}
 	}
-	return constant(e.typ, e.eval(&Batch{Len: 1}).Value(0))
+	return constant(e.typ, e.run(&evalState{}, &Batch{Len: 1}, true).Value(0))
 }
 
 // columnRef is an input column, shared as it is.
