@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,4 +183,37 @@ func BenchmarkQueryExpr(b *testing.B) {
 	defer closeEngine(b, eng)
 	text := fmt.Sprintf("range x from 1 to %d step 1 | where x %% 2 == 0 and x > 10 | extend y = x * 2 + 1 | count", ingestRows)
 	benchmarkCount(b, eng.NewSession(), text, ingestRows/2-5, ingestRows)
+}
+
+// Big inputs (BENCHMARKS.md, "Big and deep inputs"): a query holding a datatable of 400,000 rows
+// of three columns, counted, and a chain of 300,000 constant terms, folded as it is compiled.
+func BenchmarkRunBigDatatable(b *testing.B) {
+	for _, rows := range []int{300_000, 400_000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			var text []byte
+			text = append(text, "datatable(a:long, b:string, c:real)["...)
+			for i := range rows {
+				text = fmt.Appendf(text, "%d, \"x%d\", %d.5, ", i, i, i)
+			}
+			text = append(text, "] | count"...)
+			benchmarkRun(b, string(text), int64(rows))
+		})
+	}
+}
+
+func BenchmarkRunLongChain(b *testing.B) {
+	benchmarkRun(b, "print x = 1"+strings.Repeat(" + 1", 300_000), int64(300_001))
+}
+
+func benchmarkRun(b *testing.B, text string, want int64) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	s := eng.NewSession()
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if got := benchExec(b, s, text).Value(0, 0); got != want {
+			b.Fatalf("got %v, want %d", got, want)
+		}
+	}
 }

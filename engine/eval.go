@@ -31,7 +31,17 @@ type compiled struct {
 	pool   sync.Pool // of *evalState, for eval
 }
 
-type constValue struct{ v any } // v is nil for a null
+type constValue struct {
+	v    any // nil for a null
+	once sync.Once
+	col  Column // a batch of v, made when first needed
+}
+
+// batch returns a batch of the value, made once.
+func (k *constValue) batch(typ kusto.Type) Column {
+	k.once.Do(func() { k.col = constColumn(typ, k.v, batchSize) })
+	return k.col
+}
 
 func (c *compiled) isConst() bool { return c.konst != nil }
 
@@ -170,15 +180,19 @@ func vectorOf[T any](c Column) *Vector[T] {
 	panic("engine: a " + c.Type().String() + " column is not of the Go type its kernel expects")
 }
 
-// constant returns an expression that is the value v (nil for null) of type typ.
+// constant returns an expression that is the value v (nil for null) of type typ. Its batch of
+// values is made when first evaluated over more than a row: most constants are only folded into
+// others, or read as values, and a datatable or a chain of constants has one per value.
 func constant(typ kusto.Type, v any) *compiled {
-	col := constColumn(typ, v, batchSize)
-	return &compiled{typ: typ, konst: &constValue{v}, run: func(st *evalState, b *Batch, own bool) Column {
+	k := &constValue{v: v}
+	return &compiled{typ: typ, konst: k, run: func(st *evalState, b *Batch, own bool) Column {
 		switch { // the column is immutable, so it is shared even when owned
+		case b.Len <= 1:
+			return constColumn(typ, v, b.Len)
 		case b.Len == batchSize:
-			return col
+			return k.batch(typ)
 		case b.Len < batchSize:
-			return col.Slice(0, b.Len)
+			return k.batch(typ).Slice(0, b.Len)
 		}
 		return constColumn(typ, v, b.Len)
 	}}
@@ -219,7 +233,7 @@ func fold(e *compiled, inputs ...*compiled) *compiled {
 // tryEval evaluates a constant expression.
 func (c *compiled) tryEval() (v any, err error) {
 	defer catchFailure(&err)
-	return c.eval(&Batch{Len: 1}).Value(0), nil
+	return c.run(&evalState{}, &Batch{Len: 1}, true).Value(0), nil
 }
 
 // columnRef is an input column, shared as it is.
@@ -250,15 +264,25 @@ func catchFailure(err *error) {
 const OverflowCode = "E_OVERFLOW"
 
 // overflowSite is an expression whose result may not fit its type: where it is, for the error.
+// Its text is written only when it overflows: writing it for every operation of a long chain
+// would cost the square of the chain's length.
 type overflowSite struct {
 	src  *kusto.Source
 	at   int
-	text string
+	expr parser.Expr
 	typ  kusto.Type
 }
 
 func (sc *scope) site(at int, e parser.Expr, typ kusto.Type) *overflowSite {
-	return &overflowSite{src: sc.c.src, at: at, text: parser.ExprString(e), typ: typ}
+	return &overflowSite{src: sc.c.src, at: at, expr: e, typ: typ}
+}
+
+// shortText keeps an expression quoted in a message to one readable line.
+func shortText(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:79]) + "…"
+	}
+	return s
 }
 
 // typeRanges are the ranges of the types an overflow can leave, for its message.
@@ -273,7 +297,7 @@ var typeRanges = map[kusto.Type]string{
 func (s *overflowSite) fail() {
 	panic(evalFailure{kusto.Errorf(kusto.KindRuntime, s.src, s.at,
 		"%s (0x80DA000C): arithmetic overflow: the result of %s is outside the %s range (%s)",
-		OverflowCode, s.text, s.typ, typeRanges[s.typ])})
+		OverflowCode, shortText(parser.ExprString(s.expr)), s.typ, typeRanges[s.typ])})
 }
 
 // isNull reports whether row i is null by flags that may be nil.

@@ -16,9 +16,35 @@ import (
 type scope struct {
 	schema Schema
 	c      *compiler
+	rowOps int // the operations compiled so far that depend on the row
 }
 
+// maxRowOperations bounds the operations that depend on the row in the expressions of one scope
+// (one operator's, or print's). Each holds a batch of scratch space in every evaluator, and
+// evaluating recurses through them, so an expression such as x + x + … + x of a million terms
+// would cost gigabytes and as deep a stack. Operations on constants are folded as they are
+// compiled, so 1 + 1 + … + 1 costs nothing to evaluate and is not limited.
+const maxRowOperations = 4096
+
 func (sc *scope) compile(e parser.Expr) (*compiled, error) {
+	x, err := sc.compileNode(e)
+	if err != nil {
+		return nil, err
+	}
+	return sc.counted(x, e)
+}
+
+// counted counts x, compiled from e, against maxRowOperations.
+func (sc *scope) counted(x *compiled, e parser.Expr) (*compiled, error) {
+	if !x.isConst() {
+		if sc.rowOps++; sc.rowOps > maxRowOperations {
+			return nil, sc.c.errorf(e.Offset(), kusto.KindSemantic, "expression too large: Kustard allows %d operations that depend on the row in one operator; for a long list of values, use in (…)", maxRowOperations)
+		}
+	}
+	return x, nil
+}
+
+func (sc *scope) compileNode(e parser.Expr) (*compiled, error) {
 	switch e := e.(type) {
 	case *parser.LiteralExpr:
 		return constant(e.Type, e.Value), nil
@@ -101,11 +127,29 @@ func (sc *scope) negate(e *parser.NegateExpr) (*compiled, error) {
 	return fold(out, x), nil
 }
 
+// binary compiles a binary expression. A chain such as 1 + 1 + … + 1 leans left and is as deep
+// as it is long, so its left spine is compiled by a loop, from its foot up; only nesting, which
+// the parser bounds, recurses.
 func (sc *scope) binary(e *parser.BinaryExpr) (*compiled, error) {
-	x, err := sc.compile(e.Left)
-	if err != nil {
-		return nil, err
+	spine := []*parser.BinaryExpr{e}
+	for {
+		left, ok := spine[len(spine)-1].Left.(*parser.BinaryExpr)
+		if !ok {
+			break
+		}
+		spine = append(spine, left)
 	}
+	x, err := sc.compile(spine[len(spine)-1].Left)
+	for i := len(spine) - 1; i >= 0 && err == nil; i-- {
+		if x, err = sc.binaryStep(spine[i], x); err == nil && i > 0 {
+			x, err = sc.counted(x, spine[i]) // the top one is counted by compile
+		}
+	}
+	return x, err
+}
+
+// binaryStep compiles e, whose left operand is x.
+func (sc *scope) binaryStep(e *parser.BinaryExpr, x *compiled) (*compiled, error) {
 	y, err := sc.compile(e.Right)
 	if err != nil {
 		return nil, err

@@ -47,26 +47,13 @@ func orNeeded(a, b []bool) []bool {
 // markColumns marks in needed the columns of schema that e reads. A name that is not a column
 // of schema is a scalar let, which reads none.
 func markColumns(needed []bool, schema Schema, e parser.Expr) {
-	switch e := e.(type) {
-	case *parser.ColumnExpr:
-		if i := schema.Index(e.Name); i >= 0 {
-			needed[i] = true
+	parser.Inspect(e, func(e parser.Expr) {
+		if c, ok := e.(*parser.ColumnExpr); ok {
+			if i := schema.Index(c.Name); i >= 0 {
+				needed[i] = true
+			}
 		}
-	case *parser.CallExpr:
-		for _, a := range e.Args {
-			markColumns(needed, schema, a)
-		}
-	case *parser.BinaryExpr:
-		markColumns(needed, schema, e.Left)
-		markColumns(needed, schema, e.Right)
-	case *parser.NegateExpr:
-		markColumns(needed, schema, e.Operand)
-	case *parser.InExpr:
-		markColumns(needed, schema, e.Left)
-		for _, item := range e.List {
-			markColumns(needed, schema, item)
-		}
-	}
+	})
 }
 
 func (n *whereNode) prune(needed []bool) {

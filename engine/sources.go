@@ -421,26 +421,66 @@ func (c *compiler) datatable(s *parser.DatatableSource) (Node, error) {
 		schema[i] = ColumnSchema{col.Name.String(), col.Type}
 	}
 	builders := make([]builder, len(schema))
+	count := len(s.Values) + len(s.Literals)
 	for i, col := range schema {
-		builders[i] = builderFor(newColumn(col.Type, len(s.Values)/max(1, len(schema))))
+		builders[i] = builderFor(newColumn(col.Type, count/max(1, len(schema))))
+	}
+	for i := range s.Literals { // the values the parser decoded, when all are literals
+		lit, col := &s.Literals[i], schema[i%len(schema)]
+		value, ok := coerceLiteral(lit.Literal, col.Type)
+		if !ok {
+			return nil, c.errorf(lit.At, kusto.KindSemantic, "datatable column %q is %s; this value is %s", col.Name, col.Type, lit.Type)
+		}
+		builders[i%len(schema)].appendValue(value)
 	}
 	for i, v := range s.Values {
 		col := schema[i%len(schema)]
-		lit, err := c.constantExpr(v.Tree, "a datatable value")
-		if err != nil {
-			return nil, err
+		lit, ok := literalValue(v.Tree)
+		if !ok {
+			l, err := c.constantExpr(v.Tree, "a datatable value")
+			if err != nil {
+				return nil, err
+			}
+			lit = *l
 		}
-		value, ok := coerceLiteral(*lit, col.Type)
+		value, ok := coerceLiteral(lit, col.Type)
 		if !ok {
 			return nil, c.errorf(v.Pos.Offset, kusto.KindSemantic, "datatable column %q is %s; this value is %s", col.Name, col.Type, lit.Type)
 		}
 		builders[i%len(schema)].appendValue(value)
 	}
-	f := &Frame{Schema: schema, Rows: len(s.Values) / len(schema)}
+	f := &Frame{Schema: schema, Rows: count / len(schema)}
 	for _, b := range builders {
 		f.Cols = append(f.Cols, b.column())
 	}
 	return &frameNode{frame: f, what: "datatable(" + schema.CSL() + ")"}, nil
+}
+
+// literalValue returns the value of a literal, or of a negated numeric literal, without
+// compiling it: nearly every value of a datatable is one, and a datatable may hold millions.
+func literalValue(e parser.Expr) (kusto.Literal, bool) {
+	neg, negated := e.(*parser.NegateExpr)
+	if negated {
+		e = neg.Operand
+	}
+	lit, ok := e.(*parser.LiteralExpr)
+	if !ok {
+		return kusto.Literal{}, false
+	}
+	if !negated || lit.Value == nil && (isNumeric(lit.Type) || lit.Type == kusto.TypeTimespan) {
+		return lit.Literal, true
+	}
+	switch v := lit.Value.(type) {
+	case int32:
+		return kusto.Literal{Type: lit.Type, Value: -v}, true
+	case int64:
+		return kusto.Literal{Type: lit.Type, Value: -v}, true
+	case float64:
+		return kusto.Literal{Type: lit.Type, Value: -v}, true
+	case kusto.Timespan:
+		return kusto.Literal{Type: lit.Type, Value: -v}, true
+	}
+	return kusto.Literal{}, false // the compiler says why it cannot be negated
 }
 
 // coerceLiteral converts a constant to a column's type where Kusto would: a null of any type,

@@ -206,11 +206,22 @@ type RangeSource struct {
 	Step   *ScalarExpr `parser:"'step' @@"`
 }
 
-// DatatableSource is `datatable(col:type, …)[value, …]`.
+// DatatableSource is `datatable(col:type, …)[value, …]`. When every value is a literal, as in a
+// datatable of data, the lexer takes the list as one token and the finisher decodes it into
+// Literals, with no node per value; otherwise the values are expressions, in Values.
 type DatatableSource struct {
-	Pos     lexer.Position
-	Columns []*ColumnDef  `parser:"'datatable' '(' @@ ( ',' @@ )* ')'"`
-	Values  []*ScalarExpr `parser:"'[' ( @@ ( ',' @@ )* ','? )? ']'"`
+	Pos      lexer.Position
+	Columns  []*ColumnDef  `parser:"'datatable' '(' @@ ( ',' @@ )* ')'"`
+	List     *valuesToken  `parser:"(  @@"`
+	Fast     *valueList    `parser:" | @@"`
+	Values   []*ScalarExpr `parser:" | '[' ( @@ ( ',' @@ )* ','? )? ']' )"` // the finisher moves Fast's here
+	Literals []LiteralExpr // decoded from List
+}
+
+// valuesToken is a datatable's values lexed as one token (scanValues).
+type valuesToken struct {
+	Pos  lexer.Position
+	Text string `parser:"@Values"`
 }
 
 // PrintSource is `print [name =] expr, …`.
@@ -333,7 +344,8 @@ type NamedExpr struct {
 // expression itself, built after parsing.
 type ScalarExpr struct {
 	Pos  lexer.Position
-	Or   *orExpr `parser:"@@"`
+	Fast *fastExpr `parser:"  @@"` // the tree, when the fast path parsed it (fastexpr.go)
+	Or   *orExpr   `parser:"| @@"`
 	Tree Expr
 }
 

@@ -105,3 +105,44 @@ func BenchmarkParseLongError(b *testing.B) {
 		})
 	}
 }
+
+// Big and deep inputs (BENCHMARKS.md, "Big and deep inputs"): a datatable of 400,000 rows of
+// three columns, a chain of 300,000 terms, and 100,000 brackets, which are rejected.
+func bigDatatable(rows int) string {
+	var b strings.Builder
+	b.WriteString("datatable(a:long, b:string, c:real)[")
+	for i := range rows {
+		fmt.Fprintf(&b, "%d, \"x%d\", %d.5, ", i, i, i)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// BenchmarkParseBigDatatable: 300,000 rows are 900,000 values, which parsed before the fast path;
+// 400,000 rows pass participle's limit of a million repetitions, which failed.
+func BenchmarkParseBigDatatable(b *testing.B) {
+	for _, rows := range []int{300_000, 400_000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			text := bigDatatable(rows)
+			b.SetBytes(int64(len(text)))
+			benchmarkParse(b, text)
+		})
+	}
+}
+
+func BenchmarkParseLongChain(b *testing.B) {
+	text := "print x = 1" + strings.Repeat(" + 1", 300_000)
+	b.SetBytes(int64(len(text)))
+	benchmarkParse(b, text)
+}
+
+func BenchmarkParseDeepBrackets(b *testing.B) {
+	text := "print x = " + strings.Repeat("(", 100_000) + "1" + strings.Repeat(")", 100_000)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseString(text); err == nil {
+			b.Fatal("no error")
+		}
+	}
+}

@@ -63,8 +63,34 @@ func (e *BinaryExpr) Offset() int  { return e.At }
 func (e *NegateExpr) Offset() int  { return e.At }
 func (e *InExpr) Offset() int      { return e.At }
 
+// Inspect calls f for e and each expression inside it, parents before their operands. It walks
+// with a stack of its own rather than recursing, since a long chain such as 1 + 1 + … + 1 makes a
+// tree as deep as the chain is long.
+func Inspect(e Expr, f func(Expr)) {
+	stack := []Expr{e}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		f(e)
+		switch e := e.(type) {
+		case *CallExpr:
+			stack = append(stack, e.Args...)
+		case *BinaryExpr:
+			stack = append(stack, e.Right, e.Left)
+		case *NegateExpr:
+			stack = append(stack, e.Operand)
+		case *InExpr:
+			stack = append(stack, e.List...)
+			stack = append(stack, e.Left)
+		}
+	}
+}
+
 // tree returns the expression tree of a parsed scalar expression, building it on first use.
 func (s *ScalarExpr) tree(src *kusto.Source) (Expr, error) {
+	if s.Fast != nil {
+		s.Tree, s.Fast = s.Fast.tree, nil
+	}
 	if s.Tree == nil {
 		t, err := s.Or.lower(src)
 		if err != nil {
@@ -204,45 +230,47 @@ func (l *literal) value(src *kusto.Source) (kusto.Literal, error) {
 // tokenLiteral decodes a literal token. The lexer has already checked its form, so errors here
 // are only range errors.
 func tokenLiteral(src *kusto.Source, tok lexer.Token) (kusto.Literal, error) {
-	fail := func(err error) (kusto.Literal, error) {
+	lit, err := literalValue(tok)
+	if err != nil {
 		return kusto.Literal{}, kusto.Errorf(kusto.KindSyntax, src, tok.Pos.Offset, "%v", err)
 	}
+	return lit, nil
+}
+
+// literalValue decodes a literal token.
+func literalValue(tok lexer.Token) (kusto.Literal, error) {
 	switch tok.Type {
 	case TokString:
 		s, _, err := kusto.DecodeStrings(tok.Value)
 		if err != nil {
-			return fail(err)
+			return kusto.Literal{}, err
 		}
 		return kusto.Literal{Type: kusto.TypeString, Value: s}, nil
 	case TokInt:
 		n, err := kusto.ParseInteger(tok.Value, 64)
 		if err != nil {
-			return fail(fmt.Errorf("number %s is out of range for long", tok.Value))
+			return kusto.Literal{}, fmt.Errorf("number %s is out of range for long", tok.Value)
 		}
 		return kusto.Literal{Type: kusto.TypeLong, Value: n}, nil
 	case TokReal:
 		f, err := strconv.ParseFloat(tok.Value, 64)
 		if err != nil {
-			return fail(fmt.Errorf("number %s is out of range for real", tok.Value))
+			return kusto.Literal{}, fmt.Errorf("number %s is out of range for real", tok.Value)
 		}
 		return kusto.Literal{Type: kusto.TypeReal, Value: f}, nil
 	case TokTimespan:
 		t, err := kusto.ParseTimespanToken(tok.Value)
 		if err != nil {
-			return fail(err)
+			return kusto.Literal{}, err
 		}
 		return kusto.Literal{Type: kusto.TypeTimespan, Value: t}, nil
 	case TokTypedLit:
 		open := strings.IndexByte(tok.Value, '(')
-		lit, err := kusto.ParseTypedLiteral(tok.Value[:open], tok.Value[open+1:len(tok.Value)-1])
-		if err != nil {
-			return fail(err)
-		}
-		return lit, nil
+		return kusto.ParseTypedLiteral(tok.Value[:open], tok.Value[open+1:len(tok.Value)-1])
 	case TokGUID:
 		g, err := kusto.ParseGUID(tok.Value)
 		if err != nil {
-			return fail(err)
+			return kusto.Literal{}, err
 		}
 		return kusto.Literal{Type: kusto.TypeGUID, Value: g}, nil
 	default: // true, false and their capitalized forms

@@ -58,6 +58,62 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("a block with neither a query nor a command")
 		}
 		checkPositions(t, text, reflect.ValueOf(b), "Block")
+		checkFastPath(t, text)
+	})
+}
+
+// deepShapes build deep and long inputs around a fragment: nested brackets, signs, calls and
+// dynamic values, long chains and long lists. Each takes the fragment and a count.
+var deepShapes = []func(frag string, n int) string{
+	func(f string, n int) string {
+		return "print x = " + strings.Repeat("(", n) + f + strings.Repeat(")", n)
+	},
+	func(f string, n int) string { return "print x = " + strings.Repeat("-", n) + f },
+	func(f string, n int) string {
+		return "print x = " + strings.Repeat("not(", n) + f + strings.Repeat(")", n)
+	},
+	func(f string, n int) string {
+		return "print x = " + strings.Repeat("-(", n) + f + strings.Repeat(")", n)
+	},
+	func(f string, n int) string {
+		return "print d = dynamic(" + strings.Repeat("[", n) + f + strings.Repeat("]", n) + ")"
+	},
+	func(f string, n int) string { return "print x = " + f + strings.Repeat(" + "+f, n) },
+	func(f string, n int) string { return "print x = " + f + strings.Repeat(" or "+f, n) },
+	func(f string, n int) string { return "print x = 1 in (" + f + strings.Repeat(", "+f, n) + ")" },
+	func(f string, n int) string { return "datatable(a:long)[" + f + strings.Repeat(", "+f, n) + "]" },
+	func(f string, n int) string { return strings.Repeat("(", n) + f + strings.Repeat(")", n) + " | count" },
+	func(f string, n int) string { return strings.Repeat(".set T <| ", n) + f },
+	func(f string, n int) string { return "print x = f(" + f + strings.Repeat(", "+f, n) + ")" },
+}
+
+// FuzzDeepInputs parses deep and long inputs built by deepShapes: they parse or fail with a placed
+// syntax error, never overflow the stack or panic, and the fast path agrees with the grammar.
+func FuzzDeepInputs(f *testing.F) {
+	for shape := range deepShapes {
+		for _, frag := range []string{"1", "x", "-1", "'a'", "(1)", "1, 2", "1 +", ")", "[", "f(x)"} {
+			f.Add(uint8(shape), uint32(300), frag)
+			f.Add(uint8(shape), uint32(20), frag)
+		}
+	}
+	f.Add(uint8(5), uint32(300_000), "1")
+	f.Add(uint8(0), uint32(100_000), "1")
+	f.Fuzz(func(t *testing.T, shape uint8, n uint32, frag string) {
+		n %= 400_000
+		if len(frag) > 64 {
+			frag = frag[:64]
+		}
+		text := deepShapes[int(shape)%len(deepShapes)](frag, int(n))
+		src := &kusto.Source{Name: "fuzz.kql", Text: text, FirstLine: 3}
+		b, err := Parse(src)
+		if err != nil {
+			checkError(t, src, err)
+		} else if n < 2000 {
+			checkPositions(t, text, reflect.ValueOf(b), "Block")
+		}
+		if n < 2000 {
+			checkFastPath(t, text)
+		}
 	})
 }
 

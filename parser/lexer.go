@@ -25,17 +25,20 @@ const (
 	TokTimespan                                 // 1d, 30m, 100ms
 	TokTypedLit                                 // datetime(…), guid(…), dynamic(…), int(…), …
 	TokPunct                                    // operators and punctuation
+	TokValues                                   // a datatable's values when all are literals: [1, "a", -2.5]
 )
 
 var symbols = map[string]lexer.TokenType{
 	"EOF": TokEOF, "Ident": TokIdent, "Keyword": TokKeyword, "QuotedIdent": TokQuotedIdent, "String": TokString,
 	"GUID": TokGUID, "Int": TokInt, "Real": TokReal, "Timespan": TokTimespan, "TypedLit": TokTypedLit, "Punct": TokPunct,
+	"Values": TokValues,
 }
 
 // tokenNames describe token types in error messages.
 var tokenNames = map[lexer.TokenType]string{
 	TokEOF: "end of input", TokIdent: "name", TokKeyword: "keyword", TokQuotedIdent: "name", TokString: "string",
 	TokGUID: "guid", TokInt: "number", TokReal: "number", TokTimespan: "timespan", TokTypedLit: "literal", TokPunct: "symbol",
+	TokValues: "values",
 }
 
 // hyphenated lists Kusto's keywords that contain '-'. The lexer joins name-name-name into one
@@ -116,6 +119,13 @@ type scanner struct {
 	off       int  // next byte to read
 	line, col int  // position of off, kept in step so tokens need no rescans
 	afterCall bool // the last token was ')', after which '[' opens a list, never a name
+	// A datatable's values are one token when they are all literals (scanValues): parens counts
+	// the parentheses open, datatable is the count at which `datatable(` opened (or 0), and
+	// values says that the last token closed it.
+	parens, datatable int
+	lastDatatable     bool // the last token was the word datatable
+	values            bool
+	noValues          bool // lex datatable values token by token, as the grammar's tests compare
 }
 
 func (s *scanner) text() string { return s.src.Text }
@@ -152,20 +162,153 @@ func (s *scanner) Next() (lexer.Token, error) {
 	if s.off >= len(s.text()) {
 		return lexer.Token{Type: TokEOF, Pos: pos}, nil
 	}
-	typ, end, err := s.scanToken(s.off)
+	if s.values && !s.noValues {
+		s.values = false
+		if end, ok := s.scanValues(s.off); ok {
+			value := s.text()[s.off:end]
+			s.advanceTo(end)
+			s.afterCall, s.lastDatatable = false, false
+			return lexer.Token{Type: TokValues, Value: value, Pos: pos}, nil
+		}
+	}
+	typ, end, value, err := s.scanFull(s.off)
 	if err != nil {
 		return lexer.Token{}, err
 	}
-	value := s.text()[s.off:end]
-	if typ == TokString {
-		value, end, err = s.joinAdjacentStrings(value, end)
-		if err != nil {
-			return lexer.Token{}, err
-		}
-	}
 	s.advanceTo(end)
 	s.afterCall = typ == TokPunct && value == ")"
+	if typ == TokPunct {
+		switch value {
+		case "(":
+			s.parens++
+			if s.lastDatatable {
+				s.datatable = s.parens
+			}
+		case ")":
+			if s.datatable > 0 && s.parens == s.datatable {
+				s.datatable, s.values = 0, true
+			}
+			s.parens = max(0, s.parens-1)
+		}
+	}
+	s.lastDatatable = typ == TokIdent && value == "datatable"
 	return lexer.Token{Type: typ, Value: value, Pos: pos}, nil
+}
+
+// scanFull scans the token at off as Next does, adjacent strings joined, without moving the
+// scanner.
+func (s *scanner) scanFull(off int) (lexer.TokenType, int, string, error) {
+	typ, end, err := s.scanToken(off)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	value := s.text()[off:end]
+	if typ == TokString {
+		value, end, err = s.joinAdjacentStrings(value, end)
+	}
+	return typ, end, value, err
+}
+
+// scanValues returns the end of a datatable's values at off, `[v, …]`, if each value is a
+// literal, a number with a sign, or true or false: then the whole list is one token, and a
+// datatable of a million values costs one token rather than two million (the finisher decodes
+// it, with decodeValues). Anything else, even a mistake, is left to be lexed token by token.
+func (s *scanner) scanValues(off int) (int, bool) {
+	text := s.text()
+	if off >= len(text) || text[off] != '[' {
+		return 0, false
+	}
+	for i := off + 1; ; {
+		var err error
+		if i, err = kusto.SkipSpace(text, i); err != nil || i >= len(text) {
+			return 0, false
+		}
+		if text[i] == ']' { // the end, after '[' or a trailing ','
+			return i + 1, true
+		}
+		_, _, _, end, ok := s.scanValue(i)
+		if !ok {
+			return 0, false
+		}
+		if i, err = kusto.SkipSpace(text, end); err != nil || i >= len(text) {
+			return 0, false
+		}
+		switch text[i] {
+		case ']':
+			return i + 1, true
+		case ',':
+			i++
+		default:
+			return 0, false
+		}
+	}
+}
+
+// scanValue scans one of a datatable's values at off, as scanValues takes them: an optional
+// sign, then a literal. It returns whether the sign is '-', the literal's type, value and end.
+func (s *scanner) scanValue(off int) (negative bool, typ lexer.TokenType, value string, end int, ok bool) {
+	text := s.text()
+	signed := text[off] == '-' || text[off] == '+'
+	if signed {
+		negative = text[off] == '-'
+		var err error
+		if off, err = kusto.SkipSpace(text, off+1); err != nil || off >= len(text) {
+			return false, 0, "", 0, false
+		}
+	}
+	if text[off] == '[' || text[off] == '-' || text[off] == '+' {
+		return false, 0, "", 0, false
+	}
+	typ, end, value, err := s.scanFull(off)
+	if err != nil {
+		return false, 0, "", 0, false
+	}
+	switch {
+	case typ == TokInt || typ == TokReal || typ == TokTimespan:
+	case typ == TokString || typ == TokTypedLit || typ == TokIdent && literalWords[value]:
+		if signed {
+			return false, 0, "", 0, false
+		}
+	default:
+		return false, 0, "", 0, false
+	}
+	return negative, typ, value, end, true
+}
+
+// decodeValues decodes a token of datatable values (scanValues) at offset: each value placed
+// where it starts, its sign included.
+func decodeValues(src *kusto.Source, offset int, token string) ([]LiteralExpr, error) {
+	s := &scanner{src: src}
+	text := src.Text
+	out := make([]LiteralExpr, 0, strings.Count(token, ",")+1)
+	for i := offset + 1; ; {
+		i, _ = kusto.SkipSpace(text, i)
+		if text[i] == ']' {
+			return out, nil
+		}
+		negative, typ, value, end, ok := s.scanValue(i)
+		if !ok {
+			return nil, s.errorf(i, "invalid datatable value") // the lexer has checked them all
+		}
+		lit, err := literalValue(lexer.Token{Type: typ, Value: value})
+		if err != nil {
+			return nil, s.errorf(end-len(value), "%v", err)
+		}
+		if negative && lit.Value != nil {
+			switch v := lit.Value.(type) {
+			case int64:
+				lit.Value = -v
+			case float64:
+				lit.Value = -v
+			case kusto.Timespan:
+				lit.Value = -v
+			}
+		}
+		out = append(out, LiteralExpr{At: i, Literal: lit})
+		if i, _ = kusto.SkipSpace(text, end); text[i] == ',' {
+			i++
+		}
+	}
 }
 
 // joinAdjacentStrings implements Kusto's rule that string literals separated only by whitespace
@@ -288,7 +431,9 @@ func (s *scanner) scanTypedLiteralBody(name string, open int) (int, error) {
 		}
 		switch c := text[i]; c {
 		case '(', '[', '{':
-			depth++
+			if depth++; depth > MaxNesting+1 { // the literal's own '(' is not a level of its value
+				return 0, s.errorf(i, "%s literal nested too deeply: Kustard allows %d levels of brackets in a value", name, MaxNesting)
+			}
 		case ')', ']', '}':
 			depth--
 			if depth == 0 {

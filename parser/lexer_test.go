@@ -20,7 +20,7 @@ type tok struct {
 var testTypeNames = map[lexer.TokenType]string{
 	TokEOF: "EOF", TokIdent: "Ident", TokKeyword: "Keyword", TokQuotedIdent: "QuotedIdent",
 	TokString: "String", TokGUID: "GUID", TokInt: "Int", TokReal: "Real", TokTimespan: "Timespan",
-	TokTypedLit: "TypedLit", TokPunct: "Punct",
+	TokTypedLit: "TypedLit", TokPunct: "Punct", TokValues: "Values",
 }
 
 func (t tok) String() string { return fmt.Sprintf("%s(%s)", testTypeNames[t.typ], t.val) }
@@ -119,7 +119,12 @@ func TestTokenize(t *testing.T) {
 		{"names", "a _b $left café x1", []tok{ident("a"), ident("_b"), ident("$left"), ident("café"), ident("x1")}},
 		{"bracketed names", `['a b'] ["c d"] ['it\'s']`, []tok{{TokQuotedIdent, "['a b']"}, {TokQuotedIdent, `["c d"]`}, {TokQuotedIdent, `['it\'s']`}}},
 		{"bracketed keyword", "['where']", []tok{{TokQuotedIdent, "['where']"}}},
-		{"list after a call is not a name", `datatable(a:string)["x"]`, []tok{ident("datatable"), punct("("), ident("a"), punct(":"), ident("string"), punct(")"), punct("["), str(`"x"`), punct("]")}},
+		{"list after a call is not a name", `datatable(a:string)["x", y]`, []tok{ident("datatable"), punct("("), ident("a"), punct(":"), ident("string"), punct(")"), punct("["), str(`"x"`), punct(","), ident("y"), punct("]")}},
+		// A datatable's values are one token when all are literals.
+		{"datatable values", `datatable(a:string)["x"]`, []tok{ident("datatable"), punct("("), ident("a"), punct(":"), ident("string"), punct(")"), {TokValues, `["x"]`}}},
+		{"datatable values with signs and comments", "datatable(a:long, b:bool)[ -1, true, + 2.5 // c\n, \"a\" 'b', 1d, long(null), ]", []tok{ident("datatable"), punct("("), ident("a"), punct(":"), ident("long"), punct(","), ident("b"), punct(":"), ident("bool"), punct(")"), {TokValues, "[ -1, true, + 2.5 // c\n, \"a\" 'b', 1d, long(null), ]"}}},
+		{"datatable values that are not all literals", `datatable(a:long)[-(1)]`, []tok{ident("datatable"), punct("("), ident("a"), punct(":"), ident("long"), punct(")"), punct("["), punct("-"), punct("("), integer("1"), punct(")"), punct("]")}},
+		{"a list after another call", `f(a)[1]`, []tok{ident("f"), punct("("), ident("a"), punct(")"), punct("["), integer("1"), punct("]")}},
 		{"list of strings", `["x", "y"]`, []tok{punct("["), str(`"x"`), punct(","), str(`"y"`), punct("]")}},
 		{"spaced bracket is a list", `[ 'x' ]`, []tok{punct("["), str(`'x'`), punct("]")}},
 

@@ -112,15 +112,26 @@ func Parse(src *kusto.Source) (*Block, error) { return ParseChecked(src, nil) }
 // arguments are decoded and before the blocks it holds (an ingest's source), so that errors are
 // reported in the order of the text.
 func ParseChecked(src *kusto.Source, check CommandCheck) (*Block, error) {
-	tokens, err := Tokenize(src)
+	return parseBlock(src, check, true)
+}
+
+// parseBlock parses with the fast paths of fastexpr.go when fast is set; the result is the same
+// either way, which the tests check.
+func parseBlock(src *kusto.Source, check CommandCheck, fast bool) (*Block, error) {
+	// The tokens are lexed once, into the peeking lexer; tokens is its slice, not a copy.
+	lex := &countingLexer{lexer: newScanner(src)}
+	if !fast {
+		lex.marked, lex.lexer.noValues = true, true
+	}
+	peeking, err := lexer.Upgrade(lex, tokExplain)
 	if err != nil {
 		return nil, err
 	}
+	tokens := peeking.Range(lexer.RawCursor(lex.skip), lexer.RawCursor(lex.n))
 	if err := checkSupported(src, tokens); err != nil {
 		return nil, err
 	}
-	peeking, err := lexer.Upgrade(&tokenList{tokens: tokens})
-	if err != nil {
+	if err := checkNesting(src, tokens); err != nil {
 		return nil, err
 	}
 	block, err := grammar.ParseFromLexer(peeking)
@@ -131,6 +142,26 @@ func ParseChecked(src *kusto.Source, check CommandCheck) (*Block, error) {
 		return nil, err
 	}
 	return block, nil
+}
+
+// countingLexer counts the tokens it passes on; when marked, it starts with tokExplain, which
+// makes the fast paths step aside.
+type countingLexer struct {
+	lexer   *scanner
+	marked  bool
+	n, skip int
+}
+
+func (l *countingLexer) Next() (lexer.Token, error) {
+	if l.marked && l.n == 0 {
+		l.n, l.skip = 1, 1
+		return lexer.Token{Type: tokExplain}, nil
+	}
+	t, err := l.lexer.Next()
+	if err == nil {
+		l.n++
+	}
+	return t, err
 }
 
 // ParseString parses text that has no file name.

@@ -415,6 +415,9 @@ func pipeline(p *Pipeline) string {
 		for _, v := range src.Values {
 			vals = append(vals, sexpr(v.Tree))
 		}
+		for _, v := range src.Literals {
+			vals = append(vals, sexpr(&v))
+		}
 		s = "datatable(" + strings.Join(cols, ", ") + ")[" + strings.Join(vals, ", ") + "]"
 	case *PrintSource:
 		s = "print " + namedExprs(src.Columns)

@@ -15,7 +15,28 @@ func ExprString(e Expr) string {
 	return b.String()
 }
 
+// writeExpr writes e, in parentheses unless top. A chain such as 1 + 1 + … + 1 leans left and
+// is as deep as it is long, so its left spine is written by a loop: the parentheses it opens, the
+// operand at its foot, then each operator and right operand on the way back up. Only nesting,
+// which the parser bounds, recurses.
 func writeExpr(b *strings.Builder, e Expr, top bool) {
+	var spine []Expr // the binary and in expressions down the left side, outermost first
+	for {
+		switch x := e.(type) {
+		case *BinaryExpr:
+			spine, e = append(spine, x), x.Left
+			continue
+		case *InExpr:
+			spine, e = append(spine, x), x.Left
+			continue
+		}
+		break
+	}
+	for i := range spine {
+		if i > 0 || !top {
+			b.WriteString("(")
+		}
+	}
 	switch e := e.(type) {
 	case *LiteralExpr:
 		b.WriteString(literalString(e.Literal))
@@ -36,32 +57,29 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 	case *NegateExpr:
 		b.WriteString("-")
 		writeExpr(b, e.Operand, false)
-	case *BinaryExpr:
-		if !top {
-			b.WriteString("(")
-		}
-		writeExpr(b, e.Left, false)
-		b.WriteString(" " + e.Op + " ")
-		writeExpr(b, e.Right, false)
-		if !top {
+	}
+	for i := len(spine) - 1; i >= 0; i-- {
+		switch x := spine[i].(type) {
+		case *BinaryExpr:
+			b.WriteString(" " + x.Op + " ")
+			writeExpr(b, x.Right, false)
+		case *InExpr:
+			b.WriteString(" " + x.Op + " (")
+			writeList(b, x.List)
 			b.WriteString(")")
 		}
-	case *InExpr:
-		if !top {
-			b.WriteString("(")
-		}
-		writeExpr(b, e.Left, false)
-		b.WriteString(" " + e.Op + " (")
-		for i, item := range e.List {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeExpr(b, item, true)
-		}
-		b.WriteString(")")
-		if !top {
+		if i > 0 || !top {
 			b.WriteString(")")
 		}
+	}
+}
+
+func writeList(b *strings.Builder, list []Expr) {
+	for i, item := range list {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writeExpr(b, item, true)
 	}
 }
 

@@ -28,12 +28,13 @@ const (
 	TokenTimespan                     // 1d, 30m, 100ms
 	TokenTypedLit                     // datetime(…), guid(…), dynamic(…), …
 	TokenPunct                        // operators and punctuation
+	TokenValues                       // a datatable's values, when all are literals: [1, "a"]
 )
 
 var tokenKinds = map[lexer.TokenType]TokenKind{
 	TokEOF: TokenEOF, TokIdent: TokenIdent, TokKeyword: TokenKeyword, TokQuotedIdent: TokenQuotedIdent,
 	TokString: TokenString, TokGUID: TokenGUID, TokInt: TokenInt, TokReal: TokenReal,
-	TokTimespan: TokenTimespan, TokTypedLit: TokenTypedLit, TokPunct: TokenPunct,
+	TokTimespan: TokenTimespan, TokTypedLit: TokenTypedLit, TokPunct: TokenPunct, TokValues: TokenValues,
 }
 
 // Tokens lexes a whole source into tokens, the last of them TokenEOF. On a lexical error it

@@ -97,7 +97,7 @@ func (e *expectation) probe(t lexer.Token) bool {
 	end := at
 	end.Offset += len(t.Value) + 1
 	tokens = append(tokens, t, lexer.Token{Type: TokEOF, Pos: end})
-	peeking, err := lexer.Upgrade(&tokenList{tokens: tokens})
+	peeking, err := explainLexer(tokens)
 	if err != nil {
 		return false
 	}
@@ -116,7 +116,7 @@ func expectationAt(tokens []lexer.Token, index int) *expectation {
 		return e
 	}
 	var w traceWriter
-	peeking, err := lexer.Upgrade(&tokenList{tokens: e.prefix})
+	peeking, err := explainLexer(e.prefix)
 	if err != nil {
 		return e
 	}

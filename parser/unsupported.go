@@ -105,7 +105,7 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard's declare is declare query_parameters(…)", "declare "+next.Value)
 		case (t.Type == TokIdent || t.Type == TokQuotedIdent || t.Value == ")" || t.Value == "]") && next.Type == TokPunct &&
 			(next.Value == "." && !dottedKeyword[t.Value] && i+2 < len(tokens) && (isWord(tokens[i+2]) || tokens[i+2].Type == TokQuotedIdent) ||
-				next.Value == "[" && (t.Value != ")" || !closesDatatable(tokens, i))) ||
+				next.Value == "[" && (t.Value != ")" || !closesDatatable(tokens, i)) && !closesDatatableValues(tokens, i)) ||
 			bracketIndex(t, next):
 			return unsupported(next, "unsupported: dynamic property access and indexing (d.a, d[\"a\"], d[0]); Kustard does not look inside dynamic values")
 		case isWord(t) && unsupportedScalarOperators[t.Value]:
@@ -130,6 +130,26 @@ func bracketIndex(t, next lexer.Token) bool {
 	return next.Type == TokQuotedIdent && strings.HasPrefix(next.Value, "[") &&
 		(t.Type == TokIdent && operatorKeywords()[t.Value] == nil && t.Value != "print" || t.Value == ")" || t.Value == "]") &&
 		t.Pos.Offset+len(t.Value) == next.Pos.Offset
+}
+
+// closesDatatableValues reports whether tokens[i] is the "]" that closes a datatable's values,
+// after which a "[" is a mistake for the grammar to explain, not an index.
+func closesDatatableValues(tokens []lexer.Token, i int) bool {
+	if tokens[i].Value != "]" {
+		return false
+	}
+	depth := 0
+	for j := i; j >= 0; j-- {
+		switch tokens[j].Value {
+		case "]":
+			depth++
+		case "[":
+			if depth--; depth == 0 {
+				return j > 0 && tokens[j-1].Value == ")" && closesDatatable(tokens, j-1)
+			}
+		}
+	}
+	return false
 }
 
 // closesDatatable reports whether tokens[i], a ")", closes datatable's schema, which its rows'

@@ -100,11 +100,18 @@ func (f *finisher) pipeline(p *Pipeline) {
 		for _, col := range s.Columns {
 			f.columnDef(col)
 		}
+		if s.Fast != nil {
+			s.Values, s.Fast = s.Fast.items, nil
+		}
+		if s.List != nil && f.err == nil {
+			s.Literals, f.err = decodeValues(f.src, s.List.Pos.Offset, s.List.Text)
+			s.List = nil
+		}
 		for _, v := range s.Values {
 			f.expr(v)
 		}
-		if n := len(s.Columns); len(s.Values)%n != 0 {
-			f.fail(s.Pos, "datatable has %d values for %d columns; the count must be a multiple of %d", len(s.Values), n, n)
+		if n, count := len(s.Columns), len(s.Values)+len(s.Literals); count%n != 0 {
+			f.fail(s.Pos, "datatable has %d values for %d columns; the count must be a multiple of %d", count, n, n)
 		}
 	case *PrintSource:
 		f.namedExprs(s.Columns)
