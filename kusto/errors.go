@@ -100,17 +100,19 @@ func Errorf(kind Kind, src *Source, offset int, format string, args ...any) *Err
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Offset: offset, Src: src}
 }
 
-// Error returns "file:line:col: message", or just the message when there is no place.
+// Error returns "file:line:col: message", or just the message when there is no place. Control
+// characters and invalid UTF-8 that the message quotes from the input are shown escaped, as
+// Detail shows them, so that an error cannot drive a terminal or break a log line's encoding.
 func (e *Error) Error() string {
 	if !e.hasPlace() {
-		return e.Msg
+		return escapeMessage(e.Msg)
 	}
 	line, col := e.Src.Position(e.Offset)
 	name := e.Src.Name
 	if name == "" {
 		name = "<input>"
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", name, line, col, e.Msg)
+	return escapeMessage(fmt.Sprintf("%s:%d:%d: %s", name, line, col, e.Msg))
 }
 
 func (e *Error) hasPlace() bool { return e.Src != nil && e.Offset >= 0 }
@@ -122,11 +124,11 @@ func (e *Error) hasPlace() bool { return e.Src != nil && e.Offset >= 0 }
 // count two columns, so that the caret lines up.
 func (e *Error) Detail() string {
 	if !e.hasPlace() {
-		return escapeMessage(e.Msg)
+		return e.Error()
 	}
 	text, index := e.Src.lineAt(e.Offset)
 	line, pad := window(text, index)
-	return fmt.Sprintf("%s\n    %s\n    %s^", escapeMessage(e.Error()), line, pad)
+	return fmt.Sprintf("%s\n    %s\n    %s^", e.Error(), line, pad)
 }
 
 // The window of a line that Detail shows, in terminal columns either side of the caret.
