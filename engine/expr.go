@@ -16,6 +16,10 @@ import (
 type scope struct {
 	schema Schema
 	c      *compiler
+	// agg is where the expression stands, for the error an aggregation function's call there
+	// gets; inAggregate names the aggregation function whose argument it is, if it is one.
+	agg         aggPlace
+	inAggregate string
 }
 
 func (sc *scope) compile(e parser.Expr) (*compiled, error) {
@@ -41,6 +45,8 @@ func (sc *scope) compile(e parser.Expr) (*compiled, error) {
 		return sc.in(e)
 	case *parser.CallExpr:
 		return sc.call(e)
+	case *parser.StarExpr:
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "* stands for all the columns only as an argument of arg_max(), arg_min() and take_any()")
 	}
 	return nil, fmt.Errorf("engine: unknown expression %T", e)
 }

@@ -244,19 +244,19 @@ func FunctionNames() []string {
 	return names
 }
 
-// unsupportedFunctions are Kusto functions Kustard does not implement; a call names them
-// rather than calling them unknown. Aggregations belong to summarize, which Kustard lacks.
+// unsupportedFunctions are Kusto's scalar functions Kustard does not implement; a call names
+// them rather than calling them unknown. Aggregation functions are in the aggregate registry
+// (aggregates.go), with the ones Kustard lacks.
 var unsupportedFunctions = wordSet(`acos asin atan atan2 array_concat array_length array_slice
-	array_sort_asc array_sort_desc array_index_of avg avgif bag_keys bag_merge base64_decode_tostring
-	base64_encode_tostring bin_at case ceiling cos count countif countof datetime_add datetime_diff
-	datetime_part dayofmonth dayofweek dayofyear dcount dcountif endofday endofmonth endofweek
+	array_sort_asc array_sort_desc array_index_of bag_keys bag_merge base64_decode_tostring
+	base64_encode_tostring bin_at case ceiling cos countof datetime_add datetime_diff
+	datetime_part dayofmonth dayofweek dayofyear endofday endofmonth endofweek
 	endofyear exp exp10 exp2 extract extract_all format_datetime format_timespan gettype hash
-	hash_sha256 hourofday indexof isnan isinf log log10 log2 make_bag make_list make_set max
-	maxif min minif monthofyear pack pack_array parse_url percentile percentiles pow rand
-	replace_string reverse sign sin split sqrt startofday startofmonth startofweek startofyear
-	stdev strcat_delim strcmp string_size strrep sum sumif take_any tan tohex trim trim_end
+	hash_sha256 hourofday indexof isnan isinf log log10 log2 monthofyear pack pack_array
+	parse_url pow rand replace_string reverse sign sin split sqrt startofday startofmonth
+	startofweek startofyear strcat_delim strcmp string_size strrep tan tohex trim trim_end
 	trim_start unixtime_milliseconds_todatetime unixtime_seconds_todatetime url_decode url_encode
-	variance week_of_year zip`)
+	week_of_year zip`)
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
@@ -269,6 +269,12 @@ func wordSet(s string) map[string]bool {
 func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 	f, ok := functions[e.Func]
 	if !ok {
+		if aggregates[e.Func] != nil {
+			return nil, sc.misplacedAggregate(e)
+		}
+		if unsupportedAggregates[e.Func] {
+			return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unsupported aggregation function %q", e.Func)
+		}
 		if unsupportedFunctions[e.Func] {
 			return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unsupported function %q", e.Func)
 		}

@@ -25,6 +25,11 @@ func TestPlanGolden(t *testing.T) {
 		"datatable(a:long, b:string)[1, 'x', 2, 'y'] | filter a in (1, 3) | limit 1",
 		"let Big = T | where x > 50; Big | count",
 		"range t from datetime(2024-01-01) to datetime(2024-01-02) step 1h | where t > ago(1d)",
+		"range x from 1 to 50000000 step 1 | summarize count(), sum(x) by k = x % 10",
+		"T | summarize c = count(), avg(x) / 2, make_set_if(x, x > 1) by s",
+		"T | summarize count() by bin(x, 10), s | summarize n = count()",
+		"T | summarize arg_max(x, *), take_any(s)",
+		"T | extend y = x * 2 | summarize dcount(y) by tostring(x % 3)",
 	}
 	var out strings.Builder
 	for _, q := range queries {

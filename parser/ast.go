@@ -284,12 +284,22 @@ type CountOp struct {
 	Keyword string `parser:"@'count'"`
 }
 
+// SummarizeOp is `summarize [[name =] aggregation, …] [by [name =] expr, …]`. The keyword `by`
+// ends the aggregations; a column named by is written ['by'].
+type SummarizeOp struct {
+	Pos          lexer.Position
+	Keyword      string       `parser:"@'summarize'"`
+	Aggregations []*NamedExpr `parser:"( (?! 'by' ) @@ ( ',' @@ )* )?"`
+	By           []*NamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
+}
+
 func (*WhereOp) operator()       {}
 func (*ProjectOp) operator()     {}
 func (*ProjectAwayOp) operator() {}
 func (*ExtendOp) operator()      {}
 func (*TakeOp) operator()        {}
 func (*CountOp) operator()       {}
+func (*SummarizeOp) operator()   {}
 
 func (o *WhereOp) Position() lexer.Position       { return o.Pos }
 func (o *ProjectOp) Position() lexer.Position     { return o.Pos }
@@ -297,6 +307,7 @@ func (o *ProjectAwayOp) Position() lexer.Position { return o.Pos }
 func (o *ExtendOp) Position() lexer.Position      { return o.Pos }
 func (o *TakeOp) Position() lexer.Position        { return o.Pos }
 func (o *CountOp) Position() lexer.Position       { return o.Pos }
+func (o *SummarizeOp) Position() lexer.Position   { return o.Pos }
 
 func (o *WhereOp) scalars() []*ScalarExpr       { return []*ScalarExpr{o.Predicate} }
 func (o *ProjectOp) scalars() []*ScalarExpr     { return namedScalars(o.Columns) }
@@ -304,6 +315,9 @@ func (o *ProjectAwayOp) scalars() []*ScalarExpr { return nil }
 func (o *ExtendOp) scalars() []*ScalarExpr      { return namedScalars(o.Columns) }
 func (o *TakeOp) scalars() []*ScalarExpr        { return []*ScalarExpr{o.Count} }
 func (o *CountOp) scalars() []*ScalarExpr       { return nil }
+func (o *SummarizeOp) scalars() []*ScalarExpr {
+	return append(namedScalars(o.Aggregations), namedScalars(o.By)...)
+}
 
 func namedScalars(list []*NamedExpr) []*ScalarExpr {
 	out := make([]*ScalarExpr, len(list))
@@ -314,7 +328,7 @@ func namedScalars(list []*NamedExpr) []*ScalarExpr {
 }
 
 // operatorMembers lists the operator union in the order participle tries it.
-var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{}}
+var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{}, &SummarizeOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {
@@ -401,8 +415,16 @@ type literal struct {
 
 type call struct {
 	Pos  lexer.Position
-	Func *Name         `parser:"@@ '('"`
-	Args []*ScalarExpr `parser:"( @@ ( ',' @@ )* )? ')'"`
+	Func *Name      `parser:"@@ '('"`
+	Args []*callArg `parser:"( @@ ( ',' @@ )* )? ')'"`
+}
+
+// callArg is an argument of a call: an expression, or `*`, which arg_max(), arg_min() and
+// take_any() take for all the columns.
+type callArg struct {
+	Pos  lexer.Position
+	Star bool        `parser:"(  @'*'"`
+	Expr *ScalarExpr `parser:"| @@ )"`
 }
 
 // nameText decodes a name as it is captured.

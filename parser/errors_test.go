@@ -36,8 +36,9 @@ var errorCases = []struct{ name, in string }{
 	{"uppercase and", "print x = 1 | where x > 0 AND x < 2"},
 
 	// Query operators and statements Kustard does not implement.
-	{"unsupported operator", "range x from 1 to 10 step 1 | summarize count()"},
+	{"unsupported operator", "range x from 1 to 10 step 1 | evaluate bag_unpack(x)"},
 	{"unsupported hyphenated operator", "print x = 1 | project-rename y = x"},
+	{"unsupported summarize hint", "T | summarize hint.strategy=shuffle count() by x"},
 	{"unsupported join", "T | join (U) on a"},
 	{"unsupported source", "union A, B"},
 	{"unknown operator", "T | frobnicate"},

@@ -45,6 +45,12 @@ type NegateExpr struct {
 	Operand Expr
 }
 
+// StarExpr is `*` as an argument: all the columns, in arg_max(x, *), arg_min(x, *) and
+// take_any(*). Elsewhere the engine rejects it.
+type StarExpr struct {
+	At int
+}
+
 // InExpr is `Left in (List…)` and its negated and case-insensitive forms.
 type InExpr struct {
 	At   int
@@ -59,6 +65,7 @@ func (e *CallExpr) Offset() int    { return e.At }
 func (e *BinaryExpr) Offset() int  { return e.At }
 func (e *NegateExpr) Offset() int  { return e.At }
 func (e *InExpr) Offset() int      { return e.At }
+func (e *StarExpr) Offset() int    { return e.At }
 
 // tree returns the expression tree of a parsed scalar expression, building it on first use.
 func (s *ScalarExpr) tree(src *kusto.Source) (Expr, error) {
@@ -176,7 +183,11 @@ func (e *primary) lower(src *kusto.Source) (Expr, error) {
 	case e.Call != nil:
 		c := &CallExpr{At: e.Pos.Offset, Func: e.Call.Func.String()}
 		for _, a := range e.Call.Args {
-			t, err := a.tree(src)
+			if a.Star {
+				c.Args = append(c.Args, &StarExpr{At: a.Pos.Offset})
+				continue
+			}
+			t, err := a.Expr.tree(src)
 			if err != nil {
 				return nil, err
 			}

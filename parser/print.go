@@ -21,6 +21,8 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 		b.WriteString(literalString(e.Literal))
 	case *ColumnExpr:
 		b.WriteString(e.Name)
+	case *StarExpr:
+		b.WriteString("*")
 	case *CallExpr:
 		b.WriteString(e.Func + "(")
 		for i, a := range e.Args {

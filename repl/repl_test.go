@@ -116,8 +116,10 @@ func TestCompletion(t *testing.T) {
 		{".create table Ev", []string{"Events"}},
 		{".drop table Events ", []string{"ifexists"}},
 		{"Ev", []string{"Events"}},
-		{"Events | ", []string{"where", "filter", "project", "project-away", "extend", "take", "limit", "count"}},
+		{"Events | ", []string{"where", "filter", "project", "project-away", "extend", "take", "limit", "count", "summarize"}},
 		{"Events | where L", []string{"Level"}},
+		{"Events | summarize c", []string{"count(", "countif(", "count_distinct("}},
+		{"Events | summarize count() by N", []string{"Name"}},
 		{"Events | project-away ", []string{"Name", "Level"}},
 		{"Events | extend Big = Level * 2 | project B", []string{"Big"}},
 		{"range n from 1 to 3 step 1 | where ", []string{"n"}},
@@ -154,6 +156,7 @@ func TestOperatorsParse(t *testing.T) {
 	forms := map[string]string{
 		"where": "where x > 1", "filter": "filter x > 1", "project": "project x", "project-away": "project-away x",
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
+		"summarize": "summarize count() by x",
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]
