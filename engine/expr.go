@@ -47,6 +47,8 @@ func (sc *scope) compile(e parser.Expr) (*compiled, error) {
 		return sc.call(e)
 	case *parser.StarExpr:
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "* stands for all the columns only as an argument of arg_max(), arg_min() and take_any()")
+	case *parser.NamedArgExpr:
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s = … names a column only as an argument of arg_max(), arg_min() and take_any()", e.Name)
 	}
 	return nil, fmt.Errorf("engine: unknown expression %T", e)
 }

@@ -61,6 +61,8 @@ func markColumns(needed []bool, schema Schema, e parser.Expr) {
 		markColumns(needed, schema, e.Right)
 	case *parser.NegateExpr:
 		markColumns(needed, schema, e.Operand)
+	case *parser.NamedArgExpr:
+		markColumns(needed, schema, e.Value)
 	case *parser.InExpr:
 		markColumns(needed, schema, e.Left)
 		for _, item := range e.List {

@@ -374,6 +374,12 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 		if star, ok := e.(*parser.StarExpr); ok {
 			return nil, c.errorf(star.At, kusto.KindSemantic, "%s() does not take *; only arg_max(), arg_min() and take_any() do", call.Func)
 		}
+		if named, ok := e.(*parser.NamedArgExpr); ok {
+			if fn.kind == aggValue {
+				return nil, c.errorf(named.At, kusto.KindSemantic, "%s() does not take a named argument; only arg_max(), arg_min() and take_any() name the columns they return", call.Func)
+			}
+			e = named.Value
+		}
 		x, err := sc.compile(e)
 		if err != nil {
 			return nil, err
@@ -497,14 +503,17 @@ func (c *compiler) rowArguments(a *aggCall, input Schema, call *parser.CallExpr,
 	if !named {
 		name = fn.prefix + "_"
 	}
+	if n, ok := call.Args[0].(*parser.NamedArgExpr); ok {
+		name = n.Name
+	}
 	anyStar := false
 	for _, arg := range call.Args[1:] {
 		_, star := arg.(*parser.StarExpr)
 		anyStar = anyStar || star
 	}
 	taken := map[int]bool{}
-	if col, ok := call.Args[0].(*parser.ColumnExpr); ok && input.Index(col.Name) >= 0 {
-		taken[input.Index(col.Name)] = true
+	if k := inputColumn(input, call.Args[0]); k >= 0 {
+		taken[k] = true
 	}
 	a.out = append(a.out, ColumnSchema{name, key.typ})
 	for i, arg := range call.Args[1:] {
@@ -525,14 +534,13 @@ func (c *compiler) rowArguments(a *aggCall, input Schema, call *parser.CallExpr,
 			return err
 		}
 		var name string
-		if col, ok := arg.(*parser.ColumnExpr); ok && input.Index(col.Name) >= 0 {
-			k := input.Index(col.Name)
+		if k := inputColumn(input, arg); k >= 0 {
 			if anyStar && (taken[k] || byColumns[k]) {
 				continue
 			}
 			taken[k] = true
-			name = col.Name
-		} else if inferred, ok := resultName(arg); ok {
+		}
+		if inferred, ok := argumentName(arg); ok {
 			name = inferred
 		} else {
 			name = fn.prefix + "_" + primary + "_arg" + strconv.Itoa(i+1)
@@ -599,16 +607,18 @@ func (c *compiler) anyArguments(a *aggCall, input Schema, call *parser.CallExpr,
 			return err
 		}
 		var name string
-		if col, ok := arg.(*parser.ColumnExpr); ok && input.Index(col.Name) >= 0 {
-			k := input.Index(col.Name)
+		if k := inputColumn(input, arg); k >= 0 {
 			if anyStar && (taken[k] || byColumns[k]) {
 				continue
 			}
 			taken[k] = true
-			name = prefix + col.Name
-		} else if inferred, ok := resultName(arg); ok {
+		}
+		switch inferred, ok := argumentName(arg); {
+		case ok && isNamedArg(arg):
+			name = inferred
+		case ok:
 			name = prefix + inferred
-		} else {
+		default:
 			name = "any_arg" + strconv.Itoa(i)
 		}
 		a.args = append(a.args, x)
@@ -618,6 +628,32 @@ func (c *compiler) anyArguments(a *aggCall, input Schema, call *parser.CallExpr,
 		return c.errorf(call.At, kusto.KindSemantic, "%s has no columns to take: every column is a group key", a.text)
 	}
 	return nil
+}
+
+// inputColumn returns the input column an argument of arg_max() or take_any() names as it is
+// (x, or y = x), or -1.
+func inputColumn(input Schema, arg parser.Expr) int {
+	if n, ok := arg.(*parser.NamedArgExpr); ok {
+		arg = n.Value
+	}
+	if col, ok := arg.(*parser.ColumnExpr); ok {
+		return input.Index(col.Name)
+	}
+	return -1
+}
+
+// argumentName is the name of the column an argument of arg_max() or take_any() makes: the name
+// given, or the one Kusto infers.
+func argumentName(arg parser.Expr) (string, bool) {
+	if n, ok := arg.(*parser.NamedArgExpr); ok {
+		return n.Name, true
+	}
+	return resultName(arg)
+}
+
+func isNamedArg(arg parser.Expr) bool {
+	_, ok := arg.(*parser.NamedArgExpr)
+	return ok
 }
 
 func (n *summarizeNode) Schema() Schema   { return n.schema }

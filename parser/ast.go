@@ -419,12 +419,13 @@ type call struct {
 	Args []*callArg `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
-// callArg is an argument of a call: an expression, or `*`, which arg_max(), arg_min() and
-// take_any() take for all the columns.
+// callArg is an argument of a call: an expression, `*`, which arg_max(), arg_min() and
+// take_any() take for all the columns, or `name = expression`, which they take to name a column.
 type callArg struct {
 	Pos  lexer.Position
 	Star bool        `parser:"(  @'*'"`
-	Expr *ScalarExpr `parser:"| @@ )"`
+	Name *Name       `parser:"| ( @@ '=' )?"`
+	Expr *ScalarExpr `parser:"  @@ )"`
 }
 
 // nameText decodes a name as it is captured.

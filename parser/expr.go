@@ -51,6 +51,14 @@ type StarExpr struct {
 	At int
 }
 
+// NamedArgExpr is `Name = Value` as an argument: a returned column of arg_max(), arg_min() or
+// take_any() with its name. Elsewhere the engine rejects it.
+type NamedArgExpr struct {
+	At    int
+	Name  string
+	Value Expr
+}
+
 // InExpr is `Left in (List…)` and its negated and case-insensitive forms.
 type InExpr struct {
 	At   int
@@ -59,13 +67,14 @@ type InExpr struct {
 	List []Expr
 }
 
-func (e *LiteralExpr) Offset() int { return e.At }
-func (e *ColumnExpr) Offset() int  { return e.At }
-func (e *CallExpr) Offset() int    { return e.At }
-func (e *BinaryExpr) Offset() int  { return e.At }
-func (e *NegateExpr) Offset() int  { return e.At }
-func (e *InExpr) Offset() int      { return e.At }
-func (e *StarExpr) Offset() int    { return e.At }
+func (e *LiteralExpr) Offset() int  { return e.At }
+func (e *ColumnExpr) Offset() int   { return e.At }
+func (e *CallExpr) Offset() int     { return e.At }
+func (e *BinaryExpr) Offset() int   { return e.At }
+func (e *NegateExpr) Offset() int   { return e.At }
+func (e *InExpr) Offset() int       { return e.At }
+func (e *StarExpr) Offset() int     { return e.At }
+func (e *NamedArgExpr) Offset() int { return e.At }
 
 // tree returns the expression tree of a parsed scalar expression, building it on first use.
 func (s *ScalarExpr) tree(src *kusto.Source) (Expr, error) {
@@ -190,6 +199,9 @@ func (e *primary) lower(src *kusto.Source) (Expr, error) {
 			t, err := a.Expr.tree(src)
 			if err != nil {
 				return nil, err
+			}
+			if a.Name != nil {
+				t = &NamedArgExpr{At: a.Pos.Offset, Name: a.Name.String(), Value: t}
 			}
 			c.Args = append(c.Args, t)
 		}

@@ -23,6 +23,9 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 		b.WriteString(e.Name)
 	case *StarExpr:
 		b.WriteString("*")
+	case *NamedArgExpr:
+		b.WriteString(e.Name + " = ")
+		writeExpr(b, e.Value, true)
 	case *CallExpr:
 		b.WriteString(e.Func + "(")
 		for i, a := range e.Args {
