@@ -17,6 +17,10 @@ type scope struct {
 	schema Schema
 	c      *compiler
 	rowOps int // the operations compiled so far that depend on the row
+	// agg is where the expression stands, for the error an aggregation function's call there
+	// gets; inAggregate names the aggregation function whose argument it is, if it is one.
+	agg         aggPlace
+	inAggregate string
 }
 
 // maxRowOperations bounds the operations that depend on the row in the expressions of one scope
@@ -61,6 +65,10 @@ func (sc *scope) compileNode(e parser.Expr) (*compiled, error) {
 		return sc.in(e)
 	case *parser.CallExpr:
 		return sc.call(e)
+	case *parser.StarExpr:
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "* stands for all the columns only as an argument of arg_max(), arg_min() and take_any()")
+	case *parser.NamedArgExpr:
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s = … names a column only as an argument of arg_max(), arg_min() and take_any()", e.Name)
 	}
 	return nil, fmt.Errorf("engine: unknown expression %T", e)
 }

@@ -247,8 +247,8 @@ func FunctionNames() []string {
 
 // unsupportedFunctions are Kusto's functions that Kustard does not implement, so that a call
 // names them as Kusto's rather than calling them unknown: the scalar functions of the docs' list
-// (query/scalar-functions.md), the aggregation functions (query/aggregation-functions.md; they
-// belong to summarize, which Kustard lacks), and a few the lists leave out (strcat_array, the
+// (query/scalar-functions.md), the aggregation functions (query/aggregation-functions.md) that the
+// aggregate registry does not implement (those it does are found there first), and a few the lists leave out (strcat_array, the
 // deprecated aliases).
 var unsupportedFunctions = wordSet(`
 	acos array_concat array_iff array_iif array_index_of array_length array_reverse
@@ -262,11 +262,11 @@ var unsupportedFunctions = wordSet(`
 	convert_length convert_mass convert_speed convert_temperature convert_volume cos cot countof
 	current_cluster_endpoint current_database current_principal current_principal_details
 	current_principal_is_member_of cursor_after cursor_before_or_at cursor_current datetime_add
-	datetime_diff datetime_list_timezones datetime_local_to_utc datetime_part datetime_utc_to_local
-	dayofmonth dayofweek dayofyear dcount_hll degrees dynamic_to_json endofday endofmonth
-	endofweek endofyear erf erfc estimate_data_size exp exp10 exp2 extent_id extent_tags extract
-	extract_all extract_json extractjson format_bytes format_datetime format_ipv4
-	format_ipv4_mask format_timespan gamma geo_angle geo_azimuth geo_distance_2points
+	datetime_diff datetime_list_timezones datetime_local_to_utc datetime_part
+	datetime_utc_to_local dayofmonth dayofweek dayofyear dcount_hll degrees dynamic_to_json
+	endofday endofmonth endofweek endofyear erf erfc estimate_data_size exp exp10 exp2 extent_id
+	extent_tags extract extract_all extract_json extractjson format_bytes format_datetime
+	format_ipv4 format_ipv4_mask format_timespan gamma geo_angle geo_azimuth geo_distance_2points
 	geo_distance_point_to_line geo_distance_point_to_polygon geo_geohash_neighbors
 	geo_geohash_to_central_point geo_geohash_to_polygon geo_h3cell_children geo_h3cell_level
 	geo_h3cell_neighbors geo_h3cell_parent geo_h3cell_rings geo_h3cell_to_central_point
@@ -277,44 +277,35 @@ var unsupportedFunctions = wordSet(`
 	geo_point_in_circle geo_point_in_polygon geo_point_to_geohash geo_point_to_h3cell
 	geo_point_to_s2cell geo_polygon_area geo_polygon_buffer geo_polygon_centroid
 	geo_polygon_densify geo_polygon_perimeter geo_polygon_simplify geo_polygon_to_h3cells
-	geo_polygon_to_s2cells geo_s2cell_neighbors geo_s2cell_to_central_point
-	geo_s2cell_to_polygon geo_simplify_polygons_array geo_union_lines_array
-	geo_union_polygons_array getmonth gettype getyear has_any_index has_any_ipv4
-	has_any_ipv4_prefix has_ipv4 has_ipv4_prefix hash hash_combine hash_many hash_md5 hash_sha1
-	hash_sha256 hash_xxhash64 hll_merge hourofday indexof indexof_regex ingestion_time ipv4_compare
-	ipv4_is_in_any_range ipv4_is_in_range ipv4_is_match ipv4_is_private ipv4_netmask_suffix
-	ipv4_range_to_cidr_list ipv6_compare ipv6_is_in_any_range ipv6_is_in_range ipv6_is_match
-	isascii isfinite isinf isnan isutf8 jaccard_index log log10 log2 loggamma make_datetime
-	make_string make_timespan merge_tdigest monthofyear next pack pack_all pack_array
-	pack_dictionary parse_command_line parse_csv parse_ipv4 parse_ipv4_mask parse_ipv6
+	geo_polygon_to_s2cells geo_s2cell_neighbors geo_s2cell_to_central_point geo_s2cell_to_polygon
+	geo_simplify_polygons_array geo_union_lines_array geo_union_polygons_array getmonth gettype
+	getyear has_any_index has_any_ipv4 has_any_ipv4_prefix has_ipv4 has_ipv4_prefix hash
+	hash_combine hash_many hash_md5 hash_sha1 hash_sha256 hash_xxhash64 hourofday indexof
+	indexof_regex ingestion_time ipv4_compare ipv4_is_in_any_range ipv4_is_in_range ipv4_is_match
+	ipv4_is_private ipv4_netmask_suffix ipv4_range_to_cidr_list ipv6_compare ipv6_is_in_any_range
+	ipv6_is_in_range ipv6_is_match isascii isfinite isinf isnan isutf8 jaccard_index log log10
+	log2 loggamma make_datetime make_string make_timespan monthofyear next pack pack_all
+	pack_array pack_dictionary parse_command_line parse_csv parse_ipv4 parse_ipv4_mask parse_ipv6
 	parse_ipv6_mask parse_path parse_url parse_urlquery parse_user_agent parse_version parse_xml
 	percentile_array_tdigest percentile_tdigest percentrank_tdigest pi pow prev
 	punycode_from_string punycode_to_string radians rand range rank_tdigest repeat replace
 	replace_regex replace_string replace_strings reverse row_cumsum row_number row_rank_dense
 	row_rank_min row_window_session series_abs series_acos series_add series_asin series_atan
-	series_ceiling series_cos series_cosine_similarity series_decompose
-	series_decompose_anomalies series_decompose_forecast series_divide series_dot_product
-	series_equals series_exp series_fft series_fill_backward series_fill_const
-	series_fill_forward series_fill_linear series_fir series_fit_2lines
-	series_fit_2lines_dynamic series_fit_line series_fit_line_dynamic series_fit_poly
-	series_floor series_greater series_greater_equals series_ifft series_iir series_less
-	series_less_equals series_log series_magnitude series_multiply series_not_equals
+	series_ceiling series_cos series_cosine_similarity series_decompose series_decompose_anomalies
+	series_decompose_forecast series_divide series_dot_product series_equals series_exp series_fft
+	series_fill_backward series_fill_const series_fill_forward series_fill_linear series_fir
+	series_fit_2lines series_fit_2lines_dynamic series_fit_line series_fit_line_dynamic
+	series_fit_poly series_floor series_greater series_greater_equals series_ifft series_iir
+	series_less series_less_equals series_log series_magnitude series_multiply series_not_equals
 	series_outliers series_pearson_correlation series_periods_detect series_periods_validate
 	series_pow series_seasonal series_sign series_sin series_stats series_stats_dynamic
-	series_subtract series_sum series_tan set_difference set_has_element set_intersect
-	set_union sign sin split sqrt startofday startofmonth startofweek startofyear strcat_array
-	strcat_delim strcmp string_size strrep tan to_utf8 todecimal tohex toscalar totime
-	translate treepath trim trim_end trim_start unicode_codepoints_from_string
-	unicode_codepoints_to_string unixtime_microseconds_todatetime
-	unixtime_milliseconds_todatetime unixtime_nanoseconds_todatetime
-	unixtime_seconds_todatetime url_decode url_encode week_of_year weekofyear welch_test zip
-
-	any anyif arg_max arg_min avg avgif binary_all_and binary_all_or binary_all_xor buildschema
-	count count_distinct count_distinctif countif dcount dcountif hll hll_if make_bag
-	make_bag_if make_list make_list_if make_list_with_nulls make_set make_set_if max maxif min
-	minif percentile percentiles percentiles_array percentilew percentilesw percentilesw_array
-	stdev stdevif stdevp sum sumif take_any take_anyif tdigest tdigest_merge variance
-	varianceif variancep`)
+	series_subtract series_sum series_tan set_difference set_has_element set_intersect set_union
+	sign sin split sqrt startofday startofmonth startofweek startofyear strcat_array strcat_delim
+	strcmp string_size strrep tan to_utf8 todecimal tohex toscalar totime translate treepath trim
+	trim_end trim_start unicode_codepoints_from_string unicode_codepoints_to_string
+	unixtime_microseconds_todatetime unixtime_milliseconds_todatetime
+	unixtime_nanoseconds_todatetime unixtime_seconds_todatetime url_decode url_encode week_of_year
+	weekofyear welch_test zip anyif`)
 
 // functionNameError is the error for a call of a function Kustard does not implement: what
 // Kusto's it is, or that Kusto has no such function.
@@ -324,6 +315,8 @@ func functionNameError(name string) string {
 		return "unsupported: typeof(…) is a type literal in Kusto (an argument of extract() and extract_json(), as typeof(long)), not a function; Kustard does not implement it. gettype() gives a value's type"
 	case unsupportedFunctions[name]:
 		return fmt.Sprintf("unsupported function %q", name)
+	case unsupportedAggregates[name]:
+		return fmt.Sprintf("unsupported aggregation function %q", name)
 	}
 	return fmt.Sprintf("unknown function %q", name)
 }
@@ -345,9 +338,15 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 		if err := sc.c.unresolvedCall(e.Func, e.At); err != nil {
 			return nil, err
 		}
+		if aggregates[e.Func] != nil {
+			return nil, sc.misplacedAggregate(e)
+		}
+		if unsupportedAggregates[e.Func] {
+			return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unsupported aggregation function %q", e.Func)
+		}
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%s", functionNameError(e.Func))
 	}
-	if i := slices.IndexFunc(e.ArgNames, func(n string) bool { return n != "" }); i >= 0 {
+	if i := slices.IndexFunc(e.Args, func(a parser.Expr) bool { _, named := a.(*parser.NamedArgExpr); return named }); i >= 0 {
 		return nil, sc.c.errorf(e.Args[i].Offset(), kusto.KindSemantic, "%s takes its arguments by position; only user-defined functions take them by name", f.usage)
 	}
 	if len(e.Args) < f.min || len(e.Args) > f.max {

@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -208,10 +209,20 @@ func divVV[T integer](d, a, b []T) {
 	}
 }
 
-func divVC[T integer](d, a []T, b T) { // b is not 0
+// divVC and modVC divide by one divisor, b, which is not 0: by a multiplication and shifts
+// (invariantDivisor) rather than a division instruction, which costs several times as much. The
+// results are Go's, which Kusto's are: the quotient truncated toward zero, the remainder with the
+// dividend's sign.
+func divVC[T integer](d, a []T, b T) {
 	d = d[:len(a)]
+	sb := int64(b) >> 63
+	div := newInvariantDivisor(uint64((int64(b) ^ sb) - sb))
 	for i := range a {
-		d[i] = a[i] / b
+		x := int64(a[i])
+		s := x >> 63 // -1 for a negative x, else 0
+		q := int64(div.quotient(uint64((x ^ s) - s)))
+		s ^= sb
+		d[i] = T((q ^ s) - s)
 	}
 }
 
@@ -237,11 +248,50 @@ func modVV[T integer](d, a, b []T) {
 	}
 }
 
-func modVC[T integer](d, a []T, b T) { // b is not 0
+func modVC[T integer](d, a []T, b T) {
 	d = d[:len(a)]
-	for i := range a {
-		d[i] = a[i] % b
+	sb := int64(b) >> 63
+	ub := uint64((int64(b) ^ sb) - sb)
+	if ub&(ub-1) == 0 { // a power of two
+		mask := ub - 1
+		for i := range a {
+			x := int64(a[i])
+			s := x >> 63
+			r := int64(uint64((x^s)-s) & mask)
+			d[i] = T((r ^ s) - s)
+		}
+		return
 	}
+	div := newInvariantDivisor(ub)
+	for i := range a {
+		x := int64(a[i])
+		s := x >> 63
+		ux := uint64((x ^ s) - s)
+		r := int64(ux - div.quotient(ux)*ub)
+		d[i] = T((r ^ s) - s)
+	}
+}
+
+// invariantDivisor divides unsigned 64-bit numbers by one divisor d ≥ 1 with a multiplication:
+// after Granlund and Montgomery, "Division by invariant integers using multiplication" (1994),
+// figure 4.1, n / d is (t + (n-t)>>s1) >> s2, where t is the high word of n·m, for
+// m = ⌊2⁶⁴(2ˡ-d)/d⌋ + 1, l = ⌈log₂ d⌉, s1 = min(l, 1) and s2 = max(l-1, 0). It is exact for every n.
+type invariantDivisor struct {
+	m      uint64
+	s1, s2 uint
+}
+
+func newInvariantDivisor(d uint64) invariantDivisor {
+	l := uint(bits.Len64(d - 1))
+	// 2ˡ-d, which is below d; for l = 64 the shift gives 0 and the subtraction wraps to 2⁶⁴-d.
+	hi := uint64(1)<<l - d
+	q, _ := bits.Div64(hi, 0, d)
+	return invariantDivisor{m: q + 1, s1: min(l, 1), s2: max(l, 1) - 1}
+}
+
+func (v invariantDivisor) quotient(n uint64) uint64 {
+	t, _ := bits.Mul64(n, v.m)
+	return (t + (n-t)>>v.s1) >> v.s2
 }
 
 func modCV[T integer](d []T, a T, b []T) {

@@ -269,3 +269,45 @@ func TestVectorOfChunked(t *testing.T) {
 		t.Error("vectorOf copied a vector")
 	}
 }
+
+// Division and remainder by a constant, which multiply by an inverse, against Go's operators
+// over the edges of int64 and int32 and random values, for divisors of every size and sign.
+func TestDivisionByConstant(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	divisors := []int64{1, -1, 2, -2, 3, 7, 10, -10, 16, 1000, 1 << 31, 1<<31 + 1, 1<<62 + 3, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for range 200 {
+		divisors = append(divisors, r.Int64()>>r.IntN(63)*int64(1-2*r.IntN(2)))
+	}
+	values := []int64{0, 1, -1, 2, -2, 9, -9, 10, -10, 11, math.MaxInt64, math.MinInt64, math.MinInt64 + 1, math.MaxInt64 - 1}
+	for range 2000 {
+		values = append(values, r.Int64()>>r.IntN(63)*int64(1-2*r.IntN(2)))
+	}
+	q, m := make([]int64, len(values)), make([]int64, len(values))
+	for _, b := range divisors {
+		if b == 0 {
+			continue
+		}
+		divVC(q, values, b)
+		modVC(m, values, b)
+		for i, a := range values {
+			if q[i] != a/b || m[i] != a%b {
+				t.Fatalf("%d / %d = %d, %% = %d; want %d and %d", a, b, q[i], m[i], a/b, a%b)
+			}
+		}
+		if b < math.MinInt32 || b > math.MaxInt32 {
+			continue
+		}
+		v32 := make([]int32, len(values))
+		for i, a := range values {
+			v32[i] = int32(a)
+		}
+		q32, m32 := make([]int32, len(values)), make([]int32, len(values))
+		divVC(q32, v32, int32(b))
+		modVC(m32, v32, int32(b))
+		for i, a := range v32 {
+			if q32[i] != a/int32(b) || m32[i] != a%int32(b) {
+				t.Fatalf("int32 %d / %d = %d, %% = %d; want %d and %d", a, b, q32[i], m32[i], a/int32(b), a%int32(b))
+			}
+		}
+	}
+}

@@ -64,6 +64,11 @@ var operatorRegistry = []*OperatorInfo{
 		Name: "count", Synopsis: "count", Summary: "Returns the number of rows.", Completes: CompleteNothing,
 		node: nodeOf[*parser.CountOp](), compile: compileCount,
 	},
+	{
+		Name: "summarize", Synopsis: "summarize [[Name =] Aggregation, …] [by [Name =] GroupExpression, …]",
+		Summary: "Computes aggregations over the rows: a row for each distinct value of the by expressions, or one row without by.", Completes: CompleteExpressions,
+		node: nodeOf[*parser.SummarizeOp](), compile: compileSummarize,
+	},
 }
 
 func nodeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

@@ -32,6 +32,11 @@ func TestPlanGolden(t *testing.T) {
 		"T | extend y = x % 3 | distinct *",
 		"T | join kind=leftouter hint.strategy=shuffle (T | where x > 50 | project y = x, s) on $left.x == $right.y | project s1",
 		"let U = print x = 1, z = 2; T | union withsource=Source U | project Source, z",
+		"range x from 1 to 50000000 step 1 | summarize count(), sum(x) by k = x % 10",
+		"T | summarize c = count(), avg(x) / 2, make_set_if(x, x > 1) by s",
+		"T | summarize count() by bin(x, 10), s | summarize n = count()",
+		"T | summarize arg_max(x, *), take_any(s)",
+		"T | extend y = x * 2 | summarize dcount(y) by tostring(x % 3)",
 	}
 	var out strings.Builder
 	for _, q := range queries {

@@ -311,8 +311,8 @@ func callArgsOf(e *parser.CallExpr) []callArg {
 	out := make([]callArg, len(e.Args))
 	for i, a := range e.Args {
 		out[i] = callArg{at: a.Offset(), expr: a}
-		if i < len(e.ArgNames) {
-			out[i].name = e.ArgNames[i]
+		if n, ok := a.(*parser.NamedArgExpr); ok {
+			out[i].name, out[i].expr = n.Name, n.Value
 		}
 	}
 	return out

@@ -300,12 +300,22 @@ type CountOp struct {
 	Keyword string `parser:"@'count'"`
 }
 
+// SummarizeOp is `summarize [[name =] aggregation, …] [by [name =] expr, …]`. The keyword `by`
+// ends the aggregations; a column named by is written ['by'].
+type SummarizeOp struct {
+	Pos          lexer.Position
+	Keyword      string       `parser:"@'summarize'"`
+	Aggregations []*NamedExpr `parser:"( (?! 'by' ) @@ ( ',' @@ )* )?"`
+	By           []*NamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
+}
+
 func (*WhereOp) operator()       {}
 func (*ProjectOp) operator()     {}
 func (*ProjectAwayOp) operator() {}
 func (*ExtendOp) operator()      {}
 func (*TakeOp) operator()        {}
 func (*CountOp) operator()       {}
+func (*SummarizeOp) operator()   {}
 
 func (o *WhereOp) Position() lexer.Position       { return o.Pos }
 func (o *ProjectOp) Position() lexer.Position     { return o.Pos }
@@ -313,6 +323,7 @@ func (o *ProjectAwayOp) Position() lexer.Position { return o.Pos }
 func (o *ExtendOp) Position() lexer.Position      { return o.Pos }
 func (o *TakeOp) Position() lexer.Position        { return o.Pos }
 func (o *CountOp) Position() lexer.Position       { return o.Pos }
+func (o *SummarizeOp) Position() lexer.Position   { return o.Pos }
 
 func (o *WhereOp) scalars() []*ScalarExpr       { return []*ScalarExpr{o.Predicate} }
 func (o *ProjectOp) scalars() []*ScalarExpr     { return namedScalars(o.Columns) }
@@ -320,6 +331,9 @@ func (o *ProjectAwayOp) scalars() []*ScalarExpr { return nil }
 func (o *ExtendOp) scalars() []*ScalarExpr      { return namedScalars(o.Columns) }
 func (o *TakeOp) scalars() []*ScalarExpr        { return []*ScalarExpr{o.Count} }
 func (o *CountOp) scalars() []*ScalarExpr       { return nil }
+func (o *SummarizeOp) scalars() []*ScalarExpr {
+	return append(namedScalars(o.Aggregations), namedScalars(o.By)...)
+}
 
 func namedScalars(list []*NamedExpr) []*ScalarExpr {
 	out := make([]*ScalarExpr, len(list))
@@ -331,7 +345,7 @@ func namedScalars(list []*NamedExpr) []*ScalarExpr {
 
 // operatorMembers lists the operator union in the order participle tries it.
 var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{},
-	&SortOp{}, &TopOp{}, &DistinctOp{}, &InvokeOp{}}
+	&SortOp{}, &TopOp{}, &DistinctOp{}, &InvokeOp{}, &SummarizeOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {
@@ -423,11 +437,13 @@ type call struct {
 	Args []*callArg `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
-// callArg is an argument, optionally named (`f(12, c = 7)`), as a user-defined function takes.
+// callArg is an argument of a call: an expression, `*`, which arg_max(), arg_min() and
+// take_any() take for all the columns, or `name = expression`, which they take to name a column.
 type callArg struct {
 	Pos  lexer.Position
-	Name *Name       `parser:"( @@ '=' )?"`
-	Expr *ScalarExpr `parser:"@@"`
+	Star bool        `parser:"(  @'*'"`
+	Name *Name       `parser:"| ( @@ '=' )?"`
+	Expr *ScalarExpr `parser:"  @@ )"`
 }
 
 // nameText decodes a name as it is captured.

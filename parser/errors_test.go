@@ -36,10 +36,11 @@ var errorCases = []struct{ name, in string }{
 	{"uppercase and", "print x = 1 | where x > 0 AND x < 2"},
 
 	// Query operators and statements Kustard does not implement.
-	{"unsupported operator", "range x from 1 to 10 step 1 | summarize count()"},
+	{"unsupported operator", "range x from 1 to 10 step 1 | evaluate bag_unpack(x)"},
 	{"unsupported hyphenated operator", "print x = 1 | project-rename y = x"},
 	{"unsupported lookup", "T | lookup (U) on a"},
 	{"unsupported source", "find 'x'"},
+	{"unsupported summarize hint", "T | summarize hint.strategy=shuffle count() by x"},
 	{"unknown operator", "T | frobnicate"},
 	{"missing operator", "T |"},
 	{"unsupported statement", "restrict access to (T); T"},

@@ -29,10 +29,9 @@ type ColumnExpr struct {
 type CallExpr struct {
 	At   int
 	Func string
+	// Args are the arguments; one written `name = value` (as user-defined functions, arg_max()
+	// and arg_min() take them) is a NamedArgExpr.
 	Args []Expr
-	// ArgNames names the arguments written `name = value`, as user-defined functions take them:
-	// nil when none is; else "" for one given by position (it may be shorter than Args).
-	ArgNames []string
 }
 
 // BinaryExpr is `Left Op Right` for arithmetic, comparison, string and logical operators.
@@ -48,6 +47,20 @@ type NegateExpr struct {
 	Operand Expr
 }
 
+// StarExpr is `*` as an argument: all the columns, in arg_max(x, *), arg_min(x, *) and
+// take_any(*). Elsewhere the engine rejects it.
+type StarExpr struct {
+	At int
+}
+
+// NamedArgExpr is `Name = Value` as an argument: a returned column of arg_max(), arg_min() or
+// take_any() with its name. Elsewhere the engine rejects it.
+type NamedArgExpr struct {
+	At    int
+	Name  string
+	Value Expr
+}
+
 // InExpr is `Left in (List…)` and its negated and case-insensitive forms.
 type InExpr struct {
 	At   int
@@ -56,12 +69,14 @@ type InExpr struct {
 	List []Expr
 }
 
-func (e *LiteralExpr) Offset() int { return e.At }
-func (e *ColumnExpr) Offset() int  { return e.At }
-func (e *CallExpr) Offset() int    { return e.At }
-func (e *BinaryExpr) Offset() int  { return e.At }
-func (e *NegateExpr) Offset() int  { return e.At }
-func (e *InExpr) Offset() int      { return e.At }
+func (e *LiteralExpr) Offset() int  { return e.At }
+func (e *ColumnExpr) Offset() int   { return e.At }
+func (e *CallExpr) Offset() int     { return e.At }
+func (e *BinaryExpr) Offset() int   { return e.At }
+func (e *NegateExpr) Offset() int   { return e.At }
+func (e *InExpr) Offset() int       { return e.At }
+func (e *StarExpr) Offset() int     { return e.At }
+func (e *NamedArgExpr) Offset() int { return e.At }
 
 // Inspect calls f for e and each expression inside it, parents before their operands. It walks
 // with a stack of its own rather than recursing, since a long chain such as 1 + 1 + … + 1 makes a
@@ -79,6 +94,8 @@ func Inspect(e Expr, f func(Expr)) {
 			stack = append(stack, e.Right, e.Left)
 		case *NegateExpr:
 			stack = append(stack, e.Operand)
+		case *NamedArgExpr:
+			stack = append(stack, e.Value)
 		case *InExpr:
 			stack = append(stack, e.List...)
 			stack = append(stack, e.Left)
@@ -204,16 +221,19 @@ func (e *primary) lower(src *kusto.Source) (Expr, error) {
 		return &LiteralExpr{At: e.Pos.Offset, Literal: lit}, nil
 	case e.Call != nil:
 		c := &CallExpr{At: e.Pos.Offset, Func: e.Call.Func.String()}
-		for i, a := range e.Call.Args {
+		for _, a := range e.Call.Args {
+			if a.Star {
+				c.Args = append(c.Args, &StarExpr{At: a.Pos.Offset})
+				continue
+			}
 			t, err := a.Expr.tree(src)
 			if err != nil {
 				return nil, err
 			}
-			c.Args = append(c.Args, t)
 			if a.Name != nil {
-				c.ArgNames = append(c.ArgNames, make([]string, i+1-len(c.ArgNames))...)
-				c.ArgNames[i] = a.Name.String()
+				t = &NamedArgExpr{At: a.Pos.Offset, Name: a.Name.String(), Value: t}
 			}
+			c.Args = append(c.Args, t)
 		}
 		return c, nil
 	case e.Column != nil:

@@ -365,9 +365,9 @@ func sexpr(e Expr) string {
 		return e.Name
 	case *CallExpr:
 		var args []string
-		for i, a := range e.Args {
-			if i < len(e.ArgNames) && e.ArgNames[i] != "" {
-				args = append(args, e.ArgNames[i]+"="+sexpr(a))
+		for _, a := range e.Args {
+			if n, ok := a.(*NamedArgExpr); ok {
+				args = append(args, n.Name+"="+sexpr(n.Value))
 				continue
 			}
 			args = append(args, sexpr(a))

@@ -42,14 +42,16 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 		b.WriteString(literalString(e.Literal))
 	case *ColumnExpr:
 		b.WriteString(e.Name)
+	case *StarExpr:
+		b.WriteString("*")
+	case *NamedArgExpr:
+		b.WriteString(e.Name + " = ")
+		writeExpr(b, e.Value, true)
 	case *CallExpr:
 		b.WriteString(e.Func + "(")
 		for i, a := range e.Args {
 			if i > 0 {
 				b.WriteString(", ")
-			}
-			if i < len(e.ArgNames) && e.ArgNames[i] != "" {
-				b.WriteString(e.ArgNames[i] + " = ")
 			}
 			writeExpr(b, a, true)
 		}

@@ -176,11 +176,16 @@ func tracePrefix(tokens []lexer.Token, index int) []lexer.Token {
 // dropListItems shortens a long list that the tokens end in: what may follow "(a, b, c, d" is
 // what may follow "(a, d", since a list's items after the first all parse alike. It keeps the
 // first item, to stay in a list, and counts a list from the start of its operator: in
-// "(T | project a, b | extend c, d" the commas belong to two lists.
+// "(T | project a, b | extend c, d" the commas belong to two lists. A "by" starts a list too:
+// in "summarize a, b by c, d" the aggregations are one list and the keys another.
 func dropListItems(tokens []lexer.Token) []lexer.Token {
 	type list struct{ first, last int } // the list's first and last comma, or -1
 	lists := []list{{-1, -1}}           // the lists open at each depth; the first is the statement's
 	for i, t := range tokens {
+		if t.Type == TokIdent && t.Value == "by" {
+			lists[len(lists)-1] = list{-1, -1}
+			continue
+		}
 		if t.Type != TokPunct {
 			continue
 		}

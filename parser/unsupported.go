@@ -101,6 +101,12 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
 			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords()), ", "))
+		case t.Value == "summarize" && isWord(t) && next.Value == "hint" && i+2 < len(tokens) && tokens[i+2].Value == ".":
+			name := "hint."
+			if i+3 < len(tokens) && isWord(tokens[i+3]) {
+				name += tokens[i+3].Value
+			}
+			return unsupported(next, "unsupported summarize parameter %q; Kustard runs summarize on one node, without hints", name)
 		case statementStart && t.Value == "declare" && isWord(t) && isWord(next) && next.Value != "query_parameters":
 			return unsupported(t, "unsupported statement %q; Kustard's declare is declare query_parameters(…)", "declare "+next.Value)
 		case (t.Type == TokIdent || t.Type == TokQuotedIdent || t.Value == ")" || t.Value == "]") && next.Type == TokPunct &&

@@ -380,6 +380,11 @@ func (s *Shell) completeQuery(toks []parser.Token, head engine.Schema, word stri
 		for _, f := range engine.FunctionNames() {
 			items = append(items, candidate{f + "(", "function", "functions"})
 		}
+		if info.Name == "summarize" {
+			for _, a := range engine.Aggregates() {
+				items = append(items, candidate{a.Name + "(", "aggregation function", "aggregation functions"})
+			}
+		}
 	}
 	return items
 }

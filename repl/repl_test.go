@@ -116,8 +116,10 @@ func TestCompletion(t *testing.T) {
 		{".create table Ev", []string{"Events"}},
 		{".drop table Events ", []string{"ifexists"}},
 		{"Ev", []string{"Events"}},
-		{"Events | ", []string{"where", "filter", "project", "project-away", "extend", "take", "limit", "count"}},
+		{"Events | ", []string{"where", "filter", "project", "project-away", "extend", "take", "limit", "count", "summarize"}},
 		{"Events | where L", []string{"Level"}},
+		{"Events | summarize c", []string{"count(", "countif(", "count_distinct("}},
+		{"Events | summarize count() by N", []string{"Name"}},
 		{"Events | project-away ", []string{"Name", "Level"}},
 		{"Events | extend Big = Level * 2 | project B", []string{"Big"}},
 		{"range n from 1 to 3 step 1 | where ", []string{"n"}},
@@ -156,7 +158,8 @@ func TestOperatorsParse(t *testing.T) {
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
 		"sort": "sort by x", "order": "order by x asc nulls last", "top": "top 1 by x", "distinct": "distinct x",
 		"join": "join (print x = 1) on x", "union": "union (print x = 1)",
-		"invoke": "invoke f()",
+		"invoke":    "invoke f()",
+		"summarize": "summarize count() by x",
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]

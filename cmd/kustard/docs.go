@@ -28,6 +28,7 @@ func docSections() []docSection {
 		{"commands", commandsTable()},
 		{"operators", operatorsTable()},
 		{"functions", functionsTable(functionDocs())},
+		{"aggregates", aggregatesTable()},
 	}
 }
 
@@ -69,7 +70,7 @@ func commandsTable() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(code(info.Synopsis)), cell(result), cell(info.Notes))
 	}
-	b.WriteString("| *command* `\\|` *operators* | the operators applied to the command's result | e.g. `.show operations \\| where State == \"InProgress\"` |\n")
+	b.WriteString("| *command* `\\|` *operators* | the operators applied to the command's result | e.g. `.show operations \\| summarize arg_max(LastUpdatedOn, *) by OperationId \\| where State == \"InProgress\"`, the operations running now |\n")
 	return b.String()
 }
 
@@ -137,6 +138,16 @@ func functionsTable(docs []functionDoc) string {
 			row += " " + cell(d.Summary) + " |"
 		}
 		b.WriteString(row + "\n")
+	}
+	return b.String()
+}
+
+// aggregatesTable lists the aggregation functions, which summarize calls.
+func aggregatesTable() string {
+	var b strings.Builder
+	b.WriteString("| function | usage | what it does |\n|---|---|---|\n")
+	for _, a := range engine.Aggregates() {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", code(a.Name), cell(code(a.Usage)), cell(a.Summary))
 	}
 	return b.String()
 }
