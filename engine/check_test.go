@@ -36,8 +36,8 @@ var checkErrorCases = []struct{ name, in string }{
 	// Function names are resolved before anything runs: Kusto's functions that Kustard lacks are
 	// unsupported, other names unknown, wherever the call stands.
 	{"unsupported function", "print atan2(2, 3)"},
-	{"unsupported function strcat_array", `print strcat_array(dynamic(["a"]), ",")`},
-	{"unsupported function gettype", "range x from 1 to 2 step 1 | extend t = gettype(x)"},
+	{"unsupported function array_sort_asc", `print array_sort_asc(dynamic(["a"]))`},
+	{"unsupported function parse_url", "range x from 1 to 2 step 1 | extend t = parse_url(tostring(x))"},
 	{"typeof", "print typeof(long)"},
 	{"unknown function", "print frob(1)"},
 	{"unknown function in a where", "range x from 1 to 2 step 1 | where x > 1 and frob(x)"},

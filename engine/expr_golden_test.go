@@ -75,6 +75,19 @@ var rowExprs = []string{
 	// errors
 	"datetime_add('fortnight', 1, d)", "datetime_part('week', d)", "format_datetime(d, 'yyyy-MMM')", "startofday(d, r)", "bin_at(s, 1, 1)", "pow(s, 2)",
 	"rand(s)", "getyear(l)", "make_datetime(2024, 1)",
+	// string functions
+	"strcat_delim('-', s, i, r)", "strcat_delim(s, 'a', 'b')", "strcat_array(y, ',')", "strcat_array(split(s, ' '), '+')", "replace_string(s, 'l', 'L')",
+	"replace_string(s, '', 'x')", "reverse(s)", "reverse(i)", "indexof(s, 'l')", "indexof(s, 'l', 3)", "indexof(s, 'l', -3, 1)", "indexof(s, 'l', 0, -1, 3)",
+	"indexof(s, 'l', i)", "countof(s, 'l')", "countof(s, '[a-z]', 'regex')", "countof(s, s)", "url_encode(s)", "url_decode(url_encode(s))",
+	"base64_encode_tostring(s)", "base64_decode_tostring(base64_encode_tostring(s))", "has_any_index(s, dynamic(['abc', 'world']))",
+	"has_any_index(s, y)", "gettype(i)", "gettype(s)", "gettype(y)", "gettype(g)", "trim(' ', s)", "trim_start('[A-Z]', s)", "trim_end(@'\\d+', s)",
+	"trim(s, 'abcabc')", "replace_regex(s, '([a-z])([a-z])', @'\\2\\1')", "replace_regex(s, 'l', '$')", "extract(@'(\\w+) (\\w+)', 2, s)",
+	"extract('[a-z]+', 0, s)", "extract('x(y)?', 1, s)", "extract('(a)', i, s)", "extract_all(@'(\\w)(\\w)', s)", "extract_all(@'(\\w)', s)",
+	"extract_all(@'(\\w)(\\w)', dynamic([2]), s)", "extract_all(@'(?P<x>\\w)(\\w)', dynamic(['x']), s)", "extract_all('(a)', y, s)",
+	"split(s, ' ')", "split(s, ' ', 1)", "split(s, '')", "split(s, ' ', l)",
+	// errors
+	"trim('(', s)", "extract('(', 0, s)", "extract_all('a', s)", "countof(s, 'a', 'fuzzy')", "strcat_array(s, ',')", "split(s)",
+	"replace_regex(s, '[', 'x')", "has_any_index(s, 'a')",
 }
 
 var constExprs = []string{
@@ -108,6 +121,12 @@ var constExprs = []string{
 	"format_datetime(datetime(0900-01-01), 'y yy yyy yyyy')", "bin_at(-9223372036854775807, 10, 5)", "bin_at(datetime(0001-01-01 01:00), 1d, datetime(2000-01-01 12:00))",
 	"bin_at(1, 0, 0)", "bin_at(6.5, 2.5, 7)", "ceiling(-1.1)", "sign(-0.0)", "pow(2, 0.5)", "sqrt(-1)", "log(0)", "log(-1)", "log10(1000)", "exp(1)",
 	"isinf(-1.0 / 0)", "hash('World')", "hash('World', 100)", "hash(datetime(2015-01-01))", "hash('x', 0)", "hash(long(null))", "rand(0)",
+	// string functions
+	"countof('aaaa', 'aa')", "countof('ababa', 'aba', 'regex')", "countof('abcabc', 'a.c', 'regex')", "indexof('abcdefgabcdefg', 'cde', 1, 10, 2)",
+	"indexof('abc', 'c', 5)", "indexof('abc', 'c', 0, -2)", "indexof('abc', '')", "url_encode('a b&c/é')", "url_decode('%zz')",
+	"base64_decode_tostring('not base64!')", "base64_decode_tostring('S3VzdG8')", "gettype(parse_json('9999999999'))", "gettype(parse_json('1.5'))",
+	"gettype(int(null))", "gettype(dynamic(null))", "split('a,b,,c', ',', -1)", "extract_all('(a)|(b)', 'ab')", "replace_regex('aaa', 'a*', 'x')",
+	"trim_end('a', 'baaa')", "trim('', 'abc')",
 }
 
 func runExpr(t *testing.T, s *Session, text string) string {

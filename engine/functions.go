@@ -255,17 +255,17 @@ var unsupportedFunctions = wordSet(`
 	array_rotate_left array_rotate_right array_shift_left array_shift_right array_slice
 	array_sort_asc array_sort_desc array_split array_sum asin assert atan atan2 bag_has_key
 	bag_keys bag_merge bag_pack bag_pack_columns bag_remove_keys bag_set_key bag_zip
-	base64_decode_toarray base64_decode_toguid base64_decode_tostring base64_encode_fromarray
-	base64_encode_fromguid base64_encode_tostring beta_cdf beta_inv beta_pdf bin_auto
+	base64_decode_toarray base64_decode_toguid base64_encode_fromarray
+	base64_encode_fromguid beta_cdf beta_inv beta_pdf bin_auto
 	binary_and binary_not binary_or binary_shift_left binary_shift_right binary_xor
 	bitset_count_ones case column_ifexists convert_angle convert_energy convert_force
-	convert_length convert_mass convert_speed convert_temperature convert_volume cos cot countof
+	convert_length convert_mass convert_speed convert_temperature convert_volume cos cot
 	current_cluster_endpoint current_database current_principal current_principal_details
 	current_principal_is_member_of cursor_after cursor_before_or_at cursor_current
 	datetime_list_timezones datetime_local_to_utc datetime_utc_to_local
 	dcount_hll degrees dynamic_to_json
-	erf erfc estimate_data_size exp10 exp2 extent_id extent_tags extract
-	extract_all extract_json extractjson format_bytes format_ipv4
+	erf erfc estimate_data_size exp10 exp2 extent_id extent_tags
+	extract_json extractjson format_bytes format_ipv4
 	format_ipv4_mask gamma geo_angle geo_azimuth geo_distance_2points
 	geo_distance_point_to_line geo_distance_point_to_polygon geo_geohash_neighbors
 	geo_geohash_to_central_point geo_geohash_to_polygon geo_h3cell_children geo_h3cell_level
@@ -279,9 +279,9 @@ var unsupportedFunctions = wordSet(`
 	geo_polygon_densify geo_polygon_perimeter geo_polygon_simplify geo_polygon_to_h3cells
 	geo_polygon_to_s2cells geo_s2cell_neighbors geo_s2cell_to_central_point
 	geo_s2cell_to_polygon geo_simplify_polygons_array geo_union_lines_array
-	geo_union_polygons_array gettype has_any_index has_any_ipv4
+	geo_union_polygons_array has_any_ipv4
 	has_any_ipv4_prefix has_ipv4 has_ipv4_prefix hash_combine hash_many hash_md5 hash_sha1
-	hash_sha256 hash_xxhash64 hll_merge indexof indexof_regex ingestion_time ipv4_compare
+	hash_sha256 hash_xxhash64 hll_merge indexof_regex ingestion_time ipv4_compare
 	ipv4_is_in_any_range ipv4_is_in_range ipv4_is_match ipv4_is_private ipv4_netmask_suffix
 	ipv4_range_to_cidr_list ipv6_compare ipv6_is_in_any_range ipv6_is_in_range ipv6_is_match
 	isascii isfinite isutf8 jaccard_index loggamma
@@ -290,7 +290,7 @@ var unsupportedFunctions = wordSet(`
 	parse_ipv6_mask parse_path parse_url parse_urlquery parse_user_agent parse_version parse_xml
 	percentile_array_tdigest percentile_tdigest percentrank_tdigest pi prev
 	punycode_from_string punycode_to_string radians range rank_tdigest repeat replace
-	replace_regex replace_string replace_strings reverse row_cumsum row_number row_rank_dense
+	replace_strings row_cumsum row_number row_rank_dense
 	row_rank_min row_window_session series_abs series_acos series_add series_asin series_atan
 	series_ceiling series_cos series_cosine_similarity series_decompose
 	series_decompose_anomalies series_decompose_forecast series_divide series_dot_product
@@ -302,11 +302,11 @@ var unsupportedFunctions = wordSet(`
 	series_outliers series_pearson_correlation series_periods_detect series_periods_validate
 	series_pow series_seasonal series_sign series_sin series_stats series_stats_dynamic
 	series_subtract series_sum series_tan set_difference set_has_element set_intersect
-	set_union sin split strcat_array
-	strcat_delim strcmp string_size strrep tan to_utf8 todecimal tohex toscalar totime
-	translate treepath trim trim_end trim_start unicode_codepoints_from_string
+	set_union sin
+	strcmp string_size strrep tan to_utf8 todecimal tohex toscalar totime
+	translate treepath unicode_codepoints_from_string
 	unicode_codepoints_to_string
-	url_decode url_encode week_of_year weekofyear welch_test zip
+	week_of_year weekofyear welch_test zip
 
 	any anyif arg_max arg_min avg avgif binary_all_and binary_all_or binary_all_xor buildschema
 	count count_distinct count_distinctif countif dcount dcountif hll hll_if make_bag
