@@ -88,6 +88,14 @@ var rowExprs = []string{
 	// errors
 	"trim('(', s)", "extract('(', 0, s)", "extract_all('a', s)", "countof(s, 'a', 'fuzzy')", "strcat_array(s, ',')", "split(s)",
 	"replace_regex(s, '[', 'x')", "has_any_index(s, 'a')",
+	// dynamic functions, and case
+	"array_length(y)", "array_length(split(s, ' '))", "array_concat(y, dynamic([3]), split(s, ' '))", "array_slice(split(s, ' '), 1, -1)",
+	"array_slice(y, -1, 5)", "array_slice(y, 1, 0)", "array_index_of(y, 2)", "array_index_of(split(s, ' '), 'World')", "array_index_of(y, l)",
+	"set_union(y, dynamic([2, 3, 2]))", "set_intersect(y, dynamic([2, 3]))", "bag_keys(y)", "bag_merge(y, dynamic({'a': 0, 'b': 2}))",
+	"bag_pack('s', s, 'i', i, 'd', d)", "pack('y', y)", "pack_array(i, r, s, b, t)", "zip(y, dynamic(['x']))",
+	"case(i > 0, 'pos', i < 0, 'neg', 'zero')", "case(b, i, l)", "case(b, d, datetime(null))", "case(b, 1, b == false, 2.5, 0)",
+	// errors
+	"case(b, 1)", "case(i, 1, 2)", "case(b, 1, 's')", "bag_pack('a')", "bag_pack(i, 1)", "array_length(s)", "array_slice(y, 0)",
 }
 
 var constExprs = []string{
@@ -127,6 +135,9 @@ var constExprs = []string{
 	"base64_decode_tostring('not base64!')", "base64_decode_tostring('S3VzdG8')", "gettype(parse_json('9999999999'))", "gettype(parse_json('1.5'))",
 	"gettype(int(null))", "gettype(dynamic(null))", "split('a,b,,c', ',', -1)", "extract_all('(a)|(b)', 'ab')", "replace_regex('aaa', 'a*', 'x')",
 	"trim_end('a', 'baaa')", "trim('', 'abc')",
+	// dynamic functions, and case
+	"array_concat(dynamic([1]), dynamic({}))", "set_union(dynamic([1, '1', 1.0]), dynamic([null, null]))", "bag_merge(dynamic({'a': 1}), dynamic([1]))",
+	"pack_array(int(null), 'a', dynamic(null))", "zip(dynamic([]), dynamic([]))", "case(bool(null), 1, 2)", "case(false, 1, true, 2, 3)",
 }
 
 func runExpr(t *testing.T, s *Session, text string) string {

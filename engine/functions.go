@@ -251,14 +251,14 @@ func FunctionNames() []string {
 // belong to summarize, which Kustard lacks), and a few the lists leave out (strcat_array, the
 // deprecated aliases).
 var unsupportedFunctions = wordSet(`
-	acos array_concat array_iff array_iif array_index_of array_length array_reverse
-	array_rotate_left array_rotate_right array_shift_left array_shift_right array_slice
+	acos array_iff array_iif array_reverse
+	array_rotate_left array_rotate_right array_shift_left array_shift_right
 	array_sort_asc array_sort_desc array_split array_sum asin assert atan atan2 bag_has_key
-	bag_keys bag_merge bag_pack bag_pack_columns bag_remove_keys bag_set_key bag_zip
+	bag_pack_columns bag_remove_keys bag_set_key bag_zip
 	base64_decode_toarray base64_decode_toguid base64_encode_fromarray
 	base64_encode_fromguid beta_cdf beta_inv beta_pdf bin_auto
 	binary_and binary_not binary_or binary_shift_left binary_shift_right binary_xor
-	bitset_count_ones case column_ifexists convert_angle convert_energy convert_force
+	bitset_count_ones column_ifexists convert_angle convert_energy convert_force
 	convert_length convert_mass convert_speed convert_temperature convert_volume cos cot
 	current_cluster_endpoint current_database current_principal current_principal_details
 	current_principal_is_member_of cursor_after cursor_before_or_at cursor_current
@@ -285,7 +285,7 @@ var unsupportedFunctions = wordSet(`
 	ipv4_is_in_any_range ipv4_is_in_range ipv4_is_match ipv4_is_private ipv4_netmask_suffix
 	ipv4_range_to_cidr_list ipv6_compare ipv6_is_in_any_range ipv6_is_in_range ipv6_is_match
 	isascii isfinite isutf8 jaccard_index loggamma
-	make_string merge_tdigest monthofyear next pack pack_all pack_array
+	make_string merge_tdigest monthofyear next pack_all
 	pack_dictionary parse_command_line parse_csv parse_ipv4 parse_ipv4_mask parse_ipv6
 	parse_ipv6_mask parse_path parse_url parse_urlquery parse_user_agent parse_version parse_xml
 	percentile_array_tdigest percentile_tdigest percentrank_tdigest pi prev
@@ -301,12 +301,12 @@ var unsupportedFunctions = wordSet(`
 	series_less_equals series_log series_magnitude series_multiply series_not_equals
 	series_outliers series_pearson_correlation series_periods_detect series_periods_validate
 	series_pow series_seasonal series_sign series_sin series_stats series_stats_dynamic
-	series_subtract series_sum series_tan set_difference set_has_element set_intersect
-	set_union sin
+	series_subtract series_sum series_tan set_difference set_has_element
+	sin
 	strcmp string_size strrep tan to_utf8 todecimal tohex toscalar totime
 	translate treepath unicode_codepoints_from_string
 	unicode_codepoints_to_string
-	week_of_year weekofyear welch_test zip
+	week_of_year weekofyear welch_test
 
 	any anyif arg_max arg_min avg avgif binary_all_and binary_all_or binary_all_xor buildschema
 	count count_distinct count_distinctif countif dcount dcountif hll hll_if make_bag
