@@ -35,16 +35,16 @@ var checkErrorCases = []struct{ name, in string }{
 	{"source is not a query or show", ".set T <| .cancel operation " + g1},
 	// Function names are resolved before anything runs: Kusto's functions that Kustard lacks are
 	// unsupported, other names unknown, wherever the call stands.
-	{"unsupported function", "print pow(2, 3)"},
-	{"unsupported function strcat_array", `print strcat_array(dynamic(["a"]), ",")`},
-	{"unsupported function gettype", "range x from 1 to 2 step 1 | extend t = gettype(x)"},
+	{"unsupported function", "print atan2(2, 3)"},
+	{"unsupported function array_sort_asc", `print array_sort_asc(dynamic(["a"]))`},
+	{"unsupported function parse_url", "range x from 1 to 2 step 1 | extend t = parse_url(tostring(x))"},
 	{"typeof", "print typeof(long)"},
 	{"unknown function", "print frob(1)"},
 	{"unknown function in a where", "range x from 1 to 2 step 1 | where x > 1 and frob(x)"},
 	{"unknown function in an argument", `print strcat("a", tolower(frob(1)))`},
 	{"unknown function in a let", "let y = frob(1); print y"},
 	{"unknown function in a range bound", "range x from 1 to frob(3) step 1"},
-	{"unknown function in an ingest", ".set T <| print x = sqrt(2)"},
+	{"unknown function in an ingest", ".set T <| print x = atan(2)"},
 	{"unknown function in an in list", "print 1 in (frob(1), 2)"},
 }
 

@@ -56,8 +56,46 @@ var rowExprs = []string{
 	// errors
 	"i + s", "s + 'x'", "b < b", "g < g", "y == 1", "b and 1", "-s", "s matches 'x'", "i in (s)",
 	"strlen(s, s)", "substring(s, r)", "substring(s)", "not(i)", "iff(i, 1, 2)", "iff(b, 1, 's')", "abs(s)", "bin(s, 1)", "round(s)",
-	"round(r, 1.5)", "now(1)", "ago(1)", "coalesce(i)", "coalesce(i, s)", "max_of(b, b)", "max_of(i, s)", "frob(i)", "sqrt(r)", "count()",
+	"round(r, 1.5)", "now(1)", "ago(1)", "coalesce(i)", "coalesce(i, s)", "max_of(b, b)", "max_of(i, s)", "frob(i)", "atan(r)", "count()",
 	"strcat()", "new_guid(1)",
+	// datetime functions (query/*-function.md)
+	"startofday(d)", "startofday(d, 1)", "startofday(d, toint(r))", "endofday(d)", "startofweek(d)", "endofweek(d, -1)", "startofmonth(d, -1)",
+	"endofmonth(d)", "endofmonth(d, l)", "startofyear(d)", "endofyear(d, -1)", "dayofweek(d)", "dayofmonth(d)", "dayofyear(d)", "getmonth(d)",
+	"getyear(d)", "hourofday(d)", "datetime_part('week_of_year', d)", "datetime_part('Quarter', d)", "datetime_part(s, d)",
+	"datetime_add('month', -1, d)", "datetime_add('year', i, d)", "datetime_add('day', -1, d)", "datetime_add(s, 1, d)",
+	"datetime_diff('day', d, datetime(2000-01-01))", "datetime_diff('week', d, datetime(2000-01-01))", "datetime_diff('month', d, d - 40d)",
+	"make_datetime(l + 2000, 1, 1)", "make_datetime(2024, i, 29, 0, 0, r)", "make_timespan(i, l)", "make_timespan(l, 2, 3, r)",
+	"format_datetime(d, 'yyyy-MM-dd HH:mm:ss.fffffff')", "format_datetime(d, 'h tt y')", "format_datetime(d, 'HH:mm:ss.FFF')", "format_datetime(d, s)", "format_timespan(t, 'd.HH:mm:ss.FFF')",
+	"unixtime_seconds_todatetime(l)", "unixtime_milliseconds_todatetime(r)", "unixtime_microseconds_todatetime(i)", "unixtime_nanoseconds_todatetime(l)",
+	"bin_at(l, 3, 1)", "bin_at(r, 0.5, 0.25)", "bin_at(d, 1d, datetime(2000-01-01 06:00))", "bin_at(t, 1h, 15m)", "bin_at(i, i, 0)",
+	// math functions
+	"ceiling(r)", "ceiling(i)", "ceiling(l)", "sign(r)", "sign(l)", "pow(r, 2)", "pow(2, i)", "sqrt(r)", "sqrt(l)", "exp(r)", "log(r)", "log2(l)",
+	"log10(l)", "isnan(r / r)", "isinf(r * r)", "isnan(r)", "rand() < 1", "rand(i) >= 0", "hash(s)", "hash(l, 10)", "hash(d)", "hash(r)", "hash(y)",
+	"hash(i, i)", "hash(b)", "hash(g)",
+	// errors
+	"datetime_add('fortnight', 1, d)", "datetime_part('week', d)", "format_datetime(d, 'yyyy-MMM')", "startofday(d, r)", "bin_at(s, 1, 1)", "pow(s, 2)",
+	"rand(s)", "getyear(l)", "make_datetime(2024, 1)",
+	// string functions
+	"strcat_delim('-', s, i, r)", "strcat_delim(s, 'a', 'b')", "strcat_array(y, ',')", "strcat_array(split(s, ' '), '+')", "replace_string(s, 'l', 'L')",
+	"replace_string(s, '', 'x')", "reverse(s)", "reverse(i)", "indexof(s, 'l')", "indexof(s, 'l', 3)", "indexof(s, 'l', -3, 1)", "indexof(s, 'l', 0, -1, 3)",
+	"indexof(s, 'l', i)", "countof(s, 'l')", "countof(s, '[a-z]', 'regex')", "countof(s, s)", "url_encode(s)", "url_decode(url_encode(s))",
+	"base64_encode_tostring(s)", "base64_decode_tostring(base64_encode_tostring(s))", "has_any_index(s, dynamic(['abc', 'world']))",
+	"has_any_index(s, y)", "gettype(i)", "gettype(s)", "gettype(y)", "gettype(g)", "trim(' ', s)", "trim_start('[A-Z]', s)", "trim_end(@'\\d+', s)",
+	"trim(s, 'abcabc')", "replace_regex(s, '([a-z])([a-z])', @'\\2\\1')", "replace_regex(s, 'l', '$')", "extract(@'(\\w+) (\\w+)', 2, s)",
+	"extract('[a-z]+', 0, s)", "extract('x(y)?', 1, s)", "extract('(a)', i, s)", "extract_all(@'(\\w)(\\w)', s)", "extract_all(@'(\\w)', s)",
+	"extract_all(@'(\\w)(\\w)', dynamic([2]), s)", "extract_all(@'(?P<x>\\w)(\\w)', dynamic(['x']), s)", "extract_all('(a)', y, s)",
+	"split(s, ' ')", "split(s, ' ', 1)", "split(s, '')", "split(s, ' ', l)",
+	// errors
+	"trim('(', s)", "extract('(', 0, s)", "extract_all('a', s)", "countof(s, 'a', 'fuzzy')", "strcat_array(s, ',')", "split(s)",
+	"replace_regex(s, '[', 'x')", "has_any_index(s, 'a')",
+	// dynamic functions, and case
+	"array_length(y)", "array_length(split(s, ' '))", "array_concat(y, dynamic([3]), split(s, ' '))", "array_slice(split(s, ' '), 1, -1)",
+	"array_slice(y, -1, 5)", "array_slice(y, 1, 0)", "array_index_of(y, 2)", "array_index_of(split(s, ' '), 'World')", "array_index_of(y, l)",
+	"set_union(y, dynamic([2, 3, 2]))", "set_intersect(y, dynamic([2, 3]))", "bag_keys(y)", "bag_merge(y, dynamic({'a': 0, 'b': 2}))",
+	"bag_pack('s', s, 'i', i, 'd', d)", "pack('y', y)", "pack_array(i, r, s, b, t)", "zip(y, dynamic(['x']))",
+	"case(i > 0, 'pos', i < 0, 'neg', 'zero')", "case(b, i, l)", "case(b, d, datetime(null))", "case(b, 1, b == false, 2.5, 0)",
+	// errors
+	"case(b, 1)", "case(i, 1, 2)", "case(b, 1, 's')", "bag_pack('a')", "bag_pack(i, 1)", "array_length(s)", "array_slice(y, 0)",
 }
 
 var constExprs = []string{
@@ -79,6 +117,27 @@ var constExprs = []string{
 	"abs(long(-9223372036854775807) - 1)", "1d * real(null)", "timespan(null) * 1e300", "datetime(null) - 1d", "long(null) + 9223372036854775807",
 	"totimespan(1e300)", "totimespan('100000000000d')", "totimespan(9223372036854775807)", "tolong(1e300)", "toint(9999999999)",
 	"todatetime('10000-01-01')", "1e300 * 1e300",
+	// datetime and math functions
+	"datetime_add('month', 1, datetime(2024-01-31))", "datetime_add('year', 1, datetime(2024-02-29))", "datetime_add('nanosecond', 250, datetime(2024-01-01))",
+	"datetime_add('year', 1, datetime(9999-01-01))", "datetime_add('day', 9223372036854775807, datetime(2024-01-01))", "datetime_add('quarter', -4, datetime(2024-05-31))",
+	"datetime_diff('year', datetime(2017-01-01), datetime(2000-12-31))", "datetime_diff('nanosecond', datetime(2017-10-30), datetime(2017-10-30 00:00:00.0000007))",
+	"endofyear(datetime(9999-06-01))", "startofyear(datetime(9999-06-01), 1)", "startofmonth(datetime(0001-01-15), -1)", "endofweek(datetime(9999-12-31))",
+	"startofweek(datetime(0001-01-01))", "make_datetime(2023, 2, 29)", "make_datetime(0, 1, 1)", "make_datetime(2024, 1, 1, 24, 0)",
+	"make_datetime(2024, 1, 1, 0, 0, 59.99999999)", "make_timespan(24, 0)", "make_timespan(-1, 2, 3, 4.5)", "unixtime_seconds_todatetime(-62135596800)",
+	"unixtime_seconds_todatetime(-62135596801)", "unixtime_nanoseconds_todatetime(1546300800123456789)", "unixtime_seconds_todatetime(1e300)",
+	"format_timespan(-time(1.02:03:04.5), 'dd HH:mm:ss.ff')", "format_timespan(1d, 'dddddddd')", "format_datetime(datetime(2009-06-15 00:45:30.05), 'hh tt F FF fff [yy]')",
+	"format_datetime(datetime(0900-01-01), 'y yy yyy yyyy')", "bin_at(-9223372036854775807, 10, 5)", "bin_at(datetime(0001-01-01 01:00), 1d, datetime(2000-01-01 12:00))",
+	"bin_at(1, 0, 0)", "bin_at(6.5, 2.5, 7)", "ceiling(-1.1)", "sign(-0.0)", "pow(2, 0.5)", "sqrt(-1)", "log(0)", "log(-1)", "log10(1000)", "exp(1)",
+	"isinf(-1.0 / 0)", "hash('World')", "hash('World', 100)", "hash(datetime(2015-01-01))", "hash('x', 0)", "hash(long(null))", "rand(0)",
+	// string functions
+	"countof('aaaa', 'aa')", "countof('ababa', 'aba', 'regex')", "countof('abcabc', 'a.c', 'regex')", "indexof('abcdefgabcdefg', 'cde', 1, 10, 2)",
+	"indexof('abc', 'c', 5)", "indexof('abc', 'c', 0, -2)", "indexof('abc', '')", "url_encode('a b&c/é')", "url_decode('%zz')",
+	"base64_decode_tostring('not base64!')", "base64_decode_tostring('S3VzdG8')", "gettype(parse_json('9999999999'))", "gettype(parse_json('1.5'))",
+	"gettype(int(null))", "gettype(dynamic(null))", "split('a,b,,c', ',', -1)", "extract_all('(a)|(b)', 'ab')", "replace_regex('aaa', 'a*', 'x')",
+	"trim_end('a', 'baaa')", "trim('', 'abc')",
+	// dynamic functions, and case
+	"array_concat(dynamic([1]), dynamic({}))", "set_union(dynamic([1, '1', 1.0]), dynamic([null, null]))", "bag_merge(dynamic({'a': 1}), dynamic([1]))",
+	"pack_array(int(null), 'a', dynamic(null))", "zip(dynamic([]), dynamic([]))", "case(bool(null), 1, 2)", "case(false, 1, true, 2, 3)",
 }
 
 func runExpr(t *testing.T, s *Session, text string) string {

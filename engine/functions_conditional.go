@@ -16,6 +16,9 @@ func init() {
 		overload: []overload{{params: []typeSet{tBool, tT, tT}, result: returnsT, build: buildIff}}}
 	declare(
 		iff, alias("iif", iff),
+		&function{name: "case", usage: "case(predicate1, then1, [predicate2, then2, …] else)",
+			summary:  "The then of the first predicate that is true; else if none is.",
+			overload: []overload{{params: []typeSet{tAny, tAny, tAny}, variadic: true, result: returnsT, build: buildCase}}},
 		&function{name: "not", usage: "not(bool)", summary: "The negation of a bool; null stays null.",
 			overload: []overload{{params: []typeSet{tBool}, result: returns(kusto.TypeBool), build: buildNot}}},
 		&function{name: "isnull", usage: "isnull(value)", summary: "Whether a value is null.",
@@ -268,4 +271,32 @@ func extremeNode[T cmp.Ordered](t kusto.Type, args []*compiled, largest bool) *c
 		}
 		return out
 	}}
+}
+
+// buildCase checks case's alternating predicates and values, whose values meet at one type as
+// iff's branches do, and compiles it as nested iffs: case(p1, v1, p2, v2, e) is
+// iff(p1, v1, iff(p2, v2, e)), a null predicate counting as false.
+func buildCase(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, error) {
+	if len(args)%2 == 0 {
+		return nil, sc.c.errorf(call.At, kusto.KindSemantic, "case takes pairs of predicates and values, then an else value: an odd number of arguments, not %d", len(args))
+	}
+	t := args[len(args)-1].typ
+	for i := 0; i < len(args)-1; i += 2 {
+		if args[i].typ != kusto.TypeBool {
+			return nil, sc.c.errorf(call.Args[i].Offset(), kusto.KindSemantic, "case: argument %d, a predicate, must be a bool, not %s", i+1, args[i].typ)
+		}
+		u, ok := unifyTypes(t, args[i+1].typ)
+		if !ok {
+			return nil, sc.c.errorf(call.Args[i+1].Offset(), kusto.KindSemantic, "case: argument %d must be %s, as the other values are, not %s", i+2, article(t), args[i+1].typ)
+		}
+		t = u
+	}
+	out := implicit(args[len(args)-1], t)
+	for i := len(args) - 3; i >= 0; i -= 2 {
+		var err error
+		if out, err = buildIff(sc, call, []*compiled{args[i], implicit(args[i+1], t), out}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

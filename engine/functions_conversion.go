@@ -246,6 +246,9 @@ func convertValue(v any, to kusto.Type) any {
 	switch to {
 	case kusto.TypeDynamic:
 		if s, ok := v.(string); ok {
+			if strings.TrimSpace(s) == "" {
+				return nil // parse_json('') is null, as the gettype page's example shows
+			}
 			d, err := kusto.ParseDynamic(s)
 			if err != nil {
 				return s // Kusto keeps a string that is not JSON as a dynamic string

@@ -100,7 +100,7 @@ func TestExitCodes(t *testing.T) {
 
 // TestCheckReportsEveryError: check parses every block and reports each error, not just the first.
 func TestCheckReportsEveryError(t *testing.T) {
-	path := writeScript(t, ".show operations\n\n.cancel operation 1234\n\nprint a = \n\n.alter table T (a:int)\n\nprint pow(2, 3)\n\nprint frob(1)\n\nset querytrace; print 1\n")
+	path := writeScript(t, ".show operations\n\n.cancel operation 1234\n\nprint a = \n\n.alter table T (a:int)\n\nprint atan2(2, 3)\n\nprint frob(1)\n\nset querytrace; print 1\n")
 	_, stderr, code := kustard(t, "", "check", path)
 	if code != 2 {
 		t.Errorf("exit code %d, want 2", code)
