@@ -50,7 +50,7 @@ var keywordCandidates = sync.OnceValue(func() []candidate {
 			continue
 		}
 		seen[word] = true
-		toks, err := Tokenize(&kusto.Source{Text: word})
+		toks, err := tokenize(&kusto.Source{Text: word})
 		if err != nil || len(toks) != 2 {
 			continue
 		}

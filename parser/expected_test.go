@@ -91,7 +91,7 @@ func expectationInputs(t *testing.T) []string {
 	}
 	inputs := slices.Clone(seeds)
 	for _, text := range seeds {
-		toks, err := Tokenize(&kusto.Source{Text: text})
+		toks, err := tokenize(&kusto.Source{Text: text})
 		if err != nil {
 			continue
 		}
@@ -188,7 +188,7 @@ func TestTraceLookahead(t *testing.T) {
 
 // syntaxErrorAt returns the tokens of text and the index of the one a syntax error is at.
 func syntaxErrorAt(text string) ([]lexer.Token, int, bool) {
-	tokens, err := Tokenize(&kusto.Source{Text: text})
+	tokens, err := tokenize(&kusto.Source{Text: text})
 	if err != nil {
 		return nil, 0, false
 	}

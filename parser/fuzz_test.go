@@ -16,7 +16,7 @@ import (
 func FuzzTokenize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		src := &kusto.Source{Name: "fuzz.kql", Text: text}
-		toks, err := Tokenize(src)
+		toks, err := tokenize(src)
 		if err != nil {
 			checkError(t, src, err)
 			return

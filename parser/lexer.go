@@ -98,8 +98,8 @@ func newScanner(src *kusto.Source) *scanner {
 	return &scanner{src: src, line: max(1, src.FirstLine), col: 1}
 }
 
-// Tokenize lexes a whole source, for tests and tools that want the token stream.
-func Tokenize(src *kusto.Source) ([]lexer.Token, error) {
+// tokenize lexes a whole source into participle tokens; front doors use Tokens, the parser's own.
+func tokenize(src *kusto.Source) ([]lexer.Token, error) {
 	s := newScanner(src)
 	var out []lexer.Token
 	for {

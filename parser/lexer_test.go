@@ -36,7 +36,7 @@ func span(v string) tok    { return tok{TokTimespan, v} }
 // lex tokenizes text and returns the tokens without the final EOF.
 func lex(t *testing.T, text string) ([]tok, error) {
 	t.Helper()
-	toks, err := Tokenize(&kusto.Source{Text: text})
+	toks, err := tokenize(&kusto.Source{Text: text})
 	var out []tok
 	for _, tk := range toks {
 		if tk.Type != TokEOF {
@@ -157,10 +157,10 @@ func TestTokenize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := lex(t, tc.in)
 			if err != nil {
-				t.Fatalf("Tokenize(%q): %v", tc.in, err)
+				t.Fatalf("tokenize(%q): %v", tc.in, err)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("Tokenize(%q)\n got %v\nwant %v", tc.in, got, tc.want)
+				t.Errorf("tokenize(%q)\n got %v\nwant %v", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -213,14 +213,14 @@ func TestTokenizeErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			_, err := Tokenize(&kusto.Source{Text: tc.in})
+			_, err := tokenize(&kusto.Source{Text: tc.in})
 			var perr *kusto.Error
 			if !errors.As(err, &perr) {
-				t.Fatalf("Tokenize(%q) = %v; want a *parser.Error", tc.in, err)
+				t.Fatalf("tokenize(%q) = %v; want a *parser.Error", tc.in, err)
 			}
 			line, col := perr.Src.Position(perr.Offset)
 			if line != tc.line || col != tc.col || !strings.HasPrefix(perr.Msg, tc.msg) {
-				t.Errorf("Tokenize(%q) error at %d:%d %q\nwant at %d:%d %q", tc.in, line, col, perr.Msg, tc.line, tc.col, tc.msg)
+				t.Errorf("tokenize(%q) error at %d:%d %q\nwant at %d:%d %q", tc.in, line, col, perr.Msg, tc.line, tc.col, tc.msg)
 			}
 			if perr.Kind != kusto.KindSyntax {
 				t.Errorf("Kind = %v; want %v", perr.Kind, kusto.KindSyntax)
@@ -231,7 +231,7 @@ func TestTokenizeErrors(t *testing.T) {
 
 func TestTokenPositions(t *testing.T) {
 	text := "let x = 1;\r\n  print\ty = \"é\"\n\t| where ```a\nb``` == y"
-	toks, err := Tokenize(&kusto.Source{Name: "q.kql", Text: text})
+	toks, err := tokenize(&kusto.Source{Name: "q.kql", Text: text})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,14 +262,14 @@ func TestTokenPositions(t *testing.T) {
 
 func TestTokenPositionsFromFirstLine(t *testing.T) {
 	src := &kusto.Source{Text: "print\n  x", FirstLine: 10}
-	toks, err := Tokenize(src)
+	toks, err := tokenize(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if toks[0].Pos.Line != 10 || toks[1].Pos.Line != 11 || toks[1].Pos.Column != 3 {
 		t.Errorf("positions %v, %v; want lines 10 and 11:3", toks[0].Pos, toks[1].Pos)
 	}
-	_, err = Tokenize(&kusto.Source{Text: "x\n  'abc", FirstLine: 7})
+	_, err = tokenize(&kusto.Source{Text: "x\n  'abc", FirstLine: 7})
 	if err == nil || !strings.HasPrefix(err.Error(), "<input>:8:3: ") {
 		t.Errorf("error = %v; want it at <input>:8:3", err)
 	}
@@ -330,7 +330,7 @@ func TestDecodeStrings(t *testing.T) {
 		}
 	}
 	// The docs' example: strlen("Hello" ', ' @"world!") is 13.
-	toks, err := Tokenize(&kusto.Source{Text: `strlen("Hello" ', ' @"world!")`})
+	toks, err := tokenize(&kusto.Source{Text: `strlen("Hello" ', ' @"world!")`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,9 +339,9 @@ func TestDecodeStrings(t *testing.T) {
 	}
 	// A verbatim literal followed by one with the same quote is two strings, not a doubled quote.
 	for text, want := range map[string]string{`@"a" "b"`: "ab", `@'x''y' 'z'`: "x'yz", "```a``` ```b```": "ab", `"a""b"`: "ab"} {
-		toks, err := Tokenize(&kusto.Source{Text: text})
+		toks, err := tokenize(&kusto.Source{Text: text})
 		if err != nil || len(toks) != 2 {
-			t.Fatalf("Tokenize(%s) = %v, %v; want one string", text, toks, err)
+			t.Fatalf("tokenize(%s) = %v, %v; want one string", text, toks, err)
 		}
 		if got, _, err := kusto.DecodeStrings(toks[0].Value); got != want || err != nil {
 			t.Errorf("%s decodes to %q, %v; want %q", text, got, err, want)
@@ -356,7 +356,7 @@ func TestQuoteRoundTrip(t *testing.T) {
 		if err != nil || got != s {
 			t.Errorf("decodeStrings(Quote(%q)) = %q, %v via %s", s, got, err, q)
 		}
-		if toks, err := Tokenize(&kusto.Source{Text: q}); err != nil || len(toks) != 2 || toks[0].Type != TokString {
+		if toks, err := tokenize(&kusto.Source{Text: q}); err != nil || len(toks) != 2 || toks[0].Type != TokString {
 			t.Errorf("Quote(%q) = %s does not lex as one string: %v %v", s, q, toks, err)
 		}
 	}

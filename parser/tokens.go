@@ -40,7 +40,7 @@ var tokenKinds = map[lexer.TokenType]TokenKind{
 // Tokens lexes a whole source into tokens, the last of them TokenEOF. On a lexical error it
 // returns the tokens before it and the error, a *kusto.Error.
 func Tokens(src *kusto.Source) ([]Token, error) {
-	toks, err := Tokenize(src)
+	toks, err := tokenize(src)
 	out := make([]Token, len(toks))
 	for i, t := range toks {
 		out[i] = Token{Kind: tokenKinds[t.Type], Value: t.Value, Offset: t.Pos.Offset}
