@@ -518,15 +518,7 @@ func (c *compiler) rowArguments(a *aggCall, input Schema, call *parser.CallExpr,
 	a.out = append(a.out, ColumnSchema{name, key.typ})
 	for i, arg := range call.Args[1:] {
 		if _, star := arg.(*parser.StarExpr); star {
-			for k, col := range input {
-				if taken[k] || byColumns[k] {
-					continue
-				}
-				taken[k] = true
-				a.args = append(a.args, columnRef(col.Type, k))
-				a.exprs = append(a.exprs, &parser.ColumnExpr{At: arg.Offset(), Name: col.Name})
-				a.out = append(a.out, col)
-			}
+			a.addStar(input, taken, byColumns, arg.Offset())
 			continue
 		}
 		x, err := compileArg(arg)
@@ -591,15 +583,7 @@ func (c *compiler) anyArguments(a *aggCall, input Schema, call *parser.CallExpr,
 			if fn.predicate {
 				return c.errorf(arg.Offset(), kusto.KindSemantic, "%s() does not take *", call.Func)
 			}
-			for k, col := range input {
-				if taken[k] || byColumns[k] {
-					continue
-				}
-				taken[k] = true
-				a.args = append(a.args, columnRef(col.Type, k))
-				a.exprs = append(a.exprs, &parser.ColumnExpr{At: arg.Offset(), Name: col.Name})
-				a.out = append(a.out, col)
-			}
+			a.addStar(input, taken, byColumns, arg.Offset())
 			continue
 		}
 		x, err := compileArg(arg)
@@ -902,4 +886,18 @@ func (o *summarizeOperator) Close() {
 	o.node.budget.release(o.held)
 	o.held = 0
 	o.table, o.aggs = nil, nil
+}
+
+// addStar adds, for a * argument at offset at, each input column that neither an earlier
+// argument nor the by clause took, as arg_max(x, *) and take_any(*) return them.
+func (a *aggCall) addStar(input Schema, taken, byColumns map[int]bool, at int) {
+	for k, col := range input {
+		if taken[k] || byColumns[k] {
+			continue
+		}
+		taken[k] = true
+		a.args = append(a.args, columnRef(col.Type, k))
+		a.exprs = append(a.exprs, &parser.ColumnExpr{At: at, Name: col.Name})
+		a.out = append(a.out, col)
+	}
 }
