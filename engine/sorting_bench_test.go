@@ -46,20 +46,11 @@ func BenchmarkSortIntoTable(b *testing.B) {
 	defer closeEngine(b, eng)
 	s := eng.NewSession()
 	text := fmt.Sprintf(".set-or-append Sorted <| range x from 1 to %d step 1 | sort by x * 7 %% 1000003", ingestRows)
-	b.ReportAllocs()
-	for b.Loop() {
-		res := benchExec(b, s, text)
-		if got := extentRows(res.Frame); got != ingestRows {
-			b.Fatalf("ingested %d rows, want %d", got, int64(ingestRows))
-		}
-		b.StopTimer()
+	benchmarkIngest(b, s, text, "Sorted", func() {
 		if got := benchExec(b, s, "Sorted | take 1").Value(0, 0); got != int64(285715) {
 			b.Fatalf("the first row sorted is x = %v, want 285715, of the largest key", got)
 		}
-		benchExec(b, s, ".drop table Sorted")
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(ingestRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
 }
 
 // BenchmarkDistinct finds the hundred thousand distinct keys of ten million rows: the
