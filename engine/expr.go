@@ -63,6 +63,10 @@ func (sc *scope) compileNode(e parser.Expr) (*compiled, error) {
 		return sc.binary(e)
 	case *parser.InExpr:
 		return sc.in(e)
+	case *parser.IndexExpr:
+		return sc.access(e)
+	case *parser.BetweenExpr:
+		return sc.between(e)
 	case *parser.CallExpr:
 		return sc.call(e)
 	case *parser.StarExpr:
@@ -170,6 +174,8 @@ func (sc *scope) binaryStep(e *parser.BinaryExpr, x *compiled) (*compiled, error
 		out, err = sc.comparison(e, x, y)
 	case "and", "or":
 		out, err = sc.logical(e, x, y)
+	case "matches regex":
+		out, err = sc.matchesRegex(e, x, y)
 	default:
 		out, err = sc.stringOperator(e, x, y)
 	}
@@ -433,70 +439,4 @@ func (sc *scope) stringOperator(e *parser.BinaryExpr, x, y *compiled) (*compiled
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "unsupported operator %q", e.Op)
 	}
 	return binaryNode(kusto.TypeBool, asString(x), asString(y), stringKernel(op, negate)), nil
-}
-
-// anyOf sets d[i] where v[i] is true and not null.
-func anyOf(d, v, nulls []bool) {
-	d, v = d[:len(v)], v[:len(d)]
-	if nulls == nil {
-		for i := range d {
-			d[i] = d[i] || v[i]
-		}
-		return
-	}
-	for i := range d {
-		d[i] = d[i] || v[i] && !nulls[i]
-	}
-}
-
-func (sc *scope) in(e *parser.InExpr) (*compiled, error) {
-	x, err := sc.compile(e.Left)
-	if err != nil {
-		return nil, err
-	}
-	caseless := strings.HasSuffix(e.Op, "~")
-	negate := strings.HasPrefix(e.Op, "!")
-	if caseless {
-		x = asString(x)
-	}
-	var tests []*compiled
-	inputs := []*compiled{x}
-	for _, item := range e.List {
-		y, err := sc.compile(item)
-		if err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, y)
-		l, r := x, y
-		if isNumeric(l.typ) && isNumeric(r.typ) {
-			t := promote(l.typ, r.typ)
-			l, r = castNumeric(l, t), castNumeric(r, t)
-		}
-		var test *compiled
-		switch {
-		case caseless:
-			test = binaryNode(kusto.TypeBool, l, asString(r), stringKernel("=~", false))
-		case l.typ == r.typ:
-			test = compareNode(l.typ, "==", l, r)
-		}
-		if test == nil {
-			return nil, sc.c.errorf(item.Offset(), kusto.KindSemantic, "cannot compare %s with %s in %q", x.typ, y.typ, e.Op)
-		}
-		tests = append(tests, test)
-	}
-	out := &compiled{typ: kusto.TypeBool, run: func(st *evalState, b *Batch, own bool) Column {
-		found := scratch[bool](st, kusto.TypeBool, b.Len, own)
-		clear(found.Data)
-		for _, t := range tests {
-			col := vectorOf[bool](t.run(st, b, false))
-			anyOf(found.Data, col.Data, col.Nulls)
-		}
-		if negate {
-			for i, v := range found.Data {
-				found.Data[i] = !v
-			}
-		}
-		return found
-	}}
-	return fold(out, inputs...), nil
 }

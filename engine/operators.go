@@ -202,7 +202,7 @@ func (o *whereOperator) countRows() (n int64, err error) {
 func (o *whereOperator) Close() { o.in.Close() }
 
 // namedColumn compiles `name = expr`; an unnamed expression is named as Kusto does: after the
-// column it is, or Column1, Column2, ….
+// column it is, or the accessor (d.a is d_a), or Column1, Column2, ….
 func (c *compiler) namedColumn(sc *scope, n *parser.NamedExpr, unnamed *int) (string, *compiled, error) {
 	e, err := sc.compile(n.Expr.Tree)
 	if err != nil {
@@ -213,6 +213,9 @@ func (c *compiler) namedColumn(sc *scope, n *parser.NamedExpr, unnamed *int) (st
 		return n.Name.String(), e, nil
 	case isCol:
 		return col.Name, e, nil
+	case isAccess(n.Expr.Tree):
+		name, _ := accessName(n.Expr.Tree.(*parser.IndexExpr))
+		return name, e, nil
 	default:
 		*unnamed++
 		return "Column" + strconv.Itoa(*unnamed), e, nil

@@ -56,6 +56,8 @@ func resultName(e parser.Expr) (string, bool) {
 	switch e := e.(type) {
 	case *parser.ColumnExpr:
 		return e.Name, true
+	case *parser.IndexExpr:
+		return accessName(e)
 	case *parser.CallExpr:
 		if a, ok := aggregates[e.Func]; ok && a.kind == aggValue {
 			return a.prefix + "_" + firstArgumentName(e), true

@@ -375,13 +375,22 @@ type andExpr struct {
 	Right []*cmpExpr `parser:"( 'and' @@ )*"`
 }
 
+// cmpExpr is a comparison, an in-list (in, has_any and has_all take one), a between or a
+// matches regex, or just its left operand.
 type cmpExpr struct {
 	Pos    lexer.Position
 	Left   *addExpr      `parser:"@@"`
-	InOp   string        `parser:"( @( 'in' | '!in' | 'in~' | '!in~' )"`
+	InOp   string        `parser:"( @( 'in' | '!in' | 'in~' | '!in~' | 'has_any' | 'has_all' )"`
 	InList []*ScalarExpr `parser:"  '(' @@ ( ',' @@ )* ')'"`
-	Op     string        `parser:"| @( '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '=~' | '!~' | 'contains' | '!contains' | 'contains_cs' | '!contains_cs' | 'has' | '!has' | 'has_cs' | '!has_cs' | 'hasprefix' | '!hasprefix' | 'hassuffix' | '!hassuffix' | 'startswith' | '!startswith' | 'startswith_cs' | '!startswith_cs' | 'endswith' | '!endswith' | 'endswith_cs' | '!endswith_cs' )"`
-	Right  *addExpr      `parser:"  @@ )?"`
+	// Between is `between (From .. To)` or `!between (…)`.
+	Between string   `parser:"| @( 'between' | '!between' ) '('"`
+	From    *addExpr `parser:"  @@ '..'"`
+	To      *addExpr `parser:"  @@ ')'"`
+	// Matches is `matches regex Right`. It is a field of its own, not one of Op's, so that the
+	// fast path, which reads Op's operators off this tag, leaves it to the grammar.
+	Matches bool   `parser:"| ( @'matches' 'regex'"`
+	Op      string `parser:"  | @( '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '=~' | '!~' | 'contains' | '!contains' | 'contains_cs' | '!contains_cs' | 'has' | '!has' | 'has_cs' | '!has_cs' | 'hasprefix' | '!hasprefix' | 'hassuffix' | '!hassuffix' | 'startswith' | '!startswith' | 'startswith_cs' | '!startswith_cs' | 'endswith' | '!endswith' | 'endswith_cs' | '!endswith_cs' ) )"`
+	Right   *addExpr `parser:"  @@ )?"`
 }
 
 type addExpr struct {
@@ -410,9 +419,25 @@ type mulTerm struct {
 
 type signedExpr struct {
 	Pos     lexer.Position
-	Op      string      `parser:"(  @( '-' | '+' )"`
-	Signed  *signedExpr `parser:"   @@"`
-	Operand *primary    `parser:"| @@ )"`
+	Op      string       `parser:"(  @( '-' | '+' )"`
+	Signed  *signedExpr  `parser:"   @@"`
+	Operand *postfixExpr `parser:"| @@ )"`
+}
+
+// postfixExpr is a primary followed by dynamic accessors: d.a, d["a"], d['a'], d[0], d[i].
+type postfixExpr struct {
+	Pos     lexer.Position
+	Operand *primary    `parser:"@@"`
+	Access  []*accessor `parser:"@@*"`
+}
+
+// accessor is one step into a dynamic value: `.name`, `['name']` (which lexes as a bracketed
+// name), or `[expression]`.
+type accessor struct {
+	Pos   lexer.Position
+	Dot   *Name       `parser:"(  '.' @@"`
+	Key   *nameText   `parser:" | @QuotedIdent"`
+	Index *ScalarExpr `parser:" | '[' @@ ']' )"`
 }
 
 // primary does not take the keywords and, or and let as a column name (['and'] is one), so that

@@ -69,6 +69,26 @@ type InExpr struct {
 	List []Expr
 }
 
+// IndexExpr is a step into a dynamic value: `Target.name`, `Target["name"]` or
+// `Target[Index]`. A name is a string literal Index; Dot says it was written `.name`. At is the
+// accessor's '.' or '['.
+type IndexExpr struct {
+	At     int
+	Target Expr
+	Index  Expr
+	Dot    bool
+}
+
+// BetweenExpr is `Left between (From .. To)`, or `!between` when Negated.
+type BetweenExpr struct {
+	At       int
+	Negated  bool
+	Left     Expr
+	From, To Expr
+}
+
+func (e *IndexExpr) Offset() int    { return e.At }
+func (e *BetweenExpr) Offset() int  { return e.At }
 func (e *LiteralExpr) Offset() int  { return e.At }
 func (e *ColumnExpr) Offset() int   { return e.At }
 func (e *CallExpr) Offset() int     { return e.At }
@@ -99,6 +119,10 @@ func Inspect(e Expr, f func(Expr)) {
 		case *InExpr:
 			stack = append(stack, e.List...)
 			stack = append(stack, e.Left)
+		case *IndexExpr:
+			stack = append(stack, e.Index, e.Target)
+		case *BetweenExpr:
+			stack = append(stack, e.To, e.From, e.Left)
 		}
 	}
 }
@@ -160,13 +184,26 @@ func (e *cmpExpr) lower(src *kusto.Source) (Expr, error) {
 			in.List = append(in.List, t)
 		}
 		return in, nil
-	case e.Op != "":
+	case e.Between != "":
+		from, err := e.From.lower(src)
+		if err != nil {
+			return nil, err
+		}
+		to, err := e.To.lower(src)
+		if err != nil {
+			return nil, err
+		}
+		return &BetweenExpr{At: e.Pos.Offset, Negated: e.Between == "!between", Left: left, From: from, To: to}, nil
+	case e.Op != "" || e.Matches:
 		right, err := e.Right.lower(src)
 		if err != nil {
 			return nil, err
 		}
 		op := e.Op
-		if op == "<>" {
+		switch {
+		case e.Matches:
+			op = "matches regex"
+		case op == "<>":
 			op = "!="
 		}
 		return &BinaryExpr{At: e.Pos.Offset, Op: op, Left: left, Right: right}, nil
@@ -209,6 +246,27 @@ func (e *signedExpr) lower(src *kusto.Source) (Expr, error) {
 		return operand, err
 	}
 	return &NegateExpr{At: e.Pos.Offset, Operand: operand}, nil
+}
+
+func (e *postfixExpr) lower(src *kusto.Source) (Expr, error) {
+	x, err := e.Operand.lower(src)
+	for _, a := range e.Access {
+		if err != nil {
+			return nil, err
+		}
+		step := &IndexExpr{At: a.Pos.Offset, Target: x}
+		switch {
+		case a.Dot != nil:
+			step.Dot = true
+			step.Index = &LiteralExpr{At: a.Dot.Pos.Offset, Literal: kusto.Literal{Type: kusto.TypeString, Value: a.Dot.String()}}
+		case a.Key != nil:
+			step.Index = &LiteralExpr{At: a.Pos.Offset + 1, Literal: kusto.Literal{Type: kusto.TypeString, Value: string(*a.Key)}}
+		default:
+			step.Index, err = a.Index.tree(src)
+		}
+		x = step
+	}
+	return x, err
 }
 
 func (e *primary) lower(src *kusto.Source) (Expr, error) {

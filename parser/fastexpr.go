@@ -6,6 +6,7 @@ import (
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/kustard/kustard/kusto"
 )
 
 // The grammar's layered expression rules cost participle about ten microseconds and two
@@ -176,8 +177,13 @@ var quotedOperator = regexp.MustCompile(`'([^' ]+)'`)
 // grammar, not the fast path, decides.
 func continuesExpr(t *lexer.Token) bool {
 	v := t.Value
-	return v == "or" || v == "and" || inOperators[v] || comparisonOperators[v] || additiveOperators[v] || multiplyOperators[v]
+	return v == "or" || v == "and" || inOperators[v] || comparisonOperators[v] || additiveOperators[v] || multiplyOperators[v] ||
+		grammarOperators[v]
 }
+
+// grammarOperators are the operators after an operand that the fast path leaves to the grammar:
+// between's range and matches regex are rare enough not to need a fast path.
+var grammarOperators = map[string]bool{"between": true, "!between": true, "matches": true}
 
 // cmp is cmpExpr: a comparison or an in-list, placed at its left operand.
 func (p *fastParser) cmp() (Expr, bool) {
@@ -233,7 +239,7 @@ func (p *fastParser) mul() (Expr, bool) {
 func (p *fastParser) signed() (Expr, bool) {
 	t := p.lex.Peek()
 	if t.Type != TokPunct || !additiveOperators[t.Value] {
-		return p.primary()
+		return p.postfix()
 	}
 	p.lex.Next()
 	operand, ok := p.signed()
@@ -241,6 +247,42 @@ func (p *fastParser) signed() (Expr, bool) {
 		return operand, ok
 	}
 	return &NegateExpr{At: t.Pos.Offset, Operand: operand}, true
+}
+
+// postfix is postfixExpr: a primary and the accessors after it, each placed at its '.' or '['.
+func (p *fastParser) postfix() (Expr, bool) {
+	x, ok := p.primary()
+	for ok {
+		t := p.lex.Peek()
+		step := &IndexExpr{At: t.Pos.Offset, Target: x}
+		switch {
+		case t.Type == TokPunct && t.Value == ".":
+			p.lex.Next()
+			n := p.lex.Peek()
+			var name nameText
+			if n.Type != TokIdent && n.Type != TokQuotedIdent || name.Capture([]string{n.Value}) != nil {
+				return nil, false
+			}
+			p.lex.Next()
+			step.Dot = true
+			step.Index = &LiteralExpr{At: n.Pos.Offset, Literal: kusto.Literal{Type: kusto.TypeString, Value: string(name)}}
+		case t.Type == TokQuotedIdent:
+			var name nameText
+			if name.Capture([]string{t.Value}) != nil {
+				return nil, false
+			}
+			p.lex.Next()
+			step.Index = &LiteralExpr{At: t.Pos.Offset + 1, Literal: kusto.Literal{Type: kusto.TypeString, Value: string(name)}}
+		case t.Type == TokPunct && t.Value == "[":
+			p.lex.Next()
+			step.Index, ok = p.expr()
+			ok = ok && p.expect("]")
+		default:
+			return x, true
+		}
+		x = step
+	}
+	return nil, false
 }
 
 // primary is a literal, a call, a column name or a parenthesized expression.

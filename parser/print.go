@@ -59,6 +59,25 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 	case *NegateExpr:
 		b.WriteString("-")
 		writeExpr(b, e.Operand, false)
+	case *IndexExpr:
+		writeAccess(b, e)
+	case *BetweenExpr:
+		if !top {
+			b.WriteString("(")
+		}
+		writeExpr(b, e.Left, false)
+		if e.Negated {
+			b.WriteString(" !between (")
+		} else {
+			b.WriteString(" between (")
+		}
+		writeExpr(b, e.From, false)
+		b.WriteString(" .. ")
+		writeExpr(b, e.To, false)
+		b.WriteString(")")
+		if !top {
+			b.WriteString(")")
+		}
 	}
 	for i := len(spine) - 1; i >= 0; i-- {
 		switch x := spine[i].(type) {
@@ -106,4 +125,40 @@ func literalString(l kusto.Literal) string {
 		return l.Type.String() + "(" + kusto.FormatValue(v) + ")"
 	}
 	return "dynamic(" + kusto.FormatValue(l.Value) + ")"
+}
+
+// writeAccess writes a chain of accessors, d.a.b[0], by a loop: a chain is as deep as it is long.
+func writeAccess(b *strings.Builder, e *IndexExpr) {
+	var chain []*IndexExpr // outermost first
+	var base Expr = e
+	for {
+		x, ok := base.(*IndexExpr)
+		if !ok {
+			break
+		}
+		chain, base = append(chain, x), x.Target
+	}
+	writeExpr(b, base, false)
+	for i := len(chain) - 1; i >= 0; i-- {
+		step := chain[i]
+		if lit, ok := step.Index.(*LiteralExpr); ok && step.Dot {
+			if name, _ := lit.Value.(string); isPlainName(name) {
+				b.WriteString("." + name)
+				continue
+			}
+		}
+		b.WriteString("[")
+		writeExpr(b, step.Index, true)
+		b.WriteString("]")
+	}
+}
+
+// isPlainName reports whether a name can be written bare after a '.'.
+func isPlainName(s string) bool {
+	for i, r := range s {
+		if i == 0 && !kusto.IsIdentStart(r) || !kusto.IsIdentPart(r) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -58,9 +58,6 @@ var unsupportedStatements = words(`alias pattern restrict`)
 // unsupportedSources start a query in Kusto but not in Kustard.
 var unsupportedSources = words(`find search externaldata evaluate`)
 
-// unsupportedScalarOperators are Kusto's scalar operators that Kustard does not implement.
-var unsupportedScalarOperators = words(`between !between has_any has_all`)
-
 func words(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
@@ -109,71 +106,12 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(next, "unsupported summarize parameter %q; Kustard runs summarize on one node, without hints", name)
 		case statementStart && t.Value == "declare" && isWord(t) && isWord(next) && next.Value != "query_parameters":
 			return unsupported(t, "unsupported statement %q; Kustard's declare is declare query_parameters(…)", "declare "+next.Value)
-		case (t.Type == TokIdent || t.Type == TokQuotedIdent || t.Value == ")" || t.Value == "]") && next.Type == TokPunct &&
-			(next.Value == "." && !dottedKeyword[t.Value] && i+2 < len(tokens) && (isWord(tokens[i+2]) || tokens[i+2].Type == TokQuotedIdent) ||
-				next.Value == "[" && (t.Value != ")" || !closesDatatable(tokens, i)) && !closesDatatableValues(tokens, i)) ||
-			bracketIndex(t, next):
-			return unsupported(next, "unsupported: dynamic property access and indexing (d.a, d[\"a\"], d[0]); Kustard does not look inside dynamic values")
-		case isWord(t) && unsupportedScalarOperators[t.Value]:
-			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "matches" && next.Value == "regex":
-			return unsupported(t, `unsupported operator "matches regex"`)
 		}
 		// A statement starts the text and follows ';', '<|' and a function body's '{'; a source
 		// also follows `let x =`.
 		statementStart = t.Value == ";" || t.Value == "<|" || t.Value == "{" || t.Value == "=" && i >= 2 && tokens[i-2].Value == "let"
 	}
 	return nil
-}
-
-// dottedKeyword are the names that a "." follows in Kusto's own syntax, not in dynamic access:
-// join's $left.a and $right.b, and hints (hint.strategy, hint.shufflekey).
-var dottedKeyword = words(`$left $right hint`)
-
-// bracketIndex reports whether next is d["a"]'s ["a"], which lexes as a bracketed name: a name
-// written right after a name or a call, unlike project ['a'].
-func bracketIndex(t, next lexer.Token) bool {
-	return next.Type == TokQuotedIdent && strings.HasPrefix(next.Value, "[") &&
-		(t.Type == TokIdent && operatorKeywords()[t.Value] == nil && t.Value != "print" || t.Value == ")" || t.Value == "]") &&
-		t.Pos.Offset+len(t.Value) == next.Pos.Offset
-}
-
-// closesDatatableValues reports whether tokens[i] is the "]" that closes a datatable's values,
-// after which a "[" is a mistake for the grammar to explain, not an index.
-func closesDatatableValues(tokens []lexer.Token, i int) bool {
-	if tokens[i].Value != "]" {
-		return false
-	}
-	depth := 0
-	for j := i; j >= 0; j-- {
-		switch tokens[j].Value {
-		case "]":
-			depth++
-		case "[":
-			if depth--; depth == 0 {
-				return j > 0 && tokens[j-1].Value == ")" && closesDatatable(tokens, j-1)
-			}
-		}
-	}
-	return false
-}
-
-// closesDatatable reports whether tokens[i], a ")", closes datatable's schema, which its rows'
-// "[" follow.
-func closesDatatable(tokens []lexer.Token, i int) bool {
-	depth := 0
-	for j := i; j >= 0; j-- {
-		switch tokens[j].Value {
-		case ")":
-			depth++
-		case "(":
-			depth--
-			if depth == 0 {
-				return j > 0 && tokens[j-1].Value == "datatable"
-			}
-		}
-	}
-	return false
 }
 
 // checkCommand checks the command that starts at tokens[0] (a '.').
