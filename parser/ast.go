@@ -388,8 +388,8 @@ type cmpExpr struct {
 	To      *addExpr `parser:"  @@ ')'"`
 	// Matches is `matches regex Right`. It is a field of its own, not one of Op's, so that the
 	// fast path, which reads Op's operators off this tag, leaves it to the grammar.
-	Matches bool   `parser:"| ( @'matches' 'regex'"`
-	Op      string `parser:"  | @( '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '=~' | '!~' | 'contains' | '!contains' | 'contains_cs' | '!contains_cs' | 'has' | '!has' | 'has_cs' | '!has_cs' | 'hasprefix' | '!hasprefix' | 'hassuffix' | '!hassuffix' | 'startswith' | '!startswith' | 'startswith_cs' | '!startswith_cs' | 'endswith' | '!endswith' | 'endswith_cs' | '!endswith_cs' ) )"`
+	Matches bool     `parser:"| ( @'matches' 'regex'"`
+	Op      string   `parser:"  | @( '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '=~' | '!~' | 'contains' | '!contains' | 'contains_cs' | '!contains_cs' | 'has' | '!has' | 'has_cs' | '!has_cs' | 'hasprefix' | '!hasprefix' | 'hassuffix' | '!hassuffix' | 'startswith' | '!startswith' | 'startswith_cs' | '!startswith_cs' | 'endswith' | '!endswith' | 'endswith_cs' | '!endswith_cs' ) )"`
 	Right   *addExpr `parser:"  @@ )?"`
 }
 

@@ -110,15 +110,15 @@ func expectedLabels(accepted func(lexer.Token) bool) []string {
 	return append(keywords, classes...)
 }
 
-// binaryOperators are the infix operators of scalar expressions. After an operand nearly all of
-// them may follow, and a list of forty operators helps nobody.
+// binaryOperators are the infix operators of scalar expressions, and the accessors . and [.
+// After an operand nearly all of them may follow, and a list of forty operators helps nobody.
 var binaryOperators = map[string]bool{}
 
 func init() {
 	for _, op := range strings.Fields(`== != <> <= >= < > =~ !~ + - * / % and or in !in in~ !in~
 		contains !contains contains_cs !contains_cs has !has has_cs !has_cs hasprefix !hasprefix
 		hassuffix !hassuffix startswith !startswith startswith_cs !startswith_cs endswith !endswith
-		endswith_cs !endswith_cs`) {
+		endswith_cs !endswith_cs has_any has_all between !between matches . [`) {
 		binaryOperators[fmt.Sprintf("%q", op)] = true
 	}
 }

@@ -149,6 +149,10 @@ func TestFastPathMatchesGrammar(t *testing.T) {
 		"datatable(a:long)[9223372036854775808]", "datatable(a:long)[-9223372036854775808]", "datatable(a:long)[guid(null)]",
 		"print a = 1 == 2 == 3", "print a = x in (1, 2,)", "print a = f(1,)", "print a = (1", "print a = 1 +",
 		"print a = and", "print a = ['and']", "print a = x in 1", "print a = 1 in (2) in (3)",
+		"print a = d.a.b[0], b = d['x y'][-1] + 1, c = d [\"k\"], d = f(1)['a'].b, e = dynamic([1])[0], f = (d).a, g = d.['where']",
+		"print a = d[i + 1][strcat('a', 'b')], b = d.and, c = -d.a, d = d.a in (1, 2), e = d. a, f = d[0",
+		"print a = x between (1 .. 2), b = x !between (d.a .. 3) and y, c = s matches regex 'a+' or t, d = x has_any ('a', 'b')",
+		"print a = x has_all (dynamic(['a'])), b = x between (1, 2), c = s matches 'a', d = d.5, e = d[], f = d.a.",
 	)
 	step := 1
 	if testing.Short() || raceEnabled {

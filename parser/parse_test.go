@@ -326,6 +326,14 @@ func TestParseExpressions(t *testing.T) {
 		{"strlen(s) + f()", "(+ strlen(s) f())"},
 		{"iff(a > 1, 'x', \"y\")", `iff((> a 1), "x", "y")`},
 		{"['a b'] + 1", "(+ a b 1)"},
+		{"d.a.b[0]", `([] ([] ([] d "a") "b") 0)`},
+		{`d["a"]['b c'][-1] + 1`, `(+ ([] ([] ([] d "a") "b c") (neg 1)) 1)`},
+		{"f(x)[i + 1].where", `([] ([] f(x) (+ i 1)) "where")`},
+		{"-d.a", `(neg ([] d "a"))`},
+		{"d[['where']]", `([] d where)`},
+		{"dynamic([1, 2])[1]", `([] [1 2] 1)`},
+		{"x between (1 .. 2) and y !between (a + 1 .. 3)", "(and (between x 1 2) (!between y (+ a 1) 3))"},
+		{`s matches regex "a+" or s has_any ("a", "b") and s has_all (x)`, `(or (matches regex s "a+") (and (has_any s "a" "b") (has_all s x)))`},
 	}
 	for _, tc := range tests {
 		b := mustParse(t, "print "+tc.in)
@@ -354,6 +362,18 @@ func TestParseExpressions(t *testing.T) {
 	if call.Offset() != 7 {
 		t.Errorf("call at %d; want 7", call.Offset())
 	}
+	// d.a["b"][0]: each accessor at its '.' or '['; a name at itself, a bracketed key after its '['.
+	acc := mustParse(t, `print d.a["b"][0]`).Query.Body.Source.(*PrintSource).Columns[0].Expr.Tree.(*IndexExpr)
+	key := acc.Target.(*IndexExpr)
+	dot := key.Target.(*IndexExpr)
+	for _, c := range []struct {
+		node Expr
+		at   int
+	}{{acc, 14}, {acc.Index, 15}, {key, 9}, {key.Index, 10}, {dot, 7}, {dot.Index, 8}, {dot.Target, 6}} {
+		if c.node.Offset() != c.at {
+			t.Errorf("%s at %d; want %d", sexpr(c.node), c.node.Offset(), c.at)
+		}
+	}
 }
 
 // sexpr prints an expression tree compactly: binary operators as (op left right), calls as f(…).
@@ -377,6 +397,14 @@ func sexpr(e Expr) string {
 		return "(" + e.Op + " " + sexpr(e.Left) + " " + sexpr(e.Right) + ")"
 	case *NegateExpr:
 		return "(neg " + sexpr(e.Operand) + ")"
+	case *IndexExpr:
+		return "([] " + sexpr(e.Target) + " " + sexpr(e.Index) + ")"
+	case *BetweenExpr:
+		op := "between"
+		if e.Negated {
+			op = "!between"
+		}
+		return "(" + op + " " + sexpr(e.Left) + " " + sexpr(e.From) + " " + sexpr(e.To) + ")"
 	case *InExpr:
 		s := "(" + e.Op + " " + sexpr(e.Left)
 		for _, item := range e.List {
