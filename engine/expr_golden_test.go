@@ -75,6 +75,25 @@ var rowExprs = []string{
 	// errors
 	"datetime_add('fortnight', 1, d)", "datetime_part('week', d)", "format_datetime(d, 'yyyy-MMM')", "startofday(d, r)", "bin_at(s, 1, 1)", "pow(s, 2)",
 	"rand(s)", "getyear(l)", "make_datetime(2024, 1)",
+	// dynamic accessors (scalar-data-types/dynamic.md, "Dynamic object accessors")
+	"y.a", "y['a']", "y[\"a\"]", "y[0]", "y[1]", "y[-1]", "y[-3]", "y[l]", "y[i]", "y[s]", "y[strcat('', 'a')]", "y[y]", "y.a.b", "y[0].a",
+	"tolong(y.a) + 1", "gettype(y[0])", "isnull(y.z)",
+	// errors
+	"s.a", "i[0]", "y[r]", "y[b]", "y.a == 1", "y[d]",
+	// between (between-operator.md), has_any and has_all (has-any-operator.md, has-all-operator.md), matches regex
+	"l between (0 .. 10)", "r between (-1 .. 1.5)", "i !between (0 .. 1)", "i between (l .. 10)", "i between (1 .. int(null))",
+	"d between (datetime(2020-01-01) .. datetime(2024-01-01))", "d between (datetime(2020-01-01) .. 1500d)", "d !between (datetime(2020-01-01) .. 1500d)",
+	"t between (0s .. 1h)", "t between (-1h .. 0s)",
+	"s has_any ('world', 'abc')", "s has_all ('hello', 'world')", "s has_any (dynamic(['def', 'x']))", "s has_all (dynamic([]))", "s has_any (dynamic([]))",
+	"i has_any ('1', 2)", "s has_all ('ABC', 42)",
+	"s matches regex '^[A-Z]'", "s matches regex s", "i matches regex '^-'", "s matches regex '(?i)world$'",
+	// in with a dynamic array and a hash set
+	"i in (dynamic([1, 2]))", "l in (10, 0.0)", "r in (1, 1.5)", "s in~ (dynamic(['ABC', 'hello world']))", "s !in (dynamic(['abc']), 'x')",
+	"d in (datetime(2024-01-01), datetime(null))", "g in (guid(078b2641-f10d-4694-96f8-1ee2b75dda48))", "t in (1h, 2d)", "i in (l, 1)",
+	"i !in (int(null))", "s in~ ('ǅ', 'ABC')", "b in (dynamic([true]))",
+	// errors
+	"s between ('a' .. 'b')", "d between (1 .. 2)", "l between (0 .. 1h)", "s has_any (s)", "s matches regex '('", "s matches regex 1",
+	"i in (y)", "y in (1)", "i in (dynamic(['a']), 'b')",
 	// string functions
 	"strcat_delim('-', s, i, r)", "strcat_delim(s, 'a', 'b')", "strcat_array(y, ',')", "strcat_array(split(s, ' '), '+')", "replace_string(s, 'l', 'L')",
 	"replace_string(s, '', 'x')", "reverse(s)", "reverse(i)", "indexof(s, 'l')", "indexof(s, 'l', 3)", "indexof(s, 'l', -3, 1)", "indexof(s, 'l', 0, -1, 3)",
@@ -138,6 +157,13 @@ var constExprs = []string{
 	// dynamic functions, and case
 	"array_concat(dynamic([1]), dynamic({}))", "set_union(dynamic([1, '1', 1.0]), dynamic([null, null]))", "bag_merge(dynamic({'a': 1}), dynamic([1]))",
 	"pack_array(int(null), 'a', dynamic(null))", "zip(dynamic([]), dynamic([]))", "case(bool(null), 1, 2)", "case(false, 1, true, 2, 3)",
+	// accessors fold (scalar-data-types/dynamic.md, "Casting dynamic objects")
+	"parse_json('[100,101,102]')[0]", "toint(parse_json('[100,101,102]')[1])", "parse_json('{\"a1\":100, \"a b c\":\"2015-01-01\"}').a1",
+	"todatetime(parse_json('{\"a1\":100, \"a b c\":\"2015-01-01\"}')['a b c'])", "pack_array(1, 2)[1]", "dynamic({'a': {'b': [1, null]}}).a.b[1]",
+	"dynamic([1, 2])[long(null)]", "dynamic({'where': 1}).['where']", "dynamic([1])[9223372036854775807]", "dynamic([1])[-9223372036854775807]",
+	// between, has_any, matches regex and in over constants
+	"5 between (1 .. 10)", "5 !between (1 .. 10)", "1.5 between (1 .. 2)", "int(null) between (1 .. 2)", "datetime(9999-12-31) between (datetime(9999-12-30) .. 2d)",
+	"'New York' has_any ('york', 'x')", "'New York' has_all ('new', 'or')", "'abc' matches regex 'b'", "2 in (dynamic([1, 2, 3]))", "'B' in~ (dynamic(['a', 'b']))",
 }
 
 func runExpr(t *testing.T, s *Session, text string) string {

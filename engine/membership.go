@@ -148,6 +148,9 @@ func (sc *scope) inTest(e *parser.InExpr, x, y *compiled, at int, caseless bool)
 // the widest of them.
 func (sc *scope) inSet(e *parser.InExpr, x *compiled, items []inItem, caseless bool) (*compiled, error) {
 	t := x.typ
+	if t == kusto.TypeInt {
+		t = kusto.TypeLong // the sets of whole numbers are of int64
+	}
 	for _, it := range items {
 		switch {
 		case caseless:
@@ -307,8 +310,17 @@ func (sc *scope) between(e *parser.BetweenExpr) (*compiled, error) {
 	}
 	x, lo, hi := ops[0], ops[1], ops[2]
 	if x.typ == kusto.TypeDateTime && lo.typ == kusto.TypeDateTime && hi.typ == kusto.TypeTimespan {
+		// An end past the last datetime includes every datetime from lo on, so it is clamped
+		// there rather than failing as lo + hi would.
 		span := hi
-		hi = fold(binaryNode(kusto.TypeDateTime, lo, span, dateShift(1, sc.site(e.To.Offset(), e.To, kusto.TypeDateTime))), lo, span)
+		hi = fold(map2Node(kusto.TypeDateTime, lo, span, func(lo kusto.DateTime, span kusto.Timespan) (kusto.DateTime, bool) {
+			return lo + kusto.DateTime(min(int64(span), kusto.MaxDateTime-int64(lo))), true
+		}), lo, span)
+	}
+	for i, part := range []parser.Expr{e.From, e.To} {
+		if _, ok := unifyTypes(x.typ, ops[i+1].typ); !ok && !(i == 1 && hi != ops[2]) {
+			return nil, sc.c.errorf(part.Offset(), kusto.KindSemantic, "between: cannot compare %s with %s", x.typ, ops[i+1].typ)
+		}
 	}
 	geOp, leOp, join := ">=", "<=", true
 	if e.Negated {
