@@ -29,6 +29,30 @@ func anyOf(d, v, nulls []bool) {
 	}
 }
 
+// listItem compiles an item of an in-list or a has_any list. A table's name there is Kusto's
+// tabular form of the list, which Kustard does not implement.
+func (sc *scope) listItem(e *parser.InExpr, item parser.Expr) (*compiled, error) {
+	y, err := sc.compile(item)
+	if col, ok := item.(*parser.ColumnExpr); ok && err != nil && sc.schema.Index(col.Name) < 0 {
+		if sc.c.namesTable(col.Name) {
+			return nil, sc.c.errorf(col.At, kusto.KindSemantic, "unsupported: a tabular expression in %s (…); Kustard's %s takes scalars and dynamic arrays", e.Op, e.Op)
+		}
+	}
+	return y, err
+}
+
+// namesTable reports whether name is a tabular let, a tabular function, a stream or a table.
+func (c *compiler) namesTable(name string) bool {
+	if b := c.binding(name); b != nil {
+		return b.tabular != nil || b.fn != nil && b.fn.tabular
+	}
+	if _, ok := c.sess.eng.stream(name); ok {
+		return true
+	}
+	_, ok := c.db.Table(name)
+	return ok
+}
+
 // inItem is a constant of an in-list: a value and its type.
 type inItem struct {
 	typ kusto.Type
@@ -57,7 +81,7 @@ func (sc *scope) in(e *parser.InExpr) (*compiled, error) {
 	var tests []*compiled
 	inputs := []*compiled{x}
 	for _, item := range e.List {
-		y, err := sc.compile(item)
+		y, err := sc.listItem(e, item)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +286,7 @@ func (sc *scope) hasAny(e *parser.InExpr) (*compiled, error) {
 	x = asString(x)
 	var terms []string
 	for _, item := range e.List {
-		y, err := sc.compile(item)
+		y, err := sc.listItem(e, item)
 		if err != nil {
 			return nil, err
 		}
