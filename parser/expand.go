@@ -209,13 +209,16 @@ func (f *finisher) parseSpec(op string, s *ParseSpec) {
 			s.Flags = v
 		}
 	}
-	if s.Flags != "" {
+	for _, p := range s.Params {
+		if p.Name != "flags" {
+			continue
+		}
 		if s.Kind != "regex" {
-			f.fail(s.Params[0].Pos, "%s: flags are for kind=regex", op)
+			f.fail(p.Pos, "%s: flags are for kind=regex", op)
 		}
 		for _, r := range s.Flags {
 			if !strings.ContainsRune("imsU", r) {
-				f.fail(s.Pos, "%s: unknown regex flag %q; Kusto's are i, m, s and U", op, string(r))
+				f.fail(p.Pos, "%s: unknown regex flag %q; Kusto's are i, m, s and U", op, string(r))
 				break
 			}
 		}
