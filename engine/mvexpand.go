@@ -272,17 +272,17 @@ type expander struct {
 	elem   int // the next element of the current row
 	rowN   int // the current row's output rows; -1 when not counted yet
 	idx    []int32
-	sinks  []builder
+	sinks  []elementSink
 	index  *Vector[int64]
 	out    Batch
 }
 
 func newExpander(s *expandSpec, needed []bool) *expander {
 	x := &expander{spec: s, needed: needed, vals: make([]*Vector[any], len(s.items)), keys: make([][]string, len(s.items)),
-		sinks: make([]builder, len(s.items)), out: Batch{Cols: make([]Column, len(s.schema))}}
+		sinks: make([]elementSink, len(s.items)), out: Batch{Cols: make([]Column, len(s.schema))}}
 	for i, it := range s.items {
 		x.evals = append(x.evals, it.e.evaluator())
-		x.sinks[i] = builderFor(newColumn(it.typ, batchSize))
+		x.sinks[i] = newElementSink(it.typ)
 	}
 	if s.index != "" {
 		x.index = &Vector[int64]{typ: kusto.TypeLong, Data: make([]int64, 0, batchSize)}
@@ -320,7 +320,7 @@ func (x *expander) next() *Batch {
 	s := x.spec
 	x.idx = x.idx[:0]
 	for _, sink := range x.sinks {
-		resetBuilder(sink)
+		sink.reset()
 	}
 	if x.index != nil {
 		x.index.Data = x.index.Data[:0]
@@ -331,8 +331,8 @@ func (x *expander) next() *Batch {
 		}
 		for ; x.elem < x.rowN && len(x.idx) < batchSize; x.elem++ {
 			x.idx = append(x.idx, int32(x.row))
-			for i, it := range s.items {
-				x.sinks[i].appendValue(castElement(x.element(i, x.row, x.elem), it.typ))
+			for i := range s.items {
+				x.sinks[i].put(x.element(i, x.row, x.elem))
 			}
 			if x.index != nil {
 				x.index.Data = append(x.index.Data, int64(x.elem))
@@ -411,54 +411,99 @@ func (x *expander) element(i, r, j int) any {
 	return nil
 }
 
-// resetBuilder empties a builder's vector, keeping its storage for the next batch.
-func resetBuilder(b builder) { b.(interface{ reset() }).reset() }
+// elementSink collects an item's elements into a column of its type.
+type elementSink interface {
+	reset()
+	put(v any) // an element, cast to the column's type; null when it is of another kind
+	column() Column
+}
 
-func (b *vectorBuilder[T]) reset() { b.v.Data, b.v.Nulls = b.v.Data[:0], nil }
+// dynamicSink keeps the elements as they are.
+type dynamicSink struct{ v *Vector[any] }
 
-// castElement gives an element the type `to typeof(T)` asks for. The docs call it a cast, not a
-// conversion: an element of another kind is null. Kustard's dynamic values hold datetimes,
-// timespans and guids as their strings, so those are read back from strings; numbers move
-// between int, long and real when the value is kept exactly.
-func castElement(v any, to kusto.Type) any {
-	if v == nil || to == kusto.TypeDynamic {
-		return v
+func (s *dynamicSink) reset()         { s.v.Data, s.v.Nulls = s.v.Data[:0], nil }
+func (s *dynamicSink) column() Column { return s.v }
+func (s *dynamicSink) put(v any) {
+	if v == nil && s.v.Nulls == nil {
+		s.v.Nulls = make([]bool, len(s.v.Data), cap(s.v.Data))
 	}
-	switch to {
+	s.v.Data = append(s.v.Data, v)
+	if s.v.Nulls != nil {
+		s.v.Nulls = append(s.v.Nulls, v == nil)
+	}
+}
+
+// castSink casts each element to T, unboxed, so that a typed expansion allocates nothing per
+// element.
+type castSink[T any] struct {
+	v    *Vector[T]
+	cast func(any) (T, bool)
+}
+
+func (s *castSink[T]) reset()         { s.v.Data, s.v.Nulls = s.v.Data[:0], nil }
+func (s *castSink[T]) column() Column { return s.v }
+func (s *castSink[T]) put(v any) {
+	x, ok := s.cast(v)
+	if !ok && s.v.typ != kusto.TypeString && s.v.Nulls == nil {
+		s.v.Nulls = make([]bool, len(s.v.Data), cap(s.v.Data))
+	}
+	s.v.Data = append(s.v.Data, x)
+	if s.v.Nulls != nil {
+		s.v.Nulls = append(s.v.Nulls, !ok && s.v.typ != kusto.TypeString)
+	}
+}
+
+func newCastSink[T any](t kusto.Type, cast func(any) (T, bool)) elementSink {
+	return &castSink[T]{v: &Vector[T]{typ: t, Data: make([]T, 0, batchSize)}, cast: cast}
+}
+
+// newElementSink returns the sink of a column of type t. `to typeof(T)` is a cast, not a
+// conversion, the docs say: an element of another kind is null (an empty string for string).
+// Kustard's dynamic values hold datetimes, timespans and guids as their strings, so those are
+// read back from strings; numbers move between int, long and real when the value is kept
+// exactly.
+func newElementSink(t kusto.Type) elementSink {
+	switch t {
 	case kusto.TypeString:
-		if s, ok := v.(string); ok {
-			return s
-		}
-		return nil
+		return newCastSink(t, func(v any) (string, bool) { s, ok := v.(string); return s, ok })
 	case kusto.TypeBool:
-		if b, ok := v.(bool); ok {
-			return b
-		}
-		return nil
+		return newCastSink(t, func(v any) (bool, bool) { b, ok := v.(bool); return b, ok })
 	case kusto.TypeLong:
-		if n, ok := v.(int64); ok {
-			return n
-		}
-		return nil
+		return newCastSink(t, func(v any) (int64, bool) { n, ok := v.(int64); return n, ok })
 	case kusto.TypeInt:
-		if n, ok := v.(int64); ok && n == int64(int32(n)) {
-			return int32(n)
-		}
-		return nil
+		return newCastSink(t, func(v any) (int32, bool) {
+			n, ok := v.(int64)
+			return int32(n), ok && n == int64(int32(n))
+		})
 	case kusto.TypeReal:
-		switch n := v.(type) {
-		case float64:
-			return n
-		case int64:
-			if f := float64(n); int64(f) == n {
-				return f
+		return newCastSink(t, func(v any) (float64, bool) {
+			switch n := v.(type) {
+			case float64:
+				return n, true
+			case int64:
+				f := float64(n)
+				return f, int64(f) == n
 			}
-		}
-		return nil
-	case kusto.TypeDateTime, kusto.TypeTimespan, kusto.TypeGUID:
-		if s, ok := v.(string); ok {
-			return convertValue(s, to)
-		}
+			return 0, false
+		})
+	case kusto.TypeDateTime:
+		return newCastSink(t, fromString(kusto.ParseDateTime))
+	case kusto.TypeTimespan:
+		return newCastSink(t, fromString(kusto.ParseTimespan))
+	case kusto.TypeGUID:
+		return newCastSink(t, fromString(kusto.ParseGUID))
 	}
-	return nil
+	return &dynamicSink{v: &Vector[any]{typ: kusto.TypeDynamic, Data: make([]any, 0, batchSize)}}
+}
+
+func fromString[T any](parse func(string) (T, error)) func(any) (T, bool) {
+	return func(v any) (T, bool) {
+		var zero T
+		s, ok := v.(string)
+		if !ok {
+			return zero, false
+		}
+		x, err := parse(strings.TrimSpace(s))
+		return x, err == nil
+	}
 }

@@ -320,3 +320,8 @@ func usDateTime(s string) any {
 	}
 	return d
 }
+
+// resetBuilder empties a builder's vector, keeping its storage for the next batch.
+func resetBuilder(b builder) { b.(interface{ reset() }).reset() }
+
+func (b *vectorBuilder[T]) reset() { b.v.Data, b.v.Nulls = b.v.Data[:0], nil }
