@@ -345,7 +345,8 @@ func namedScalars(list []*NamedExpr) []*ScalarExpr {
 
 // operatorMembers lists the operator union in the order participle tries it.
 var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{},
-	&SortOp{}, &TopOp{}, &DistinctOp{}, &InvokeOp{}, &SummarizeOp{}}
+	&SortOp{}, &TopOp{}, &DistinctOp{}, &InvokeOp{}, &SummarizeOp{},
+	&MvExpandOp{}, &MvApplyOp{}, &ParseOp{}, &ParseWhereOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {

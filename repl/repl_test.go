@@ -160,6 +160,8 @@ func TestOperatorsParse(t *testing.T) {
 		"join": "join (print x = 1) on x", "union": "union (print x = 1)",
 		"invoke":    "invoke f()",
 		"summarize": "summarize count() by x",
+		"mv-expand": "mv-expand d = pack_array(x) to typeof(long)", "mv-apply": "mv-apply d = pack_array(x) on (take 1)",
+		"parse": `parse tostring(x) with n: long`, "parse-where": `parse-where tostring(x) with "1" rest`,
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]
