@@ -27,18 +27,20 @@ type MvExpandOp struct {
 // (`with (…)`) is parsed only to be rejected by name.
 type MvApplyOp struct {
 	Pos     lexer.Position
-	Keyword string         `parser:"@'mv-apply'"`
-	Params  []*ExpandParam `parser:"@@*"`
-	Items   []*ExpandItem  `parser:"@@ ( ',' @@ )*"`
-	Limit   *ScalarExpr    `parser:"( 'limit' @@ )?"`
-	With    *parenTokens   `parser:"( 'with' @@ )?"`
-	On      []Operator     `parser:"'on' '(' @@ ( '|' @@ )* ')'"`
+	Keyword string          `parser:"@'mv-apply'"`
+	Params  []*ExpandParam  `parser:"@@*"`
+	Items   []*ExpandItem   `parser:"@@ ( ',' @@ )*"`
+	Limit   *ScalarExpr     `parser:"( 'limit' @@ )?"`
+	With    *mvApplyContext `parser:"( 'with' @@ )?"`
+	On      []Operator      `parser:"'on' '(' @@ ( '|' @@ )* ')'"`
 }
 
-// parenTokens is a parenthesized list of anything, kept only for its position.
-type parenTokens struct {
+// mvApplyContext is mv-apply's `with (Name = Value, …)` context, parsed only to be rejected by
+// name. It is a list of assignments rather than any tokens up to ')', so that a syntax error in it
+// is explained like any other.
+type mvApplyContext struct {
 	Pos    lexer.Position
-	Tokens []string `parser:"'(' @~')'* ')'"`
+	Params []*NamedExpr `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
 }
 
 // ExpandParam is a `name = value` parameter of mv-expand and mv-apply: kind (or bagexpansion)
