@@ -112,7 +112,7 @@ func quotedList(s []string) string {
 	for i, w := range s {
 		q[i] = strconv.Quote(w)
 	}
-	return strings.Join(q, ", ")
+	return orList(q)
 }
 
 func compileRender(c *compiler, in Node, op parser.Operator) (Node, error) {

@@ -17,7 +17,7 @@ import (
 type ColumnPattern struct {
 	Pos    lexer.Position
 	Tokens []lexer.Token
-	Raw    []string `parser:"( (?! 'asc' | 'desc' | 'granny-asc' | 'granny-desc' ) @( Ident | QuotedIdent | '*' ) )+"`
+	Raw    []string `parser:"( (?! 'asc' | 'desc' | 'granny-asc' | 'granny-desc' ) @( Ident | QuotedIdent | '*' | Int ) )+"`
 	// Parts are the pattern's literal pieces, with "" between two wildcards' pieces; Wildcard says
 	// whether it has a *. A name is one part and no wildcard.
 	Parts    []string

@@ -158,8 +158,11 @@ func TestOperatorsParse(t *testing.T) {
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
 		"sort": "sort by x", "order": "order by x asc nulls last", "top": "top 1 by x", "distinct": "distinct x",
 		"join": "join (print x = 1) on x", "union": "union (print x = 1)",
-		"invoke":    "invoke f()",
-		"summarize": "summarize count() by x",
+		"invoke":       "invoke f()",
+		"summarize":    "summarize count() by x",
+		"project-keep": "project-keep x*", "project-rename": "project-rename y = x", "project-reorder": "project-reorder x desc",
+		"getschema": "getschema", "as": "as T", "sample": "sample 2", "serialize": "serialize n = row_number()",
+		"render": "render timechart with (title = 'x')",
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]
