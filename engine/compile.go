@@ -22,6 +22,8 @@ type compiler struct {
 	// current one, and the functions being expanded, innermost last.
 	expansions, depth int
 	defining          []string
+	// last is the query's last operator, the one place render may stand.
+	last parser.Operator
 }
 
 // letBinding binds a name to one of: a constant, an expression (a function's parameter, or a
@@ -63,6 +65,9 @@ func (c *compiler) tabularLet(name string) (Node, bool) {
 func (c *compiler) query(q *parser.Query) (Node, error) {
 	if err := c.statements(q.Statements); err != nil {
 		return nil, err
+	}
+	if len(q.Body.Ops) > 0 {
+		c.last = q.Body.Ops[len(q.Body.Ops)-1]
 	}
 	n, err := c.pipeline(q.Body)
 	if err != nil {

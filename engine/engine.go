@@ -39,6 +39,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +77,10 @@ type Options struct {
 	User string
 	// Store keeps the catalog's commits; nil keeps them in memory only (MemoryStore).
 	Store Store
+	// RandomSeed, when not zero, seeds the generators sample draws from, one per evaluation in
+	// the order they start, so that a deterministic run picks the same rows (kustard
+	// --deterministic); zero seeds them at random.
+	RandomSeed uint64
 }
 
 // Defaults.
@@ -100,6 +105,7 @@ type Engine struct {
 
 	mu      sync.RWMutex
 	streams map[string]Stream
+	samples atomic.Uint64 // sample evaluations started, for RandomSeed
 }
 
 // Stream is a table whose rows come from Go code rather than from ingested extents: an embedding
@@ -252,6 +258,8 @@ func (s *Session) Engine() *Engine { return s.eng }
 type Result struct {
 	*Frame
 	Query bool
+	// Visualization is what the query's render asked for; nil without render.
+	Visualization *Visualization
 }
 
 // Execute checks and runs one block of Kusto text with the request's options.
@@ -274,7 +282,7 @@ func (s *Session) Run(ctx context.Context, req Request, b *parser.Block) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Frame: f, Query: b.Query != nil}, nil
+	return &Result{Frame: f, Query: b.Query != nil, Visualization: cur.Visualization()}, nil
 }
 
 // Open runs a parsed block and returns its result as a Cursor, which streams a query's rows
@@ -317,13 +325,18 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		plan = &frameNode{frame: f, what: "result"}
 		if len(b.Then) > 0 {
 			// Compiled after the command ran, so that now() is read when the query starts.
-			if plan, err = s.compiler(db, &req, b.Source).operators(plan, b.Then); err != nil {
+			comp := s.compiler(db, &req, b.Source)
+			comp.last = b.Then[len(b.Then)-1]
+			if plan, err = comp.operators(plan, b.Then); err != nil {
 				return nil, err
 			}
 		}
 	}
 	records, size := req.truncation(s.eng, options)
 	cur = newCursor(ctx, plan, records, size)
+	if r, ok := plan.(*renderNode); ok {
+		cur.vis = r.vis
+	}
 	cur.budget = s.eng.budget
 	cur.done = cancel
 	cur.place = func(err error) error { return placeError(err, b) }

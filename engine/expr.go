@@ -21,6 +21,8 @@ type scope struct {
 	// gets; inAggregate names the aggregation function whose argument it is, if it is one.
 	agg         aggPlace
 	inAggregate string
+	// windows are the window calls a windowNode below computes, with their columns (window.go).
+	windows map[*parser.CallExpr]int
 }
 
 // maxRowOperations bounds the operations that depend on the row in the expressions of one scope

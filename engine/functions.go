@@ -24,10 +24,11 @@ const (
 	pure     class = iota // the same arguments give the same value: folded when constant
 	perQuery              // fixed once per query, as now() is: folded too
 	perRow                // a new value every row, as new_guid() gives: never folded
+	window                // reads the rows around the row in a serialized row set (window.go)
 )
 
 func (c class) String() string {
-	return [...]string{"pure", "per query", "per row"}[c]
+	return [...]string{"pure", "per query", "per row", "window"}[c]
 }
 
 // typeSet is what a parameter accepts.
@@ -279,11 +280,11 @@ var unsupportedFunctions = wordSet(`
 	hash_sha256 hash_xxhash64 indexof_regex ingestion_time ipv4_compare ipv4_is_in_any_range
 	ipv4_is_in_range ipv4_is_match ipv4_is_private ipv4_netmask_suffix ipv4_range_to_cidr_list
 	ipv6_compare ipv6_is_in_any_range ipv6_is_in_range ipv6_is_match isascii isfinite isutf8
-	jaccard_index loggamma make_string monthofyear next pack_all pack_dictionary
+	jaccard_index loggamma make_string monthofyear pack_all pack_dictionary
 	parse_command_line parse_csv parse_ipv4 parse_ipv4_mask parse_ipv6 parse_ipv6_mask parse_path
 	parse_url parse_urlquery parse_user_agent parse_version parse_xml percentile_array_tdigest
-	percentile_tdigest percentrank_tdigest pi prev punycode_from_string punycode_to_string radians
-	range rank_tdigest repeat replace replace_strings row_cumsum row_number row_rank_dense
+	percentile_tdigest percentrank_tdigest pi punycode_from_string punycode_to_string radians
+	range rank_tdigest repeat replace replace_strings row_cumsum row_rank_dense
 	row_rank_min row_window_session series_abs series_acos series_add series_asin series_atan
 	series_ceiling series_cos series_cosine_similarity series_decompose series_decompose_anomalies
 	series_decompose_forecast series_divide series_dot_product series_equals series_exp series_fft
@@ -321,6 +322,9 @@ func wordSet(s string) map[string]bool {
 }
 
 func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
+	if slot, ok := sc.windows[e]; ok {
+		return columnRef(sc.schema[slot].Type, slot), nil // computed by a windowNode (window.go)
+	}
 	if fn := sc.c.userFunction(e.Func); fn != nil {
 		return userCall(sc, fn, e) // a let shadows a built-in function
 	}
@@ -362,7 +366,7 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 	if t := o.result.typ; t != kusto.TypeUnknown && out.typ != t {
 		panic("engine: " + o.signature(f.name) + " built a " + out.typ.String())
 	}
-	if f.class == perRow {
+	if f.class == perRow || f.class == window {
 		return out, nil
 	}
 	return fold(out, args...), nil

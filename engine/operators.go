@@ -105,14 +105,18 @@ func LookupOperator(keyword string) (*OperatorInfo, bool) {
 
 func compileWhere(c *compiler, in Node, op parser.Operator) (Node, error) {
 	e := op.(*parser.WhereOp).Predicate
-	pred, err := (&scope{schema: in.Schema(), c: c}).compile(e.Tree)
+	in, sc, finish, err := c.windowScope(in, []parser.Expr{e.Tree})
+	if err != nil {
+		return nil, err
+	}
+	pred, err := sc.compile(e.Tree)
 	if err != nil {
 		return nil, err
 	}
 	if pred.typ != kusto.TypeBool {
 		return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "where needs a bool predicate, not a %s", pred.typ)
 	}
-	return &whereNode{in: in, pred: pred, expr: e.Tree, text: parser.ExprString(e.Tree)}, nil
+	return finish(&whereNode{in: in, pred: pred, expr: e.Tree, text: parser.ExprString(e.Tree)}), nil
 }
 
 type whereNode struct {
@@ -223,10 +227,14 @@ func (c *compiler) namedColumn(sc *scope, n *parser.NamedExpr, unnamed *int) (st
 }
 
 func compileProject(c *compiler, in Node, op parser.Operator) (Node, error) {
-	sc := &scope{schema: in.Schema(), c: c}
+	columns := op.(*parser.ProjectOp).Columns
+	in, sc, _, err := c.windowScope(in, namedTrees(columns))
+	if err != nil {
+		return nil, err
+	}
 	n := &computeNode{in: in, verb: "project"}
 	unnamed := 0
-	for _, col := range op.(*parser.ProjectOp).Columns {
+	for _, col := range columns {
 		name, e, err := c.namedColumn(sc, col, &unnamed)
 		if err != nil {
 			return nil, err
@@ -243,10 +251,15 @@ func compileProject(c *compiler, in Node, op parser.Operator) (Node, error) {
 // extend evaluates its columns in order, so a later one may use an earlier one; a name that
 // already exists is replaced in place.
 func compileExtend(c *compiler, in Node, op parser.Operator) (Node, error) {
+	columns := op.(*parser.ExtendOp).Columns
+	in, sc, finish, err := c.windowScope(in, namedTrees(columns))
+	if err != nil {
+		return nil, err
+	}
 	n := &computeNode{in: in, verb: "extend", schema: append(Schema(nil), in.Schema()...), keepInput: true}
 	unnamed := 0
-	for _, col := range op.(*parser.ExtendOp).Columns {
-		name, e, err := c.namedColumn(&scope{schema: n.schema, c: c}, col, &unnamed)
+	for _, col := range columns {
+		name, e, err := c.namedColumn(&scope{schema: n.schema, c: c, windows: sc.windows}, col, &unnamed)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +272,7 @@ func compileExtend(c *compiler, in Node, op parser.Operator) (Node, error) {
 		}
 		n.steps = append(n.steps, computeStep{slot: slot, e: e, expr: col.Expr.Tree, text: parser.ExprString(col.Expr.Tree)})
 	}
-	return n, nil
+	return finish(n), nil
 }
 
 // computeNode is project and extend: each step evaluates an expression into a column slot of the
@@ -332,43 +345,7 @@ func (o *computeOperator) countRows() (int64, error) { return countRows(o.in) }
 
 func (o *computeOperator) Close() { o.in.Close() }
 
-func compileProjectAway(c *compiler, in Node, op parser.Operator) (Node, error) {
-	schema := in.Schema()
-	drop := map[int]bool{}
-	for _, name := range op.(*parser.ProjectAwayOp).Columns {
-		i := schema.Index(name.String())
-		if i < 0 {
-			return nil, c.errorf(name.Pos.Offset, kusto.KindSemantic, "project-away: failed to resolve column named %q", name.String())
-		}
-		drop[i] = true
-	}
-	n := &selectNode{in: in}
-	for i, col := range schema {
-		if drop[i] {
-			n.dropped = append(n.dropped, quoteName(col.Name))
-		} else {
-			n.schema = append(n.schema, col)
-			n.keep = append(n.keep, i)
-		}
-	}
-	return n, nil
-}
-
-// selectNode passes some of its input's columns through: project-away.
-type selectNode struct {
-	in      Node
-	schema  Schema
-	keep    []int
-	dropped []string
-}
-
-func (n *selectNode) Schema() Schema   { return n.schema }
-func (n *selectNode) Children() []Node { return []Node{n.in} }
-func (n *selectNode) Describe() string { return "project-away " + strings.Join(n.dropped, ", ") }
-func (n *selectNode) Open(ctx context.Context) Operator {
-	return &selectOperator{keep: n.keep, in: n.in.Open(ctx), batch: Batch{Cols: make([]Column, len(n.keep))}}
-}
-
+// selectOperator passes some of its input's columns through (shapeNode, shape.go).
 type selectOperator struct {
 	keep  []int
 	in    Operator

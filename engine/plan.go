@@ -110,6 +110,7 @@ type Cursor struct {
 	place  func(error) error // makes an error a placed *kusto.Error
 	done   func()            // releases the request's deadline
 	budget *Budget           // what Collect draws on while it materializes; nil for none
+	vis    *Visualization    // what render asked for; nil without render
 }
 
 func newCursor(ctx context.Context, n Node, limit int, size int64) *Cursor {
@@ -118,6 +119,9 @@ func newCursor(ctx context.Context, n Node, limit int, size int64) *Cursor {
 
 // Schema is the result's schema.
 func (c *Cursor) Schema() Schema { return c.schema }
+
+// Visualization is what the query's render asked for (for the QueryProperties frame), or nil.
+func (c *Cursor) Visualization() *Visualization { return c.vis }
 
 // Next returns the next batch of the result, or nil at the end. Passing the row limit is an error,
 // as Kusto's result-set truncation reports it.

@@ -37,6 +37,9 @@ func TestPlanGolden(t *testing.T) {
 		"T | summarize count() by bin(x, 10), s | summarize n = count()",
 		"T | summarize arg_max(x, *), take_any(s)",
 		"T | extend y = x * 2 | summarize dcount(y) by tostring(x % 3)",
+		"T | project-keep x* | project-rename y = x | project-reorder y desc | getschema",
+		"T | sort by x asc | extend n = row_number(), p = prev(s), q = next(x, 2) | where prev(x) < x | serialize m = row_number()",
+		"T | as A | sample 3 | render timechart with (title = 'x')",
 	}
 	var out strings.Builder
 	for _, q := range queries {

@@ -79,14 +79,6 @@ func (n *computeNode) prune(needed []bool) {
 	prune(n.in, in)
 }
 
-func (n *selectNode) prune(needed []bool) {
-	in := make([]bool, len(n.in.Schema()))
-	for j, i := range n.keep {
-		in[i] = needed[j]
-	}
-	prune(n.in, in)
-}
-
 func (n *takeNode) prune(needed []bool) { prune(n.in, needed) }
 
 // count reads no column: only how many rows there are.

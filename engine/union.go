@@ -30,6 +30,8 @@ func compileUnionOp(c *compiler, in Node, op parser.Operator) (Node, error) {
 		name = n.table.Name
 	case *streamNode:
 		name = n.name
+	case *asNode:
+		name = n.name
 	}
 	return c.union([]Node{in}, []string{name}, []int{u.Pos.Offset}, u.Params, u.Legs)
 }
@@ -79,6 +81,9 @@ func (c *compiler) union(legs []Node, names []string, at []int, params []*parser
 		name := ""
 		if l.Paren != nil {
 			leg, err = c.pipeline(l.Paren)
+			if as, ok := leg.(*asNode); ok {
+				name = as.name
+			}
 		} else {
 			leg, err = c.source(l.Table)
 			name = l.Table.Name.String()

@@ -275,10 +275,10 @@ type ProjectOp struct {
 	Columns []*NamedExpr `parser:"'project' @@ ( ',' @@ )*"`
 }
 
-// ProjectAwayOp is `project-away column, …`.
+// ProjectAwayOp is `project-away ColumnNameOrPattern, …` (shape.go).
 type ProjectAwayOp struct {
 	Pos     lexer.Position
-	Columns []*Name `parser:"'project-away' @@ ( ',' @@ )*"`
+	Columns []*ColumnPattern `parser:"'project-away' @@ ( ',' @@ )*"`
 }
 
 // ExtendOp is `extend [name =] expr, …`.
@@ -346,7 +346,8 @@ func namedScalars(list []*NamedExpr) []*ScalarExpr {
 // operatorMembers lists the operator union in the order participle tries it.
 var operatorMembers = []Operator{&WhereOp{}, &ProjectOp{}, &ProjectAwayOp{}, &ExtendOp{}, &TakeOp{}, &CountOp{},
 	&SortOp{}, &TopOp{}, &DistinctOp{}, &InvokeOp{}, &SummarizeOp{},
-	&MvExpandOp{}, &MvApplyOp{}, &ParseOp{}, &ParseWhereOp{}}
+	&MvExpandOp{}, &MvApplyOp{}, &ParseOp{}, &ParseWhereOp{},
+	&ProjectKeepOp{}, &ProjectRenameOp{}, &ProjectReorderOp{}, &GetSchemaOp{}, &AsOp{}, &SampleOp{}, &SerializeOp{}, &RenderOp{}}
 
 // NamedExpr is `[name =] expr`, as in project, extend and print.
 type NamedExpr struct {

@@ -48,7 +48,7 @@ var hyphenated = map[string]bool{
 	"alter-merge": true, "drop-pretend": true, "project-away": true, "project-keep": true,
 	"project-rename": true, "project-reorder": true, "mv-expand": true, "mv-apply": true,
 	"make-series": true, "parse-where": true, "parse-kv": true, "top-nested": true,
-	"top-hitters": true, "commands-and-queries": true, "materialized-view": true,
+	"top-hitters": true, "sample-distinct": true, "granny-asc": true, "granny-desc": true, "commands-and-queries": true, "materialized-view": true,
 	"materialized-views": true, "row-level-security": true, "extent-tags-retention": true,
 }
 

@@ -282,7 +282,7 @@ func TestParseQueries(t *testing.T) {
 		{"(T | take 1) | count", "(T | take 1) | count"},
 		{"T | where a == 1 | filter b != 2", "T | where (== a 1) | where (!= b 2)"},
 		{"T | project a, b = a * 2, c", "T | project a, b=(* a 2), c"},
-		{"T | project-away a, ['b c']", "T | project-away a, b c"},
+		{"T | project-away a, ['b c']", "T | project-away a, ['b c']"}, // a pattern prints as written
 		{"T | extend c = a + b", "T | extend c=(+ a b)"},
 		{"T | take 5 | limit 2 | count", "T | take 5 | take 2 | count"},
 		{"let n = 5; range x from 1 to n step 1", "let n = 5; range x from 1 to n step 1"},

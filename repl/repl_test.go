@@ -162,6 +162,9 @@ func TestOperatorsParse(t *testing.T) {
 		"summarize": "summarize count() by x",
 		"mv-expand": "mv-expand d = pack_array(x) to typeof(long)", "mv-apply": "mv-apply d = pack_array(x) on (take 1)",
 		"parse": `parse tostring(x) with n: long`, "parse-where": `parse-where tostring(x) with "1" rest`,
+		"project-keep": "project-keep x*", "project-rename": "project-rename y = x", "project-reorder": "project-reorder x desc",
+		"getschema": "getschema", "as": "as T", "sample": "sample 2", "serialize": "serialize n = row_number()",
+		"render": "render timechart with (title = 'x', ycolumns = x, y)",
 	}
 	for _, op := range operatorCandidates() {
 		form, ok := forms[op.Value]

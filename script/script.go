@@ -151,7 +151,7 @@ func (r *Runner) block(ctx context.Context, src *kusto.Source, sum *Summary) err
 		}
 		r.canceled[id] = true
 	}
-	return r.print(res.Frame)
+	return r.printResult(res.Frame, res.Visualization)
 }
 
 func (r *Runner) echo(text string) {
@@ -160,9 +160,18 @@ func (r *Runner) echo(text string) {
 	}
 }
 
-func (r *Runner) print(f *engine.Frame) error {
+func (r *Runner) print(f *engine.Frame) error { return r.printResult(f, nil) }
+
+// printResult prints a result; under a table, a line says that render's chart is not drawn
+// (JSON and CSV, read by programs, stay as they are).
+func (r *Runner) printResult(f *engine.Frame, vis *engine.Visualization) error {
 	if err := render.Write(r.Out, r.Format, f, r.Render); err != nil {
 		return err
+	}
+	if vis != nil && (r.Format == render.Table || r.Format == render.Markdown) {
+		if _, err := fmt.Fprintf(r.Out, "(render %s: Kustard does not draw charts; the data is shown as it is)\n", vis.Visualization); err != nil {
+			return err
+		}
 	}
 	if r.Format == render.Table || r.Format == render.Markdown || r.Format == render.CSV {
 		_, err := fmt.Fprintln(r.Out)

@@ -227,6 +227,7 @@ func (c *cli) newEngine() *engine.Engine {
 		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
 		opts.IDs, opts.OperationIDs = ops.DeterministicIDs()
 		opts.User = "kustard"
+		opts.RandomSeed = 1
 	}
 	if c.testOptions != nil {
 		c.testOptions(&opts)
