@@ -27,7 +27,7 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 			return nil, c.errorf(star.At, kusto.KindSemantic, "%s() does not take *; only arg_max(), arg_min() and take_any() do", call.Func)
 		}
 		if named, ok := e.(*parser.NamedArgExpr); ok {
-			if fn.kind == aggValue {
+			if fn.kind == aggValue || fn.kind == aggPercentiles {
 				return nil, c.errorf(named.At, kusto.KindSemantic, "%s() does not take a named argument; only arg_max(), arg_min() and take_any() name the columns they return", call.Func)
 			}
 			e = named.Value
@@ -55,18 +55,20 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 		return a, c.rowArguments(a, input, call, byColumns, compileArg, checkType)
 	case aggAny:
 		return a, c.anyArguments(a, input, call, byColumns, compileArg)
+	case aggPercentiles:
+		return a, c.percentileArguments(a, call, sc, compileArg, checkType)
 	}
 
 	// aggValue: [value] [predicate] [limit or accuracy]
 	lo, hi := 0, 0
 	if fn.param != nil {
 		lo, hi = 1, 1
-		if fn.optionalValue {
-			lo = 0
-		}
 	}
 	if fn.predicate {
 		lo, hi = lo+1, hi+1
+		if fn.optionalPredicate {
+			lo--
+		}
 	}
 	if fn.limit || fn.accuracy {
 		hi++
@@ -76,7 +78,7 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 	}
 	next := 0
 	a.vtype = kusto.TypeUnknown
-	if fn.param != nil && (!fn.optionalValue || len(call.Args) > 0) {
+	if fn.param != nil {
 		x, err := compileArg(call.Args[0])
 		if err != nil {
 			return nil, err
@@ -85,19 +87,18 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 			return nil, err
 		}
 		a.vtype = x.typ
-		if fn.optionalValue { // count(x) counts rows: x is checked, never read
-			a.exprs = a.exprs[:0]
-		} else {
-			a.args = append(a.args, x)
-		}
+		a.args = append(a.args, x)
 		next = 1
 	}
-	if fn.predicate {
+	if fn.predicate && next < len(call.Args) {
 		p, err := compileArg(call.Args[next])
 		if err != nil {
 			return nil, err
 		}
 		if p.typ != kusto.TypeBool {
+			if fn.optionalPredicate {
+				return nil, c.errorf(call.Args[next].Offset(), kusto.KindSemantic, "count() counts rows and takes no value to count (nulls are rows too); count(predicate), the obsolete form of countif(predicate), takes a bool, not %s", p.typ)
+			}
 			return nil, c.errorf(call.Args[next].Offset(), kusto.KindSemantic, "%s: the predicate must be a bool, not %s", call.Func, p.typ)
 		}
 		a.pred = p
