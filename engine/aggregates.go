@@ -43,10 +43,10 @@ type sizedState interface {
 type aggKind uint8
 
 const (
-	aggValue aggKind = iota // at most one value argument and one result: sum(x), count()
-	aggRow                  // arg_max, arg_min: an orderable expression, then expressions or *
-	aggAny                  // take_any: expressions or *, all from one row of the group
-	aggPercentiles          // percentile, percentiles, percentiles_array: a value and constant percentiles
+	aggValue       aggKind = iota // at most one value argument and one result: sum(x), count()
+	aggRow                        // arg_max, arg_min: an orderable expression, then expressions or *
+	aggAny                        // take_any: expressions or *, all from one row of the group
+	aggPercentiles                // percentile, percentiles, percentiles_array: a value and constant percentiles
 )
 
 type aggregateFunc struct {
@@ -56,15 +56,15 @@ type aggregateFunc struct {
 	kind    aggKind
 	// prefix names the result column of an unnamed call: prefix_x for a first argument x
 	// (prefix_ when it is not a column); the function's name when empty.
-	prefix string
-	param  *typeSet // the value argument; nil for none, as count() and countif() take
-	predicate bool // a bool predicate follows the value (or is the only argument, countif)
+	prefix    string
+	param     *typeSet // the value argument; nil for none, as count() and countif() take
+	predicate bool     // a bool predicate follows the value (or is the only argument, countif)
 	// optionalPredicate: the predicate may be left out: count() counts rows, and count(p) is
 	// countif(p), as Kusto.Language's hidden, obsolete signature of count has it.
 	optionalPredicate bool
-	limit         bool // an optional constant maximum number of elements comes last (make_list)
-	accuracy      bool // an optional constant accuracy level comes last, accepted and ignored (dcount)
-	largest       bool // arg_max rather than arg_min
+	limit             bool // an optional constant maximum number of elements comes last (make_list)
+	accuracy          bool // an optional constant accuracy level comes last, accepted and ignored (dcount)
+	largest           bool // arg_max rather than arg_min
 	// result returns the result type for a value argument of type t (TypeUnknown for none).
 	result func(t kusto.Type) kusto.Type
 	// state returns a new, empty state for a value argument of type t; limit is the maximum
