@@ -38,7 +38,7 @@ var errorCases = []struct{ name, in string }{
 	// Query operators and statements Kustard does not implement.
 	{"unsupported operator", "range x from 1 to 10 step 1 | evaluate bag_unpack(x)"},
 	{"unsupported hyphenated operator", "print x = 1 | project-rename y = x"},
-	{"unsupported lookup", "T | lookup (U) on a"},
+	{"unsupported sample", "T | sample 10"},
 	{"unsupported source", "find 'x'"},
 	{"unsupported summarize hint", "T | summarize hint.strategy=shuffle count() by x"},
 	{"unknown operator", "T | frobnicate"},
