@@ -56,15 +56,16 @@ type aggregateFunc struct {
 	kind    aggKind
 	// prefix names the result column of an unnamed call: prefix_x for a first argument x
 	// (prefix_ when it is not a column); the function's name when empty.
-	prefix    string
-	param     *typeSet // the value argument; nil for none, as count() and countif() take
-	predicate bool     // a bool predicate follows the value (or is the only argument, countif)
-	// optionalPredicate: the predicate may be left out: count() counts rows, and count(p) is
-	// countif(p), as Kusto.Language's hidden, obsolete signature of count has it.
-	optionalPredicate bool
-	limit             bool // an optional constant maximum number of elements comes last (make_list)
-	accuracy          bool // an optional constant accuracy level comes last, accepted and ignored (dcount)
-	largest           bool // arg_max rather than arg_min
+	prefix string
+	param  *typeSet // the value argument; nil for none, as count() and countif() take
+	// optionalValue: the value argument may be left out. count() and count(x) both count rows,
+	// nulls included, as summarize-operator.md's example shows ("The standard count function
+	// includes null values in its count").
+	optionalValue bool
+	predicate     bool // a bool predicate follows the value (or is the only argument, countif)
+	limit         bool // an optional constant maximum number of elements comes last (make_list)
+	accuracy      bool // an optional constant accuracy level comes last, accepted and ignored (dcount)
+	largest       bool // arg_max rather than arg_min
 	// result returns the result type for a value argument of type t (TypeUnknown for none).
 	result func(t kusto.Type) kusto.Type
 	// state returns a new, empty state for a value argument of type t; limit is the maximum
@@ -119,8 +120,8 @@ func init() {
 	avgGrouped := func(t kusto.Type, _ int) groupedAgg { return newAvgAgg(t) }
 
 	for _, a := range []*aggregateFunc{
-		{name: "count", usage: "count()", summary: "The number of rows. count(predicate), the obsolete form Kusto still accepts, is countif(predicate).",
-			predicate: true, optionalPredicate: true, result: long, state: count, grouped: countGrouped},
+		{name: "count", usage: "count()", summary: "The number of rows (count(x) counts them too, nulls included, as the summarize docs show).",
+			param: &tAny, optionalValue: true, result: long, state: count, grouped: countGrouped},
 		{name: "countif", usage: "countif(predicate)", summary: "The number of rows for which predicate is true.",
 			predicate: true, result: long, state: count, grouped: countGrouped},
 		{name: "sum", usage: "sum(expr)", summary: "The sum of expr; long for ints and longs, 0 if there are no values.",

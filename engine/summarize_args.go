@@ -63,12 +63,12 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 	lo, hi := 0, 0
 	if fn.param != nil {
 		lo, hi = 1, 1
+		if fn.optionalValue {
+			lo = 0
+		}
 	}
 	if fn.predicate {
 		lo, hi = lo+1, hi+1
-		if fn.optionalPredicate {
-			lo--
-		}
 	}
 	if fn.limit || fn.accuracy {
 		hi++
@@ -78,7 +78,7 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 	}
 	next := 0
 	a.vtype = kusto.TypeUnknown
-	if fn.param != nil {
+	if fn.param != nil && (!fn.optionalValue || len(call.Args) > 0) {
 		x, err := compileArg(call.Args[0])
 		if err != nil {
 			return nil, err
@@ -87,18 +87,19 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 			return nil, err
 		}
 		a.vtype = x.typ
-		a.args = append(a.args, x)
+		if fn.optionalValue { // count(x) counts rows: x is checked, never read
+			a.exprs = a.exprs[:0]
+		} else {
+			a.args = append(a.args, x)
+		}
 		next = 1
 	}
-	if fn.predicate && next < len(call.Args) {
+	if fn.predicate {
 		p, err := compileArg(call.Args[next])
 		if err != nil {
 			return nil, err
 		}
 		if p.typ != kusto.TypeBool {
-			if fn.optionalPredicate {
-				return nil, c.errorf(call.Args[next].Offset(), kusto.KindSemantic, "count() counts rows and takes no value to count (nulls are rows too); count(predicate), the obsolete form of countif(predicate), takes a bool, not %s", p.typ)
-			}
 			return nil, c.errorf(call.Args[next].Offset(), kusto.KindSemantic, "%s: the predicate must be a bool, not %s", call.Func, p.typ)
 		}
 		a.pred = p
