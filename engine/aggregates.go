@@ -43,9 +43,10 @@ type sizedState interface {
 type aggKind uint8
 
 const (
-	aggValue aggKind = iota // at most one value argument and one result: sum(x), count()
-	aggRow                  // arg_max, arg_min: an orderable expression, then expressions or *
-	aggAny                  // take_any: expressions or *, all from one row of the group
+	aggValue       aggKind = iota // at most one value argument and one result: sum(x), count()
+	aggRow                        // arg_max, arg_min: an orderable expression, then expressions or *
+	aggAny                        // take_any: expressions or *, all from one row of the group
+	aggPercentiles                // percentile, percentiles, percentiles_array: a value and constant percentiles
 )
 
 type aggregateFunc struct {
@@ -57,7 +58,9 @@ type aggregateFunc struct {
 	// (prefix_ when it is not a column); the function's name when empty.
 	prefix string
 	param  *typeSet // the value argument; nil for none, as count() and countif() take
-	// optionalValue: the value argument may be left out (count() and count(x) both count rows).
+	// optionalValue: the value argument may be left out. count() and count(x) both count rows,
+	// nulls included, as summarize-operator.md's example shows ("The standard count function
+	// includes null values in its count").
 	optionalValue bool
 	predicate     bool // a bool predicate follows the value (or is the only argument, countif)
 	limit         bool // an optional constant maximum number of elements comes last (make_list)
@@ -81,8 +84,7 @@ var aggregates = map[string]*aggregateFunc{}
 // unsupportedAggregates are Kusto aggregation functions Kustard does not implement; a call names
 // them rather than calling them unknown.
 var unsupportedAggregates = wordSet(`binary_all_and binary_all_or binary_all_xor buildschema hll
-	hll_if hll_merge make_bag make_bag_if make_dictionary percentile percentiles percentiles_array
-	percentilew percentilesw percentilesw_array tdigest tdigest_merge merge_tdigest`)
+	hll_if hll_merge make_dictionary percentilew percentilesw percentilesw_array tdigest tdigest_merge merge_tdigest`)
 
 func init() {
 	numeric := typeSet{name: "number", desc: "a number or a timespan", types: []kusto.Type{kusto.TypeInt, kusto.TypeLong, kusto.TypeReal, kusto.TypeTimespan}}
@@ -118,7 +120,7 @@ func init() {
 	avgGrouped := func(t kusto.Type, _ int) groupedAgg { return newAvgAgg(t) }
 
 	for _, a := range []*aggregateFunc{
-		{name: "count", usage: "count()", summary: "The number of rows (count(x) counts them too, nulls included).",
+		{name: "count", usage: "count()", summary: "The number of rows (count(x) counts them too, nulls included, as the summarize docs show).",
 			param: &tAny, optionalValue: true, result: long, state: count, grouped: countGrouped},
 		{name: "countif", usage: "countif(predicate)", summary: "The number of rows for which predicate is true.",
 			predicate: true, result: long, state: count, grouped: countGrouped},

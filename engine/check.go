@@ -235,7 +235,7 @@ func checkFunctions(src *kusto.Source, b *parser.Block) error {
 					userFuncs[n.Name.String()] = true
 				}
 			case *parser.CallExpr:
-				if _, ok := functions[n.Func]; !ok && !userFuncs[n.Func] && aggregates[n.Func] == nil {
+				if _, ok := functions[n.Func]; !ok && !userFuncs[n.Func] && aggregates[n.Func] == nil && !tabularArgFunctions[n.Func] {
 					err = kusto.Errorf(kusto.KindSyntax, src, n.At, "%s", functionNameError(n.Func))
 					return
 				}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/kustard/kustard/kusto"
@@ -24,6 +25,13 @@ type compiler struct {
 	defining          []string
 	// last is the query's last operator, the one place render may stand.
 	last parser.Operator
+	// ctx is what toscalar() runs its expression under while the query compiles; checking says
+	// not to run it (a plan is only printed). rowFloor is, while toscalar()'s or materialize()'s
+	// argument compiles, the number of lets bound outside it: a parameter among those may vary
+	// with the row, which an expression evaluated once cannot read.
+	ctx      context.Context
+	checking bool
+	rowFloor int
 }
 
 // letBinding binds a name to one of: a constant, an expression (a function's parameter, or a
@@ -226,5 +234,7 @@ func (s *Session) Plan(req Request, src *kusto.Source) (n Node, err error) {
 	if !ok {
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
 	}
-	return s.compiler(db, &req, src).query(b.Query)
+	comp := s.compiler(db, &req, src)
+	comp.checking = true // toscalar() is not run for a plan
+	return comp.query(b.Query)
 }

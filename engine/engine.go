@@ -309,10 +309,18 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 	if !ok {
 		return nil, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1, Msg: fmt.Sprintf("database %q does not exist", s.Database)}
 	}
+	// The query's materialized expressions are held until the cursor closes.
+	ctx, release := withQueryState(ctx, s.eng.budget)
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	var plan Node
 	var options queryOptions // what the query's set statements set
 	if b.Query != nil {
 		comp := s.compiler(db.Pinned(), &req, b.Source)
+		comp.ctx = ctx
 		if plan, err = comp.query(b.Query); err != nil {
 			return nil, err
 		}
@@ -338,7 +346,7 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		cur.vis = r.vis
 	}
 	cur.budget = s.eng.budget
-	cur.done = cancel
+	cur.done = func() { cancel(); release() }
 	cur.place = func(err error) error { return placeError(err, b) }
 	return cur, nil
 }

@@ -295,7 +295,7 @@ var unsupportedFunctions = wordSet(`
 	series_outliers series_pearson_correlation series_periods_detect series_periods_validate
 	series_pow series_seasonal series_sign series_sin series_stats series_stats_dynamic
 	series_subtract series_sum series_tan set_difference set_has_element sin strcmp string_size
-	strrep tan to_utf8 todecimal tohex toscalar totime translate treepath
+	strrep tan to_utf8 todecimal tohex totime translate treepath
 	unicode_codepoints_from_string unicode_codepoints_to_string week_of_year weekofyear welch_test
 	anyif`)
 
@@ -327,6 +327,12 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 	}
 	if fn := sc.c.userFunction(e.Func); fn != nil {
 		return userCall(sc, fn, e) // a let shadows a built-in function
+	}
+	switch e.Func {
+	case "toscalar":
+		return toscalarCall(sc, e)
+	case "materialize":
+		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "materialize() returns a table, not a scalar; name it with let, as in let m = materialize(T | …);")
 	}
 	f, ok := functions[e.Func]
 	if !ok {

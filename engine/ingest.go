@@ -170,6 +170,7 @@ func prepareIngest(ctx context.Context, c *call, in *parser.Ingest) (*ingestJob,
 // by any operators.
 func sourcePlan(ctx context.Context, c *call, src *parser.Block) (Node, error) {
 	comp := c.sess.compiler(c.db, c.req, src.Source)
+	comp.ctx = ctx
 	if src.Query != nil {
 		return comp.query(src.Query)
 	}
@@ -229,6 +230,8 @@ func (j *ingestJob) run(ctx context.Context) (_ *Frame, err error) {
 		}
 	}()
 	schema := j.plan.Schema()
+	ctx, release := withQueryState(ctx, eng.budget)
+	defer release()
 	it := j.plan.Open(ctx)
 	defer it.Close()
 	inPlace, _ := it.(inPlaceSource)

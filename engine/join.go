@@ -95,30 +95,42 @@ func compileJoin(c *compiler, in Node, op parser.Operator) (Node, error) {
 		}
 	}
 	var err error
-	if j.Right.Paren != nil {
-		n.right, err = c.pipeline(j.Right.Paren)
-	} else {
-		n.right, err = c.source(j.Right.Table)
-	}
-	if err != nil {
+	if n.right, err = c.joinRight(j.Right); err != nil {
 		return nil, err
 	}
-	ls, rs := in.Schema(), n.right.Schema()
-	for _, cond := range j.On {
+	if err := c.joinOn("join", n, j.On); err != nil {
+		return nil, err
+	}
+	n.schema = joinSchema(n.kind, in.Schema(), n.right.Schema())
+	return n, nil
+}
+
+// joinRight compiles the right side of join or lookup.
+func (c *compiler) joinRight(r *parser.JoinRight) (Node, error) {
+	if r.Paren != nil {
+		return c.pipeline(r.Paren)
+	}
+	return c.source(r.Table)
+}
+
+// joinOn resolves the conditions of join or lookup (verb) to n's key columns.
+func (c *compiler) joinOn(verb string, n *joinNode, on []*parser.JoinCondition) error {
+	ls, rs := n.left.Schema(), n.right.Schema()
+	for _, cond := range on {
 		li := ls.Index(cond.Left.String())
 		if li < 0 {
-			return nil, c.errorf(cond.Left.Pos.Offset, kusto.KindSemantic, "join: failed to resolve column %q on the left side ($left)", cond.Left.String())
+			return c.errorf(cond.Left.Pos.Offset, kusto.KindSemantic, "%s: failed to resolve column %q on the left side ($left)", verb, cond.Left.String())
 		}
 		ri := rs.Index(cond.Right.String())
 		if ri < 0 {
-			return nil, c.errorf(cond.Right.Pos.Offset, kusto.KindSemantic, "join: failed to resolve column %q on the right side ($right)", cond.Right.String())
+			return c.errorf(cond.Right.Pos.Offset, kusto.KindSemantic, "%s: failed to resolve column %q on the right side ($right)", verb, cond.Right.String())
 		}
 		lt, rt := ls[li].Type, rs[ri].Type
 		if lt == kusto.TypeDynamic || rt == kusto.TypeDynamic {
-			return nil, c.errorf(cond.Pos.Offset, kusto.KindSemantic, "join: cannot join on a dynamic column; convert it first, as in extend k = tostring(%s)", cond.Left.String())
+			return c.errorf(cond.Pos.Offset, kusto.KindSemantic, "%s: cannot join on a dynamic column; convert it first, as in extend k = tostring(%s)", verb, cond.Left.String())
 		}
 		if !joinable(lt, rt) {
-			return nil, c.errorf(cond.Pos.Offset, kusto.KindSemantic, "join: $left.%s is a %s and $right.%s is a %s; join keys must be of the same type (int and long may be mixed)", cond.Left.String(), lt, cond.Right.String(), rt)
+			return c.errorf(cond.Pos.Offset, kusto.KindSemantic, "%s: $left.%s is a %s and $right.%s is a %s; join keys must be of the same type (int and long may be mixed)", verb, cond.Left.String(), lt, cond.Right.String(), rt)
 		}
 		n.leftKeys = append(n.leftKeys, li)
 		n.rightKeys = append(n.rightKeys, ri)
@@ -128,8 +140,7 @@ func compileJoin(c *compiler, in Node, op parser.Operator) (Node, error) {
 			n.keyText = append(n.keyText, "$left."+quoteName(cond.Left.String())+" == $right."+quoteName(cond.Right.String()))
 		}
 	}
-	n.schema = joinSchema(n.kind, ls, rs)
-	return n, nil
+	return nil
 }
 
 // joinable: keys match where == would hold (join-inner.md gives `where $left.A == $right.B` as

@@ -206,8 +206,10 @@ func (o *whereOperator) countRows() (n int64, err error) {
 func (o *whereOperator) Close() { o.in.Close() }
 
 // namedColumn compiles `name = expr`; an unnamed expression is named as Kusto does: after the
-// column it is, or the accessor (d.a is d_a), or Column1, Column2, ….
-func (c *compiler) namedColumn(sc *scope, n *parser.NamedExpr, unnamed *int) (string, *compiled, error) {
+// column it is, or the accessor (d.a is d_a), or as Kusto.Language infers a call's name
+// (tostring(x) is x, strlen(s) is strlen_s; see resultName), or Column1, Column2, …. An inferred
+// name is made unique among the columns in schema with a number (x1), never replacing one.
+func (c *compiler) namedColumn(sc *scope, n *parser.NamedExpr, unnamed *int, schema Schema) (string, *compiled, error) {
 	e, err := sc.compile(n.Expr.Tree)
 	if err != nil {
 		return "", nil, err
@@ -220,10 +222,16 @@ func (c *compiler) namedColumn(sc *scope, n *parser.NamedExpr, unnamed *int) (st
 	case isAccess(n.Expr.Tree):
 		name, _ := accessName(n.Expr.Tree.(*parser.IndexExpr))
 		return name, e, nil
-	default:
-		*unnamed++
-		return "Column" + strconv.Itoa(*unnamed), e, nil
 	}
+	if name, ok := resultName(n.Expr.Tree); ok && name != "" {
+		unique := name
+		for k := 1; schema.Index(unique) >= 0; k++ {
+			unique = name + strconv.Itoa(k)
+		}
+		return unique, e, nil
+	}
+	*unnamed++
+	return "Column" + strconv.Itoa(*unnamed), e, nil
 }
 
 func compileProject(c *compiler, in Node, op parser.Operator) (Node, error) {
@@ -235,7 +243,7 @@ func compileProject(c *compiler, in Node, op parser.Operator) (Node, error) {
 	n := &computeNode{in: in, verb: "project"}
 	unnamed := 0
 	for _, col := range columns {
-		name, e, err := c.namedColumn(sc, col, &unnamed)
+		name, e, err := c.namedColumn(sc, col, &unnamed, n.schema)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +267,7 @@ func compileExtend(c *compiler, in Node, op parser.Operator) (Node, error) {
 	n := &computeNode{in: in, verb: "extend", schema: append(Schema(nil), in.Schema()...), keepInput: true}
 	unnamed := 0
 	for _, col := range columns {
-		name, e, err := c.namedColumn(&scope{schema: n.schema, c: c, windows: sc.windows}, col, &unnamed)
+		name, e, err := c.namedColumn(&scope{schema: n.schema, c: c, windows: sc.windows}, col, &unnamed, n.schema)
 		if err != nil {
 			return nil, err
 		}

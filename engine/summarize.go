@@ -129,6 +129,8 @@ type aggCall struct {
 	exprs []parser.Expr
 	vtype kusto.Type // the value argument's type (the maximized one for arg_max)
 	limit int
+	// percents are percentile's, percentiles' and percentiles_array's percentiles.
+	percents []float64
 	// out is the columns it makes, named as Kusto names them unnamed.
 	out Schema
 }
@@ -148,6 +150,8 @@ func (a *aggCall) newGrouped() groupedAgg {
 			types = append(types, c.Type)
 		}
 		return &anyAgg{stores: storesFor(types)}
+	case aggPercentiles:
+		return newPercentileAgg(a.vtype, a.percents, a.fn.name == "percentiles_array")
 	}
 	if a.fn.grouped != nil {
 		return a.fn.grouped(a.vtype, a.limit)

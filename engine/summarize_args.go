@@ -27,7 +27,7 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 			return nil, c.errorf(star.At, kusto.KindSemantic, "%s() does not take *; only arg_max(), arg_min() and take_any() do", call.Func)
 		}
 		if named, ok := e.(*parser.NamedArgExpr); ok {
-			if fn.kind == aggValue {
+			if fn.kind == aggValue || fn.kind == aggPercentiles {
 				return nil, c.errorf(named.At, kusto.KindSemantic, "%s() does not take a named argument; only arg_max(), arg_min() and take_any() name the columns they return", call.Func)
 			}
 			e = named.Value
@@ -55,6 +55,8 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 		return a, c.rowArguments(a, input, call, byColumns, compileArg, checkType)
 	case aggAny:
 		return a, c.anyArguments(a, input, call, byColumns, compileArg)
+	case aggPercentiles:
+		return a, c.percentileArguments(a, call, sc, compileArg, checkType)
 	}
 
 	// aggValue: [value] [predicate] [limit or accuracy]

@@ -94,9 +94,11 @@ func (c *compiler) union(legs []Node, names []string, at []int, params []*parser
 		legs, names, at = append(legs, leg), append(names, name), append(at, l.Pos.Offset)
 	}
 	if n.source != "" {
+		// A leg that is not a table's name is named by its place, as Kusto names it: union_arg0
+		// for the first leg (the piped input, if there is one), union_arg1, ….
 		for i, name := range names {
 			if name == "" {
-				return nil, c.errorf(at[i], kusto.KindSemantic, "union withsource=%s: this leg is a tabular expression, not a table; Kustard names the rows of tables and tabular lets only", n.source)
+				names[i] = "union_arg" + strconv.Itoa(i)
 			}
 		}
 	}

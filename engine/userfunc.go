@@ -255,6 +255,10 @@ func (c *compiler) tabularExpr(e parser.Expr) (n Node, found bool, err error) {
 			n, err := c.callTabular(fn, e.At, callArgsOf(e), nil)
 			return n, true, err
 		}
+		if e.Func == "materialize" && c.userFunction(e.Func) == nil {
+			n, err := c.materialize(e)
+			return n, true, err
+		}
 	}
 	return nil, false, nil
 }
@@ -508,6 +512,9 @@ func (sc *scope) named(e *parser.ColumnExpr) (*compiled, error) {
 	case b.scalar != nil:
 		return constant(b.scalar.Type, b.scalar.Value), nil
 	case b.expr != nil:
+		if !b.expr.isConst() && c.outsideRowScope(b) {
+			return nil, c.errorf(e.At, kusto.KindSemantic, "can't use %q as it is defined outside its row-context scope: toscalar() and materialize() are evaluated once per query, not once per row; join instead", e.Name)
+		}
 		return b.expr, nil
 	case b.fn != nil && !b.fn.tabular:
 		return userCall(sc, b.fn, &parser.CallExpr{At: e.At, Func: e.Name})

@@ -466,11 +466,17 @@ type call struct {
 
 // callArg is an argument of a call: an expression, `*`, which arg_max(), arg_min() and
 // take_any() take for all the columns, or `name = expression`, which they take to name a column.
+//
+// An argument may also be a tabular expression, as toscalar() and materialize() take one: a
+// source keyword, or a name followed by `|`, starts one (a bare name is read as a column, which
+// the engine may find is a table).
 type callArg struct {
-	Pos  lexer.Position
-	Star bool        `parser:"(  @'*'"`
-	Name *Name       `parser:"| ( @@ '=' )?"`
-	Expr *ScalarExpr `parser:"  @@ )"`
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Star    bool        `parser:"(  @'*'"`
+	Tabular *Pipeline   `parser:"| (?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' ) @@"`
+	Name    *Name       `parser:"| ( @@ '=' )?"`
+	Expr    *ScalarExpr `parser:"  @@ )"`
 }
 
 // nameText decodes a name as it is captured.

@@ -38,7 +38,6 @@ var errorCases = []struct{ name, in string }{
 	// Query operators and statements Kustard does not implement.
 	{"unsupported operator", "range x from 1 to 10 step 1 | evaluate bag_unpack(x)"},
 	{"unsupported hyphenated operator", "print x = 1 | top-nested 2 of x by count()"},
-	{"unsupported lookup", "T | lookup (U) on a"},
 	{"unsupported source", "find 'x'"},
 	{"unsupported tabular in", "T | where x in (U | project y)"},
 	{"unsupported tabular has_any", "T | where x has_any ((U | project y))"},

@@ -61,6 +61,14 @@ type NamedArgExpr struct {
 	Value Expr
 }
 
+// TabularExpr is a tabular expression as a function's argument: toscalar(T | count),
+// materialize(T | where …). Text is the expression as written, for plans and messages.
+type TabularExpr struct {
+	At   int
+	Body *Pipeline
+	Text string
+}
+
 // InExpr is `Left in (List…)` and its negated and case-insensitive forms.
 type InExpr struct {
 	At   int
@@ -97,6 +105,7 @@ func (e *NegateExpr) Offset() int   { return e.At }
 func (e *InExpr) Offset() int       { return e.At }
 func (e *StarExpr) Offset() int     { return e.At }
 func (e *NamedArgExpr) Offset() int { return e.At }
+func (e *TabularExpr) Offset() int  { return e.At }
 
 // Inspect calls f for e and each expression inside it, parents before their operands. It walks
 // with a stack of its own rather than recursing, since a long chain such as 1 + 1 + … + 1 makes a
@@ -282,6 +291,10 @@ func (e *primary) lower(src *kusto.Source) (Expr, error) {
 		for _, a := range e.Call.Args {
 			if a.Star {
 				c.Args = append(c.Args, &StarExpr{At: a.Pos.Offset})
+				continue
+			}
+			if a.Tabular != nil {
+				c.Args = append(c.Args, &TabularExpr{At: a.Pos.Offset, Body: a.Tabular, Text: src.Text[a.Pos.Offset:a.EndPos.Offset]})
 				continue
 			}
 			t, err := a.Expr.tree(src)

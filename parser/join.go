@@ -90,20 +90,23 @@ func init() {
 // nested pipelines, parameters checked after parsing.
 type finisherHook interface{ finish(f *finisher) }
 
-func (f *finisher) join(o *JoinOp) {
-	if o.Right.Paren != nil {
-		f.pipeline(o.Right.Paren)
+func (f *finisher) join(o *JoinOp) { f.joinSides("join", o.Right, o.On) }
+
+// joinSides finishes the right side and the conditions of join or lookup (verb).
+func (f *finisher) joinSides(verb string, right *JoinRight, on []*JoinCondition) {
+	if right.Paren != nil {
+		f.pipeline(right.Paren)
 	}
-	for _, c := range o.On {
+	for _, c := range on {
 		if c.Column != nil {
 			if strings.HasPrefix(c.Column.String(), "$") {
-				f.fail(c.Pos, "join: %s needs a column, as in %s.Column == $right.Column", c.Column.String(), c.Column.String())
+				f.fail(c.Pos, "%s: %s needs a column, as in %s.Column == $right.Column", verb, c.Column.String(), c.Column.String())
 			}
 			c.Left, c.Right = c.Column, c.Column
 			continue
 		}
 		if c.FirstSide == c.OtherSide {
-			f.fail(c.Pos, "join: a condition compares a column of $left with one of $right, not two of %s", c.FirstSide)
+			f.fail(c.Pos, "%s: a condition compares a column of $left with one of $right, not two of %s", verb, c.FirstSide)
 			continue
 		}
 		c.Left, c.Right = c.First, c.Other

@@ -44,6 +44,8 @@ func writeExpr(b *strings.Builder, e Expr, top bool) {
 		b.WriteString(e.Name)
 	case *StarExpr:
 		b.WriteString("*")
+	case *TabularExpr:
+		b.WriteString(e.Text)
 	case *NamedArgExpr:
 		b.WriteString(e.Name + " = ")
 		writeExpr(b, e.Value, true)

@@ -69,7 +69,7 @@ type SetOption struct {
 // with TableRef, the keywords that start statements and sources are not function names.
 type CallSource struct {
 	Pos  lexer.Position
-	Func *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' ) @@ '('"`
+	Func *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' | 'union' ) @@ '('"`
 	Args []*FuncArg `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 

@@ -149,8 +149,18 @@ func (f *finisher) expr(e *ScalarExpr) {
 	if e == nil || f.err != nil {
 		return
 	}
-	if _, err := e.tree(f.src); err != nil {
+	slow := e.Fast == nil // only the grammar builds a TabularExpr
+	t, err := e.tree(f.src)
+	if err != nil {
 		f.err = err
+		return
+	}
+	if slow {
+		Inspect(t, func(x Expr) {
+			if te, ok := x.(*TabularExpr); ok {
+				f.pipeline(te.Body)
+			}
+		})
 	}
 }
 

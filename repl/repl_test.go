@@ -157,7 +157,7 @@ func TestOperatorsParse(t *testing.T) {
 		"where": "where x > 1", "filter": "filter x > 1", "project": "project x", "project-away": "project-away x",
 		"extend": "extend y = x", "take": "take 1", "limit": "limit 1", "count": "count",
 		"sort": "sort by x", "order": "order by x asc nulls last", "top": "top 1 by x", "distinct": "distinct x",
-		"join": "join (print x = 1) on x", "union": "union (print x = 1)",
+		"join": "join (print x = 1) on x", "union": "union (print x = 1)", "lookup": "lookup (print x = 1) on x",
 		"invoke":    "invoke f()",
 		"summarize": "summarize count() by x",
 		"mv-expand": "mv-expand d = pack_array(x) to typeof(long)", "mv-apply": "mv-apply d = pack_array(x) on (take 1)",
