@@ -25,6 +25,7 @@ func newDeterministicEngine(t *testing.T) *engine.Engine {
 	eng := engine.New(engine.Options{
 		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
 		IDs:   ids, OperationIDs: operationIDs,
+		QueryIDs: &ops.SequentialIDs{Prefix: 0x20}, // as kustard --deterministic makes them
 		Capacity: 1,
 		User:     "kustard",
 		// A script that forgets to cancel an endless ingest fails fast instead of filling memory.
