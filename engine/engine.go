@@ -67,7 +67,8 @@ type Options struct {
 	QueriesRetention time.Duration
 	MaxQueries       int
 	// QueryIDs makes queries' RootActivityIds (and so the ClientActivityIds made for clients
-	// that send none), apart from every other id; default: IDs' kind, random unless set.
+	// that send none), apart from every other id, so that queries do not shift the ids a
+	// deterministic run shows; default random.
 	QueryIDs ops.IDSource
 	// MaxResultRows bounds a query's result, as Kusto's result-set truncation does.
 	MaxResultRows int
