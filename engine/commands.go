@@ -60,7 +60,7 @@ func init() {
 		Name: ".show queries", Keywords: []string{"show", "queries"},
 		Synopsis: ".show queries",
 		Summary:  "Lists the queries of the last 30 days, running and finished, with their state and statistics.",
-		Notes:    "kept 30 days (`--queries-retention`), at most 10,000 finished; not in `.show operations`; see [Queries](#queries)",
+		Notes:    "kept 30 days (`--queries-retention`), at most 1,000 finished; not in `.show operations`; see [Queries](#queries)",
 		Result:   queriesSchema, Node: &parser.ShowQueries{}, Run: runShowQueries,
 	})
 	RegisterCommand(&CommandInfo{

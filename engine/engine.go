@@ -63,7 +63,7 @@ type Options struct {
 	Retention time.Duration
 	// QueriesRetention is how long `.show queries` keeps finished queries (default 30 days, as
 	// `.show commands-and-queries` keeps them); MaxQueries bounds how many it keeps (default
-	// 10,000), the oldest going first.
+	// 1,000), the oldest going first.
 	QueriesRetention time.Duration
 	MaxQueries       int
 	// QueryIDs makes queries' RootActivityIds (and so the ClientActivityIds made for clients

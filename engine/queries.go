@@ -22,10 +22,10 @@ import (
 // state, for QueriesRetention and at most MaxQueries finished queries.
 
 // Query tracking defaults: `.show commands-and-queries` keeps 30 days; the count bound keeps the
-// memory a busy server spends on the record small (a query's text is kept up to 64 KB).
+// memory the record takes small, 64 MB at worst (a query's text is kept up to 64 KB).
 const (
 	DefaultQueriesRetention = 30 * 24 * time.Hour
-	DefaultMaxQueries       = 10_000
+	DefaultMaxQueries       = 1_000
 )
 
 // maxQueryText is how much of a query's text `.show queries` keeps, as the docs say: "truncated
@@ -158,9 +158,6 @@ func (r *Request) properties() map[string]any {
 	if r.NoTruncation {
 		o["notruncation"] = true
 	}
-	if r.Application != "" {
-		o["application"] = r.Application
-	}
 	if len(o) == 0 {
 		return nil
 	}
@@ -230,7 +227,7 @@ func info(s ops.Snapshot) *queryInfo {
 func runShowQueries(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
 	show := cmd.(*parser.ShowQueries)
 	if !show.Running && (show.User != nil || show.AllUsers) {
-		return nil, c.errorf(show.Pos.Offset, kusto.KindSyntax, "`by user` is for .show running queries only")
+		return nil, c.errorf(show.Pos.Offset, kusto.KindSyntax, "`by` is for .show running queries only; filter .show queries with `| where User == …`")
 	}
 	f := ops.Filter{}
 	if show.Running {
