@@ -31,6 +31,10 @@ var cancelProperties = []PropertySpec{
 	{Name: "reason", Type: kusto.TypeString, Doc: "why the operation is canceled; shown in ReasonPhrase and in the operation's Status"},
 }
 
+var cancelQueryProperties = []PropertySpec{
+	{Name: "reason", Type: kusto.TypeString, Doc: "why the query is canceled; shown in ReasonPhrase, in the error its client gets and in its FailureReason"},
+}
+
 var tableProperties = []PropertySpec{
 	{Name: "docstring", Type: kusto.TypeString, Doc: "a description of the table"},
 	{Name: "folder", Type: kusto.TypeString, Doc: "the folder the table is shown in"},

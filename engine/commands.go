@@ -48,6 +48,31 @@ func init() {
 		Node: &parser.CancelOperation{}, Run: runCancel,
 	})
 	RegisterCommand(&CommandInfo{
+		Name: ".cancel query", Keywords: []string{"cancel", "query"},
+		Synopsis: ".cancel query ClientActivityId [with (reason = ReasonPhrase)]",
+		Summary:  "Cancels the running queries with a ClientActivityId and waits for them to stop.",
+		Notes:    "see [Queries](#queries); a row for each query canceled",
+		Result:   cancelQuerySchema, Properties: cancelQueryProperties,
+		Args: []Arg{{Names: RunningQueries}, {Words: []Word{{"with", `with (reason = "…")`}}}},
+		Node: &parser.CancelQuery{}, Run: runCancelQuery,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show queries", Keywords: []string{"show", "queries"},
+		Synopsis: ".show queries",
+		Summary:  "Lists the queries of the last 30 days, running and finished, with their state and statistics.",
+		Notes:    "kept 30 days (`--queries-retention`), at most 1,000 finished; not in `.show operations`; see [Queries](#queries)",
+		Result:   queriesSchema, Node: &parser.ShowQueries{}, Run: runShowQueries,
+	})
+	RegisterCommand(&CommandInfo{
+		Name: ".show running queries", Keywords: []string{"show", "running", "queries"},
+		Synopsis: `.show running queries [by user UserPrincipalName | by *]`,
+		Summary:  "Lists the queries running now.",
+		Notes:    "the columns of `.show queries`",
+		Result:   queriesSchema,
+		Args:     []Arg{{Words: []Word{{"by", `by user "UPN": one user's queries`}}}},
+		Node:     &parser.ShowQueries{}, Run: runShowQueries,
+	})
+	RegisterCommand(&CommandInfo{
 		Name: ".show operations", Keywords: []string{"show", "operations"},
 		Synopsis: ".show operations [OperationId | (OperationId, …)]",
 		Summary:  "Lists the operations of the last two weeks, every state change a row; with ids, the latest state of each.",

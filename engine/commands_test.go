@@ -21,6 +21,9 @@ func TestRegistryMatchesGrammar(t *testing.T) {
 	examples := map[string]string{
 		".cancel operation":       `.cancel operation 078b2641-f10d-4694-96f8-1ee2b75dda48 with(Reason="x")`,
 		".show operations":        ".show operations (078b2641-f10d-4694-96f8-1ee2b75dda48)",
+		".cancel query":           `.cancel query "KE.RunQuery;8f70e9ab-958f-4955-99df-d2a288b32b2c" with (reason = "x")`,
+		".show queries":           ".show queries",
+		".show running queries":   `.show running queries by user "a@b.c"`,
 		".show operation details": ".show operation 078b2641-f10d-4694-96f8-1ee2b75dda48 details",
 		".set":                    ".set async T <| print x = 1",
 		".append":                 ".append T <| print x = 1",

@@ -62,6 +62,15 @@ type Options struct {
 	CancelWait time.Duration
 	// Retention is how long `.show operations` keeps records (default two weeks).
 	Retention time.Duration
+	// QueriesRetention is how long `.show queries` keeps finished queries (default 30 days, as
+	// `.show commands-and-queries` keeps them); MaxQueries bounds how many it keeps (default
+	// 1,000), the oldest going first.
+	QueriesRetention time.Duration
+	MaxQueries       int
+	// QueryIDs makes queries' RootActivityIds (and so the ClientActivityIds made for clients
+	// that send none), apart from every other id, so that queries do not shift the ids a
+	// deterministic run shows; default random.
+	QueryIDs ops.IDSource
 	// MaxResultRows bounds a query's result, as Kusto's result-set truncation does.
 	MaxResultRows int
 	// MaxResultBytes bounds a query's result size, counted as the memory budget counts it, as
@@ -99,6 +108,7 @@ var Version = "0.1.0"
 type Engine struct {
 	opts    Options
 	ops     *ops.Registry
+	queries *ops.Registry // the queries, apart from the operations (queries.go)
 	cat     *Catalog
 	budget  *Budget
 	started kusto.DateTime
@@ -148,6 +158,12 @@ func Open(opts Options) (*Engine, error) {
 	if opts.User == "" {
 		opts.User = defaultUser()
 	}
+	if opts.QueriesRetention <= 0 {
+		opts.QueriesRetention = DefaultQueriesRetention
+	}
+	if opts.MaxQueries <= 0 {
+		opts.MaxQueries = DefaultMaxQueries
+	}
 	if opts.Store == nil {
 		opts.Store = MemoryStore{}
 	}
@@ -156,7 +172,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, OperationIDs: opts.OperationIDs, Capacity: opts.Capacity, Retention: opts.Retention})
-	e := &Engine{opts: opts, ops: reg, cat: cat, budget: NewBudget(opts.MaxMemory), streams: map[string]Stream{}}
+	e := &Engine{opts: opts, ops: reg, queries: newQueryRegistry(opts, reg.Clock()), cat: cat, budget: NewBudget(opts.MaxMemory), streams: map[string]Stream{}}
 	cat.released = e.budget.release
 	e.started = kusto.DateTimeOf(reg.Clock().Now())
 	if _, ok := cat.Snapshot().Database(DefaultDatabase); !ok {
@@ -231,9 +247,12 @@ func (e *Engine) Databases() []*Database {
 	return out
 }
 
-// Close cancels the operations still running and waits for them to stop, or for ctx.
+// Close cancels the operations and queries still running and waits for them to stop, or for
+// ctx. A query stops when its cursor is closed.
 func (e *Engine) Close(ctx context.Context) error {
-	return e.ops.Close(ctx, "Kustard is shutting down")
+	const reason = "Kustard is shutting down"
+	errOps := e.ops.Close(ctx, reason)
+	return errors.Join(errOps, e.queries.Close(ctx, reason))
 }
 
 // Session is one client's connection: its current database and identity. A session runs one
@@ -295,10 +314,16 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 		ctx, cancel = context.WithTimeoutCause(ctx, req.ServerTimeout, &kusto.Error{
 			Kind: kusto.KindCanceled, Offset: -1, Msg: fmt.Sprintf("the request exceeded its server timeout of %v (servertimeout)", req.ServerTimeout)})
 	}
+	var track *ops.Operation // a query's record in .show queries
 	defer func() {
 		if err != nil {
 			cancel()
 			err = placeError(err, b)
+		}
+	}()
+	defer func() {
+		if err != nil && track != nil {
+			track.End(nil, err) // before cancel: a failure is not a cancel
 		}
 	}()
 	defer recoverInternal(&err)
@@ -319,6 +344,10 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 	var plan Node
 	var options queryOptions // what the query's set statements set
 	if b.Query != nil {
+		if track, err = s.beginQuery(ctx, &req, db, b); err != nil {
+			return nil, err
+		}
+		ctx = track.Context() // .cancel query cancels it
 		comp := s.compiler(db.Pinned(), &req, b.Source)
 		comp.ctx = ctx
 		if plan, err = comp.query(b.Query); err != nil {
@@ -345,6 +374,7 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 	if r, ok := plan.(*renderNode); ok {
 		cur.vis = r.vis
 	}
+	cur.track = track
 	cur.budget = s.eng.budget
 	cur.done = func() { cancel(); release() }
 	cur.place = func(err error) error { return placeError(err, b) }
@@ -381,6 +411,8 @@ func placeError(err error, b *parser.Block) error {
 	if !errors.As(err, &perr) {
 		var canceled *ops.CanceledError
 		switch {
+		case b.Query != nil && (errors.As(err, &canceled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+			perr = queryCancelError(err)
 		case errors.As(err, &canceled):
 			perr = &kusto.Error{Kind: kusto.KindCanceled, Msg: "the command was canceled: " + canceled.Error()}
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

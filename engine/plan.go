@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/ops"
 )
 
 // A query compiles to a plan: a tree of Nodes, checked completely before anything runs, so type
@@ -111,6 +112,8 @@ type Cursor struct {
 	done   func()            // releases the request's deadline
 	budget *Budget           // what Collect draws on while it materializes; nil for none
 	vis    *Visualization    // what render asked for; nil without render
+	track  *ops.Operation    // the query's record in .show queries; nil for a command's result
+	err    error             // the first error Next or Collect returned, for the record
 }
 
 func newCursor(ctx context.Context, n Node, limit int, size int64) *Cursor {
@@ -127,6 +130,11 @@ func (c *Cursor) Visualization() *Visualization { return c.vis }
 // as Kusto's result-set truncation reports it.
 func (c *Cursor) Next() (b *Batch, err error) {
 	defer recoverInternal(&err)
+	defer func() {
+		if err != nil && c.err == nil {
+			c.err = err
+		}
+	}()
 	b, err = c.op.Next()
 	if b == nil || err != nil {
 		return nil, c.place(err)
@@ -146,9 +154,13 @@ func (c *Cursor) Next() (b *Batch, err error) {
 	return b, nil
 }
 
-// Close stops the query; it is safe to call more than once.
+// Close stops the query and records how it ended; it is safe to call more than once. A query
+// closed before its end, without an error, completed: its client took what it wanted.
 func (c *Cursor) Close() {
 	c.op.Close()
+	if c.track != nil {
+		c.track.End(&queryOutcome{rows: c.rows, bytes: c.bytes}, c.err) // before done: a timeout's cancel is not its end
+	}
 	c.done()
 }
 
@@ -174,6 +186,7 @@ func (c *Cursor) Collect() (*Frame, error) {
 			builders[i].appendColumn(col)
 		}
 		if err := c.budget.reserve(c.cost); err != nil {
+			c.err = err
 			return nil, c.place(err)
 		}
 		held += c.cost

@@ -79,6 +79,7 @@ const (
 	TableNames                 // the current database's tables
 	RunningOperations          // the ids of the running operations
 	AnyOperations              // the ids of the running operations, then of the finished ones
+	RunningQueries             // the ClientActivityIds of the running queries
 )
 
 // Word is a keyword the shell offers, and what it means.

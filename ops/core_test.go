@@ -335,7 +335,7 @@ func TestMemoryStorePrune(t *testing.T) {
 		m.Put(s)
 		m.Append(s)
 	}
-	m.Prune(t0.Add(150 * time.Second))
+	m.Prune(t0.Add(150*time.Second), 0)
 	var seqs []uint64
 	for s := range m.Scan(0) {
 		seqs = append(seqs, s.Seq)
@@ -362,7 +362,7 @@ func TestMemoryStorePrune(t *testing.T) {
 		t.Errorf("the log keeps %d records, want 50", n)
 	}
 	// Pruning the rest leaves only the live operations, and compacts the store.
-	m.Prune(t0.Add(time.Hour))
+	m.Prune(t0.Add(time.Hour), 0)
 	seqs, want = nil, nil
 	for s := range m.Scan(0) {
 		seqs = append(seqs, s.Seq)

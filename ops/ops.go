@@ -122,6 +122,7 @@ type Snapshot struct {
 	User       string
 	Principal  string
 	ActivityID uuid.UUID // the client request it belongs to
+	Detail     any       // the front door's own (Spec.Detail)
 	Created    time.Time // when it was registered, Scheduled or Running
 	Updated    time.Time // its latest state change
 	State      State

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,8 +33,15 @@ type Options struct {
 	// Store keeps snapshots and the log; default a new MemoryStore.
 	Store        Store
 	Capacity     int           // concurrent cancellable operations; default NumCPU-1, at least 1
-	Retention    time.Duration // how long the log keeps records
+	Retention    time.Duration // how long the log keeps records, and the store ended operations
 	LatestWindow time.Duration // how old a snapshot Latest still returns
+	// MaxEnded bounds how many ended operations the store keeps: past it, the oldest go first,
+	// whatever their age. Zero: no bound but Retention.
+	MaxEnded int
+	// NoLog keeps no log of state changes (Log returns none), for operations whose front door
+	// shows only their latest state: memory then grows with the operations kept, not with their
+	// changes.
+	NoLog bool
 	// StoreError is told of a Store write that failed after the operation had started (a failed
 	// write at the start fails the start instead). Default: the error is dropped.
 	StoreError func(error)
@@ -49,6 +57,9 @@ type Spec struct {
 	User       string
 	Principal  string
 	ActivityID uuid.UUID // the client request's activity; a new id when zero
+	// Detail is what the front door keeps with the operation and shows from its snapshots (a
+	// query's text, the client's own id for it); the registry does not look inside it.
+	Detail any
 }
 
 // Work is what an operation does. It must return soon after ctx is done; FromContext(ctx) is its
@@ -86,6 +97,7 @@ type Operation struct {
 	cancel   context.CancelCauseFunc
 	admitted chan struct{} // closed when the operation may run
 	done     chan struct{} // closed when it has stopped
+	ended    atomic.Bool   // its end is being recorded: End does nothing
 
 	// Guarded by reg.mu.
 	snap      Snapshot // its latest snapshot, without live phase and progress
@@ -113,6 +125,8 @@ type Registry struct {
 	capacity     int
 	retention    time.Duration
 	latestWindow time.Duration
+	maxEnded     int
+	noLog        bool
 
 	base       context.Context // parent of asynchronous operations
 	cancelBase context.CancelCauseFunc
@@ -139,6 +153,8 @@ func New(opts Options) *Registry {
 		capacity:     opts.Capacity,
 		retention:    opts.Retention,
 		latestWindow: opts.LatestWindow,
+		maxEnded:     max(0, opts.MaxEnded),
+		noLog:        opts.NoLog,
 		live:         map[uuid.UUID]*Operation{},
 		watchers:     map[int]func(Snapshot){},
 	}
@@ -205,6 +221,39 @@ func (r *Registry) Run(ctx context.Context, spec Spec, work Work) (*Operation, a
 	return op, result, err
 }
 
+// Begin registers an operation whose work the caller does itself, in steps of its own (a query
+// whose rows a client pulls batch by batch), rather than as one Work: it waits for a slot as Run
+// does, and returns the operation Running. The work runs under op.Context(), which a cancel
+// request (and canceling ctx) cancels; the caller must call End once the work has stopped, and
+// Close waits for that. When the operation is canceled before it may run, Begin records its end
+// and returns the cancellation's cause.
+func (r *Registry) Begin(ctx context.Context, spec Spec) (*Operation, error) {
+	op, err := r.start(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.admit(op); err != nil {
+		op.End(nil, err)
+		return nil, err
+	}
+	return op, nil
+}
+
+// Context is the context of the operation's work (see Begin): canceled, with a *CanceledError
+// as its cause, by a cancel request.
+func (op *Operation) Context() context.Context { return op.ctx }
+
+// End records how the work of an operation begun with Begin ended, as Run records what its Work
+// returned: the end state follows from err and the context, as for Work. Calls after the first,
+// and calls on an operation started otherwise, do nothing.
+func (op *Operation) End(result any, err error) {
+	if !op.ended.CompareAndSwap(false, true) {
+		return
+	}
+	defer op.reg.wg.Done()
+	op.reg.finish(op, result, err)
+}
+
 // Go starts an operation in its own goroutine and returns at once. The goroutine ends with the
 // operation.
 func (r *Registry) Go(spec Spec, work Work) (*Operation, error) {
@@ -229,6 +278,7 @@ func (r *Registry) Reject(spec Spec, cause error) (*Operation, error) {
 		return nil, err
 	}
 	close(op.admitted)
+	op.ended.Store(true)
 	final := r.changeLocked(op, BadInput, op.snap.Created, nil, cause)
 	watchers := r.watchersLocked()
 	r.mu.Unlock()
@@ -269,7 +319,7 @@ func (r *Registry) newOperationLocked(parent context.Context, spec Spec, now tim
 		admitted: make(chan struct{}), done: make(chan struct{}),
 		snap: Snapshot{
 			Seq: r.seq, ID: id, Kind: spec.Kind, Scope: spec.Scope, User: spec.User, Principal: spec.Principal,
-			ActivityID: activity, Created: now, Updated: now, State: Scheduled,
+			ActivityID: activity, Detail: spec.Detail, Created: now, Updated: now, State: Scheduled,
 		},
 	}
 	op.h.id = id
@@ -323,6 +373,7 @@ func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) 
 
 // execute waits for the operation's slot, runs its work and records how it ended.
 func (r *Registry) execute(op *Operation, work Work) (any, error) {
+	op.ended.Store(true) // recorded here, not by End
 	defer r.wg.Done()
 	var result any
 	err := r.admit(op)
@@ -430,9 +481,24 @@ func (r *Registry) changeLocked(op *Operation, state State, now time.Time, resul
 	}
 	op.snap = s
 	r.write(r.store.Put(s))
-	r.write(r.store.Append(s))
-	r.write(r.store.Prune(now.Add(-r.retention)))
+	if !r.noLog {
+		r.write(r.store.Append(s))
+	}
+	r.write(r.store.Prune(now.Add(-r.retention), r.maxEnded))
 	return s
+}
+
+// Prune drops what retention (Retention, MaxEnded) no longer keeps, as of now. The registry
+// prunes at every state change; a reader calls Prune to see none of what expired since.
+func (r *Registry) Prune() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.prune()
+}
+
+// prune is Prune with r.mu held.
+func (r *Registry) prune() {
+	r.write(r.store.Prune(r.clock.Now().Add(-r.retention), r.maxEnded))
 }
 
 func (r *Registry) write(err error) {
@@ -465,7 +531,7 @@ func (r *Registry) Get(id uuid.UUID) (Snapshot, error) {
 func (r *Registry) Log() []Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.write(r.store.Prune(r.clock.Now().Add(-r.retention)))
+	r.prune()
 	return slices.Collect(r.store.Log())
 }
 

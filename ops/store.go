@@ -33,8 +33,10 @@ type Store interface {
 	// Log yields the log, oldest first.
 	Log() iter.Seq[Snapshot]
 	// Prune drops the log records updated before cutoff, and the operations that have ended
-	// and whose latest snapshot is older than cutoff. Live operations are never dropped.
-	Prune(cutoff time.Time) error
+	// and whose latest snapshot is older than cutoff; then, when maxEnded > 0 and more ended
+	// operations remain, the oldest of them (by Seq), with their log records, until maxEnded
+	// remain. Live operations are never dropped.
+	Prune(cutoff time.Time, maxEnded int) error
 }
 
 // MemoryStore is the in-memory Store, the default.
@@ -43,14 +45,23 @@ type MemoryStore struct {
 	ops   []Snapshot        // in Seq order
 	log   []Snapshot        // oldest first
 	holes int               // dropped entries of ops (only their Seq kept), compacted when many
+	ended int               // entries of ops that have ended
+	first int               // no entry of ops before it has ended: where dropping the oldest starts
 }
 
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{byID: map[uuid.UUID]int{}} }
 
 func (m *MemoryStore) Put(s Snapshot) error {
+	if s.State.Terminal() {
+		m.ended++
+	}
 	if i, ok := m.byID[s.ID]; ok {
+		if m.ops[i].State.Terminal() {
+			m.ended--
+		}
 		m.ops[i] = s
+		m.first = min(m.first, i)
 		return nil
 	}
 	m.byID[s.ID] = len(m.ops)
@@ -84,24 +95,62 @@ func (m *MemoryStore) Scan(after uint64) iter.Seq[Snapshot] {
 
 func (m *MemoryStore) Log() iter.Seq[Snapshot] { return slices.Values(m.log) }
 
-func (m *MemoryStore) Prune(cutoff time.Time) error {
+func (m *MemoryStore) Prune(cutoff time.Time, maxEnded int) error {
 	n := 0
 	for n < len(m.log) && m.log[n].Updated.Before(cutoff) {
-		id := m.log[n].ID
-		if i, ok := m.byID[id]; ok && m.ops[i].State.Terminal() && m.ops[i].Updated.Before(cutoff) {
-			delete(m.byID, id)
-			m.ops[i] = Snapshot{Seq: m.ops[i].Seq} // keeps ops sorted by Seq until compacted
-			m.holes++
+		if i, ok := m.byID[m.log[n].ID]; ok && m.ops[i].State.Terminal() && m.ops[i].Updated.Before(cutoff) {
+			m.drop(i)
 		}
 		n++
 	}
 	if n > 0 {
 		m.log = slices.Delete(m.log, 0, n)
 	}
+	// A registry without a log (Options.NoLog) prunes by age here: the ended operations older
+	// than cutoff, oldest first, as far as the first younger one.
+	for i := m.first; i < len(m.ops) && len(m.log) == 0; i++ {
+		s := m.ops[i]
+		if s.ID == uuid.Nil || !s.State.Terminal() {
+			continue
+		}
+		if !s.Updated.Before(cutoff) {
+			break
+		}
+		m.drop(i)
+	}
+	if maxEnded > 0 && m.ended > maxEnded {
+		dropped := map[uuid.UUID]bool{}
+		for i := m.first; i < len(m.ops) && m.ended > maxEnded; i++ {
+			if s := m.ops[i]; s.ID != uuid.Nil && s.State.Terminal() {
+				dropped[s.ID] = true
+				m.drop(i)
+			}
+		}
+		if len(m.log) > 0 {
+			m.log = slices.DeleteFunc(m.log, func(r Snapshot) bool { return dropped[r.ID] })
+		}
+	}
+	m.advanceFirst()
 	if m.holes > 64 && m.holes > len(m.ops)/2 {
 		m.compact()
 	}
 	return nil
+}
+
+// drop forgets the ended operation at index i of ops.
+func (m *MemoryStore) drop(i int) {
+	delete(m.byID, m.ops[i].ID)
+	m.ops[i] = Snapshot{Seq: m.ops[i].Seq} // keeps ops sorted by Seq until compacted
+	m.holes++
+	m.ended--
+}
+
+// advanceFirst moves first past the dropped entries at the front of ops, so that pruning by
+// count does not walk them again.
+func (m *MemoryStore) advanceFirst() {
+	for m.first < len(m.ops) && m.ops[m.first].ID == uuid.Nil {
+		m.first++
+	}
 }
 
 func (m *MemoryStore) compact() {
@@ -109,5 +158,5 @@ func (m *MemoryStore) compact() {
 	for i, s := range m.ops {
 		m.byID[s.ID] = i
 	}
-	m.holes = 0
+	m.holes, m.first = 0, 0
 }

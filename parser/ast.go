@@ -36,6 +36,21 @@ type CancelOperation struct {
 	With *Properties `parser:"( 'with' @@ )?"`
 }
 
+// CancelQuery is `.cancel query "<ClientActivityId>" [with (reason = "…")]`.
+type CancelQuery struct {
+	Pos  lexer.Position
+	ID   *StringArg  `parser:"'.' 'cancel' 'query' @@"`
+	With *Properties `parser:"( 'with' @@ )?"`
+}
+
+// ShowQueries is `.show queries`, or `.show running queries [by user "<UPN>" | by *]`.
+type ShowQueries struct {
+	Pos      lexer.Position
+	Running  bool       `parser:"'.' 'show' @'running'? 'queries'"`
+	AllUsers bool       `parser:"( 'by' ( @'*'"`
+	User     *StringArg `parser:"  | 'user' @@ ) )?"`
+}
+
 // ShowOperations is `.show operations`, `.show operations <guid>` or `.show operations (<guid>, …)`.
 type ShowOperations struct {
 	Pos lexer.Position
@@ -102,6 +117,8 @@ type ShowVersion struct {
 }
 
 func (*CancelOperation) command()      {}
+func (*CancelQuery) command()          {}
+func (*ShowQueries) command()          {}
 func (*ShowOperations) command()       {}
 func (*ShowOperationDetails) command() {}
 func (*Ingest) command()               {}
@@ -115,8 +132,8 @@ func (*ShowVersion) command()          {}
 // commandMembers lists the command union in the order participle tries it: the built-in
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
-	&CancelOperation{}, &ShowOperationDetails{}, &ShowOperations{}, &Ingest{}, &CreateTable{},
-	&DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
+	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
+	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
 }
 
 // Name is an identifier or a bracketed name (['a b']); Value is the name itself.
@@ -141,6 +158,15 @@ type GuidArg struct {
 	Tokens []lexer.Token
 	Text   string `parser:"@( GUID | String | TypedLit )"`
 	Value  uuid.UUID
+}
+
+// StringArg is a string literal argument of a command (a query's ClientActivityId, a user's
+// name); Value is its decoded text.
+type StringArg struct {
+	Pos    lexer.Position
+	Tokens []lexer.Token
+	Text   string `parser:"@String"`
+	Value  string
 }
 
 // Properties is a `with (name = value, …)` list. The parser decodes each value; which names a

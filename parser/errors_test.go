@@ -23,7 +23,7 @@ var errorCases = []struct{ name, in string }{
 	{"unsupported AdminThenQuery", ".show operations; $command_results | count"},
 	{"unsupported ingest", `.ingest into table T ("x")`},
 	{"unsupported plural drop", ".drop tables (A, B)"},
-	{"unsupported cancel query", `.cancel query "KE.RunQuery;8f70e9ab"`},
+	{"cancel query takes a string", `.cancel query 12`},
 	{"stored query result is another command", ".set stored_query_result R <| print 1"},
 	{"unsupported table subcommand", ".show table T extents"},
 	{"misspelled entity", ".show operatoins"},

@@ -60,6 +60,10 @@ func (f *finisher) command(c Command) {
 			for _, id := range x {
 				f.guid(id)
 			}
+		case *StringArg:
+			if x != nil {
+				f.stringArg(x)
+			}
 		case []*ColumnDef:
 			seen := map[string]bool{}
 			for _, col := range x {
@@ -196,6 +200,15 @@ func (f *finisher) guid(g *GuidArg) {
 		}
 		g.Value = lit.Value.(uuid.UUID)
 	}
+}
+
+func (f *finisher) stringArg(a *StringArg) {
+	s, _, err := kusto.DecodeStrings(a.Tokens[0].Value)
+	if err != nil {
+		f.fail(a.Pos, "%s is not a valid string: %v", shorten(a.Tokens[0].Value), err)
+		return
+	}
+	a.Value = s
 }
 
 // properties decodes the values of a with list. Which names a command takes, and their types,

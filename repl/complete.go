@@ -305,8 +305,30 @@ func (s *Shell) names(kind engine.NameKind) []candidate {
 		return s.operationCandidates(false)
 	case engine.AnyOperations:
 		return s.operationCandidates(true)
+	case engine.RunningQueries:
+		return s.queryCandidates()
 	}
 	return nil
+}
+
+// queryCandidates offers the ClientActivityIds of the running queries, quoted as `.cancel
+// query` takes them, newest first, described by their start and text.
+func (s *Shell) queryCandidates() []candidate {
+	running, _, err := s.eng.Queries().List(ops.Filter{States: ops.LiveStates}, 0, "")
+	if err != nil {
+		return nil
+	}
+	var out []candidate
+	for i := len(running) - 1; i >= 0; i-- {
+		r := running[i]
+		text := []rune(strings.Join(strings.Fields(engine.QueryText(r)), " "))
+		if len(text) > 40 {
+			text = append(text[:39], '…')
+		}
+		desc := fmt.Sprintf("started %s: %s", r.Created.UTC().Format("2006-01-02 15:04:05"), string(text))
+		out = append(out, candidate{kusto.Quote(engine.ClientActivityID(r)), desc, "running queries"})
+	}
+	return out
 }
 
 // operationCandidates offers the ids of running operations, described by kind and start time,

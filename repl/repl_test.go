@@ -368,3 +368,28 @@ func TestHistoryFilePermissions(t *testing.T) {
 		t.Errorf("HistoryPath = %s", p)
 	}
 }
+
+// TestCompleteRunningQueries: after `.cancel query` the shell offers the ClientActivityIds of
+// the running queries, quoted as the command takes them.
+func TestCompleteRunningQueries(t *testing.T) {
+	s, _ := testShell(t)
+	b, err := engine.Check(&kusto.Source{Text: "range x from 1 to 100000 step 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := s.eng.NewSession().Open(context.Background(), engine.Request{ClientRequestID: `KE.RunQuery;"1"`}, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+	c := s.complete(".cancel query ")
+	if got := values(c); !slices.Equal(got, []string{`"KE.RunQuery;\"1\""`}) {
+		t.Fatalf(`complete(".cancel query ") = %q; want the running query's id, quoted`, got)
+	}
+	if desc := c.Items[0].Desc; !strings.HasSuffix(desc, ": range x from 1 to 100000 step 1") {
+		t.Errorf("query candidate described as %q; want its start and text", desc)
+	}
+	if got := values(s.complete(".show r")); !slices.Contains(got, "running") {
+		t.Errorf(`complete(".show r") = %q; want running`, got)
+	}
+}

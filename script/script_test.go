@@ -25,6 +25,7 @@ func newDeterministicEngine(t *testing.T) *engine.Engine {
 	eng := engine.New(engine.Options{
 		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
 		IDs:   ids, OperationIDs: operationIDs,
+		QueryIDs: &ops.SequentialIDs{Prefix: 0x20}, // as kustard --deterministic makes them
 		Capacity: 1,
 		User:     "kustard",
 		// sample picks the same rows every run, as under kustard --deterministic.

@@ -67,6 +67,7 @@ func TestExitCodes(t *testing.T) {
 		{"negative ingest limit", []string{"--max-ingest-bytes", "-5", "exec", "print 1"}, 2, nil, nil, "--max-ingest-bytes -5: the limit must be positive"},
 		{"zero ingest limit", []string{"--max-ingest-bytes", "0", "exec", "print 1"}, 2, nil, nil, "--max-ingest-bytes 0:"},
 		{"negative retention", []string{"--operations-retention", "-1h", "exec", "print 1"}, 2, nil, nil, "--operations-retention -1h0m0s:"},
+		{"zero queries retention", []string{"--queries-retention", "0", "exec", "print 1"}, 2, nil, nil, "--queries-retention 0s:"},
 		{"zero memory", []string{"--max-memory", "0", "exec", "print 1"}, 2, nil, nil, "--max-memory 0: the budget must be positive"},
 		{"bad size", []string{"--max-memory", "lots", "exec", "print 1"}, 2, nil, nil, `"lots" is not a size`},
 		{"sizes with units", []string{"--max-memory", "1.5GiB", "--max-ingest-bytes", "100MB", "exec", "print 1"}, 0, []string{"│ 1 "}, nil, ""},

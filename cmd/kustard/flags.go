@@ -62,6 +62,8 @@ func (c *cli) checkFlags() error {
 		return fmt.Errorf("--max-memory %d: the budget must be positive", int64(c.maxMemory))
 	case c.retention <= 0:
 		return fmt.Errorf("--operations-retention %v: the retention must be positive", c.retention)
+	case c.queryRetention <= 0:
+		return fmt.Errorf("--queries-retention %v: the retention must be positive", c.queryRetention)
 	}
 	return nil
 }

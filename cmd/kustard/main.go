@@ -48,6 +48,7 @@ type cli struct {
 	maxIngestBytes sizeFlag
 	maxMemory      sizeFlag
 	retention      time.Duration
+	queryRetention time.Duration
 	deterministic  bool
 	flagSet        func(name string) bool // whether the user gave a flag
 
@@ -116,6 +117,7 @@ standard input as a script, each block as soon as it is complete.`,
 	c.flagSet = flags.Changed
 	flags.Var(&c.maxMemory, "max-memory", "the memory budget of every ingest, query and table, as 4GiB or 500MB (default half the machine's or the cgroup's memory)")
 	flags.DurationVar(&c.retention, "operations-retention", ops.DefaultRetention, "how long .show operations keeps the records of operations")
+	flags.DurationVar(&c.queryRetention, "queries-retention", engine.DefaultQueriesRetention, "how long .show queries keeps finished queries")
 	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output: operation ids 00000000-0000-0000-0000-000000000001, …2, … in the order operations start; other ids 10000000-0000-0000-0000-000000000001, …")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
 	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
@@ -221,11 +223,12 @@ func (c *cli) versionCommand() *cobra.Command {
 func (c *cli) newEngine() *engine.Engine {
 	opts := engine.Options{
 		Capacity: c.capacity, CancelWait: c.engineCancelWait(), MaxIngestBytes: int64(c.maxIngestBytes),
-		MaxMemory: int64(c.maxMemory), Retention: c.retention,
+		MaxMemory: int64(c.maxMemory), Retention: c.retention, QueriesRetention: c.queryRetention,
 	}
 	if c.deterministic {
 		opts.Clock = ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second)
 		opts.IDs, opts.OperationIDs = ops.DeterministicIDs()
+		opts.QueryIDs = &ops.SequentialIDs{Prefix: 0x20} // queries' ids, apart from the rest
 		opts.User = "kustard"
 		opts.RandomSeed = 1
 	}
