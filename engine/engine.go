@@ -76,6 +76,9 @@ type Options struct {
 	User string
 	// Store keeps the catalog's commits; nil keeps them in memory only (MemoryStore).
 	Store Store
+	// Address is where a front door serves the engine (the server's URL), which `.show cluster`
+	// reports; empty says "local".
+	Address string
 }
 
 // Defaults.

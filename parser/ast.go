@@ -101,6 +101,13 @@ type ShowVersion struct {
 	Dot string `parser:"'.' 'show' @'version'"`
 }
 
+// ShowCluster is `.show cluster [details]`.
+type ShowCluster struct {
+	Pos     lexer.Position
+	Dot     string `parser:"'.' 'show' @'cluster'"`
+	Details bool   `parser:"@'details'?"`
+}
+
 func (*CancelOperation) command()      {}
 func (*ShowOperations) command()       {}
 func (*ShowOperationDetails) command() {}
@@ -111,12 +118,14 @@ func (*ShowTables) command()           {}
 func (*ShowTable) command()            {}
 func (*ShowDatabases) command()        {}
 func (*ShowVersion) command()          {}
+func (*ShowCluster) command()          {}
 
 // commandMembers lists the command union in the order participle tries it: the built-in
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
 	&CancelOperation{}, &ShowOperationDetails{}, &ShowOperations{}, &Ingest{}, &CreateTable{},
 	&DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
+	&ShowCluster{},
 }
 
 // Name is an identifier or a bracketed name (['a b']); Value is the name itself.
