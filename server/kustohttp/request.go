@@ -152,6 +152,13 @@ func checkContentType(value string) error {
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			if typeErr.Field != "" {
+				return fmt.Errorf("%s is a JSON %s, which it cannot be", typeErr.Field, typeErr.Value)
+			}
+			return fmt.Errorf("it is a JSON %s, not an object", typeErr.Value)
+		}
 		return err
 	}
 	if dec.More() {

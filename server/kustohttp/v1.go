@@ -19,14 +19,15 @@ func (h *Handler) writeV1(s *stream, cur *engine.Cursor, query bool, act activit
 	s.str(`,"Rows":[`)
 	rows, err := h.streamRows(s, cur, func() {})
 	if err != nil {
-		exceptions := []any{render.ErrorBody(err).Error.Detail}
+		exceptions := render.AppendJSONString([]byte("["), render.ErrorBody(err).Error.Detail)
+		exceptions = append(exceptions, ']')
 		if rows > 0 {
 			s.str(",")
 		}
 		s.str(`{"Exceptions":`)
-		s.buf = render.AppendJSONValue(s.buf, exceptions)
+		s.buf = append(s.buf, exceptions...)
 		s.str(`}]}],"Exceptions":`)
-		s.buf = render.AppendJSONValue(s.buf, exceptions)
+		s.buf = append(s.buf, exceptions...)
 		s.str("}\n")
 		s.flush()
 		return

@@ -19,23 +19,25 @@ type frames struct {
 
 // begin starts a frame.
 func (f *frames) begin() {
-	switch {
-	case f.n == 0:
+	if f.n == 0 {
 		f.str("[")
-	case f.newlines:
-		f.str("\n,")
-	default:
+	} else {
 		f.str(",")
 	}
 	f.n++
 }
 
-func (f *frames) end() {
+// close ends a frame: with newlines, its line ends with it, so that a client reading lines has
+// the frame whole as soon as it is sent, not when the next one starts.
+func (f *frames) close(text string) {
+	f.str(text)
 	if f.newlines {
-		f.str("\n]\n")
-	} else {
-		f.str("]")
+		f.str("\n")
 	}
+}
+
+func (f *frames) end() {
+	f.close("]")
 	f.flush()
 }
 
@@ -57,7 +59,7 @@ func (h *Handler) writeV2(s *stream, c *call, cur *engine.Cursor, act activity) 
 	f.begin()
 	f.str(`{"FrameType":"DataSetHeader","IsProgressive":false,"Version":"v2.0","IsFragmented":`)
 	f.buf = strconv.AppendBool(f.buf, c.fragment)
-	f.str(`,"ErrorReportingPlacement":"` + c.placement.String() + `"}`)
+	f.close(`,"ErrorReportingPlacement":"` + c.placement.String() + `"}`)
 	h.dataTable(f, table{id: propertiesTableID, kind: "QueryProperties", name: "@ExtendedProperties",
 		columns: []column{{"TableId", kusto.TypeInt}, {"Key", kusto.TypeString}, {"Value", kusto.TypeDynamic}},
 		rows:    [][]any{{int32(primaryTableID), "Visualization", visualization(cur)}}})
@@ -97,7 +99,7 @@ func (h *Handler) writeV2(s *stream, c *call, cur *engine.Cursor, act activity) 
 		f.str(`,"OneApiErrors":`)
 		f.buf = h.appendErrors(f.buf, err, act)
 	}
-	f.str("}")
+	f.close("}")
 	f.end()
 }
 
@@ -115,7 +117,7 @@ func (h *Handler) dataTable(f *frames, t table) {
 	f.buf = appendTableStart(f.buf, "DataTable", t.id, t.kind, t.name, t.columns)
 	f.str(",")
 	f.buf = appendRows(f.buf, t.rows)
-	f.str("}")
+	f.close("}")
 }
 
 func appendTableStart(b []byte, frameType string, id int, kind, name string, cols []column) []byte {
@@ -144,7 +146,7 @@ func (h *Handler) primaryTable(f *frames, c *call, cur *engine.Cursor, cols []co
 		f.buf = h.appendErrors(f.buf, err, act)
 		f.str("}")
 	}
-	f.str("]}")
+	f.close("]}")
 	return err
 }
 
@@ -155,7 +157,7 @@ func (h *Handler) primaryTable(f *frames, c *call, cur *engine.Cursor, cols []co
 func (h *Handler) fragments(f *frames, c *call, cur *engine.Cursor, cols []column, act activity) error {
 	f.begin()
 	f.buf = appendTableStart(f.buf, "TableHeader", primaryTableID, "PrimaryResult", "PrimaryResult", cols)
-	f.str("}")
+	f.close("}")
 	f.flush()
 	rows := 0
 	var err error
@@ -176,14 +178,14 @@ func (h *Handler) fragments(f *frames, c *call, cur *engine.Cursor, cols []colum
 			f.buf = render.AppendJSONRow(f.buf, b.Cols, i)
 		}
 		rows += b.Len
-		f.str("]}")
+		f.close("]}")
 		f.flush()
 	}
 	if err != nil && c.placement == inData {
 		f.begin()
 		f.str(`{"FrameType":"TableFragment","TableFragmentType":"DataAppend","TableId":1,"Rows":[{"OneApiErrors":`)
 		f.buf = h.appendErrors(f.buf, err, act)
-		f.str("}]}")
+		f.close("}]}")
 	}
 	f.begin()
 	f.str(`{"FrameType":"TableCompletion","TableId":1,"RowCount":`)
@@ -192,6 +194,6 @@ func (h *Handler) fragments(f *frames, c *call, cur *engine.Cursor, cols []colum
 		f.str(`,"OneApiErrors":`)
 		f.buf = h.appendErrors(f.buf, err, act)
 	}
-	f.str("}")
+	f.close("}")
 	return err
 }
