@@ -40,7 +40,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *engine.Engine) {
 // exchange is one request of a golden test and what it should show of the response.
 type exchange struct {
 	name, method, path, contentType, body string
-	headers                             map[string]string
+	headers                               map[string]string
 }
 
 // do sends a request and returns the response with its body read.
