@@ -36,6 +36,7 @@ func TestRegistryMatchesGrammar(t *testing.T) {
 		".show table":             ".show table T cslschema",
 		".show databases":         ".show databases",
 		".show version":           ".show version",
+		".show cluster":           ".show cluster details",
 		".show kustard_test":      ".show kustard_test with (loud=true)",
 		".show kustard_race":      ".show kustard_race", // registered if TestRegisterWhileParsing ran first
 	}

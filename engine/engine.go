@@ -90,6 +90,9 @@ type Options struct {
 	// the order they start, so that a deterministic run picks the same rows (kustard
 	// --deterministic); zero seeds them at random.
 	RandomSeed uint64
+	// Address is where a front door serves the engine (the server's URL), which `.show cluster`
+	// reports; empty says "local".
+	Address string
 }
 
 // Defaults.

@@ -116,6 +116,13 @@ type ShowVersion struct {
 	Dot string `parser:"'.' 'show' @'version'"`
 }
 
+// ShowCluster is `.show cluster [details]`.
+type ShowCluster struct {
+	Pos     lexer.Position
+	Dot     string `parser:"'.' 'show' @'cluster'"`
+	Details bool   `parser:"@'details'?"`
+}
+
 func (*CancelOperation) command()      {}
 func (*CancelQuery) command()          {}
 func (*ShowQueries) command()          {}
@@ -128,12 +135,14 @@ func (*ShowTables) command()           {}
 func (*ShowTable) command()            {}
 func (*ShowDatabases) command()        {}
 func (*ShowVersion) command()          {}
+func (*ShowCluster) command()          {}
 
 // commandMembers lists the command union in the order participle tries it: the built-in
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
 	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
 	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
+	&ShowCluster{},
 }
 
 // Name is an identifier or a bracketed name (['a b']); Value is the name itself.

@@ -50,11 +50,29 @@ type KustoError struct {
 
 // KustoErrorBody is the inside of KustoError.
 type KustoErrorBody struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Type      string `json:"@type"`
-	Detail    string `json:"@message"`
-	Permanent bool   `json:"@permanent"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Type    string `json:"@type"`
+	Detail  string `json:"@message"`
+	// Context says where and in which request the error happened; the server fills it, the CLI
+	// leaves it out.
+	Context   *ErrorContext `json:"@context,omitempty"`
+	Permanent bool          `json:"@permanent"`
+}
+
+// ErrorContext is the @context of Kusto's error object, in Kusto's field order.
+type ErrorContext struct {
+	Timestamp        string `json:"timestamp"`
+	ServiceAlias     string `json:"serviceAlias"`
+	MachineName      string `json:"machineName"`
+	ProcessName      string `json:"processName"`
+	ProcessID        int    `json:"processId"`
+	ClientRequestID  string `json:"clientRequestId"`
+	ActivityID       string `json:"activityId"`
+	SubActivityID    string `json:"subActivityId"`
+	ActivityType     string `json:"activityType"`
+	ParentActivityID string `json:"parentActivityId"`
+	ActivityStack    string `json:"activityStack"`
 }
 
 // ErrorBody builds Kusto's error object for err.

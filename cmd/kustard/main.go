@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kustard/kustard/engine"
@@ -31,7 +32,9 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too, so that a server stopped by a supervisor (docker stop, systemd) shuts down
+	// gracefully, and a script so stopped cancels its operations.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(runMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -120,7 +123,7 @@ standard input as a script, each block as soon as it is complete.`,
 	flags.DurationVar(&c.queryRetention, "queries-retention", engine.DefaultQueriesRetention, "how long .show queries keeps finished queries")
 	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output: operation ids 00000000-0000-0000-0000-000000000001, …2, … in the order operations start; other ids 10000000-0000-0000-0000-000000000001, …")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
-	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.versionCommand())
+	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.serveCommand(), c.versionCommand())
 	root.SetHelpCommand(c.helpCommand())
 	return root
 }
@@ -220,7 +223,8 @@ func (c *cli) versionCommand() *cobra.Command {
 	}
 }
 
-func (c *cli) newEngine() *engine.Engine {
+// newEngine makes the engine from the flags; each of set adjusts its options after them.
+func (c *cli) newEngine(set ...func(*engine.Options)) *engine.Engine {
 	opts := engine.Options{
 		Capacity: c.capacity, CancelWait: c.engineCancelWait(), MaxIngestBytes: int64(c.maxIngestBytes),
 		MaxMemory: int64(c.maxMemory), Retention: c.retention, QueriesRetention: c.queryRetention,
@@ -231,6 +235,9 @@ func (c *cli) newEngine() *engine.Engine {
 		opts.QueryIDs = &ops.SequentialIDs{Prefix: 0x20} // queries' ids, apart from the rest
 		opts.User = "kustard"
 		opts.RandomSeed = 1
+	}
+	for _, f := range set {
+		f(&opts)
 	}
 	if c.testOptions != nil {
 		c.testOptions(&opts)

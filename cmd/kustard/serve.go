@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/server/kustohttp"
+	"github.com/spf13/cobra"
+)
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	listen   string
+	database string
+	insecure bool
+	grace    time.Duration
+}
+
+func (c *cli) serveCommand() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Serve Kusto's REST API, for Kusto's SDKs and tools",
+		Long: `Serve Kusto's REST API over HTTP: POST /v1/rest/mgmt for management commands,
+GET or POST /v1/rest/query and /v2/rest/query for queries, GET /v1/rest/ping for health.
+Kusto's SDKs connect with an unauthenticated connection string to the printed URL.
+
+It listens on loopback unless told otherwise; beyond loopback it refuses to start without
+--insecure, since it has no authentication yet. SIGINT or SIGTERM stops it: it stops
+accepting, lets running requests finish within --shutdown-grace, then cancels the operations
+still running and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return c.serve(cmd.Context(), o) },
+	}
+	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "the address to listen on, host:port (port 0 picks a free one)")
+	cmd.Flags().StringVar(&o.database, "database", engine.DefaultDatabase, "the database of requests that name none; created if it does not exist")
+	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without authentication")
+	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
+	return cmd
+}
+
+// isLoopback reports whether a listen address stays on this machine.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *cli) serve(ctx context.Context, o serveOptions) error {
+	if !isLoopback(o.listen) && !o.insecure {
+		return fmt.Errorf("--listen %s is beyond loopback, and Kustard has no authentication yet: anyone who can reach it could run any command; add --insecure to serve it anyway", o.listen)
+	}
+	if o.grace < 0 {
+		return fmt.Errorf("--shutdown-grace %v: a grace period cannot be negative", o.grace)
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	eng := c.newEngine(func(opts *engine.Options) { opts.Address = url })
+	defer c.closeEngine(eng)
+	if _, ok := eng.Database(o.database); !ok {
+		id := eng.Ops().IDs().NewID()
+		if _, err := eng.Catalog().Update(func(tx *engine.Txn) error { return tx.CreateDatabase(o.database, id) }); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           kustohttp.New(eng, kustohttp.Options{Database: o.database}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Fprintf(c.stdout, "Kustard %s serves Kusto's REST API at %s (database %s); Ctrl-C stops it\n", engine.Version, url, o.database)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(c.stderr, "kustard: shutting down; waiting up to %v for running requests\n", o.grace)
+	graceCtx, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	if err := srv.Shutdown(graceCtx); err != nil {
+		fmt.Fprintf(c.stderr, "kustard: requests still running after %v were cut off\n", o.grace)
+		srv.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

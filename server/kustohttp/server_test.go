@@ -1,0 +1,172 @@
+package kustohttp
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/ops"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// newTestServer serves a deterministic engine: a step clock from 2024-01-01 and sequential ids,
+// so that every response body is the same on every run.
+func newTestServer(t *testing.T) (*httptest.Server, *engine.Engine) {
+	t.Helper()
+	ids, opIDs := ops.DeterministicIDs()
+	eng := engine.New(engine.Options{
+		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
+		IDs:   ids, OperationIDs: opIDs, User: "kustard", MaxMemory: 1 << 30,
+	})
+	srv := httptest.NewServer(New(eng, Options{MachineName: "kustard-test", ProcessID: 1}))
+	t.Cleanup(func() {
+		srv.Close()
+		eng.Close(context.Background())
+	})
+	return srv, eng
+}
+
+// exchange is one request of a golden test and what it should show of the response.
+type exchange struct {
+	name, method, path, contentType, body string
+	headers                               map[string]string
+}
+
+// do sends a request and returns the response with its body read.
+func do(t *testing.T, srv *httptest.Server, x exchange) (*http.Response, string) {
+	t.Helper()
+	method := x.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequest(method, srv.URL+x.path, strings.NewReader(x.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := x.contentType
+	if ct == "" && x.body != "" {
+		ct = "application/json; charset=utf-8"
+	}
+	if ct != "-" && ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range x.headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(data)
+}
+
+// transcript runs exchanges and compares what they showed with testdata/server/NAME.golden. After
+// each, the server must still answer .show version, so that no bad request harms it.
+func transcript(t *testing.T, srv *httptest.Server, name string, xs []exchange) {
+	t.Helper()
+	var out bytes.Buffer
+	for _, x := range xs {
+		resp, body := do(t, srv, x)
+		method := x.method
+		if method == "" {
+			method = http.MethodPost
+		}
+		fmt.Fprintf(&out, "### %s\n%s %s\n", x.name, method, x.path)
+		for _, k := range []string{"Content-Type", "x-ms-client-request-id"} {
+			if v := x.headers[k]; v != "" {
+				fmt.Fprintf(&out, "%s: %s\n", k, v)
+			}
+		}
+		if x.body != "" {
+			fmt.Fprintf(&out, "%s\n", x.body)
+		}
+		fmt.Fprintf(&out, "----\n%d %s\n", resp.StatusCode, http.StatusText(resp.StatusCode))
+		for _, k := range []string{"Content-Type", "X-Ms-Client-Request-Id", "X-Ms-Activity-Id", "Allow"} {
+			if v := resp.Header.Get(k); v != "" {
+				fmt.Fprintf(&out, "%s: %s\n", k, v)
+			}
+		}
+		fmt.Fprintf(&out, "%s\n\n", strings.TrimSuffix(body, "\n"))
+		if check, _ := do(t, srv, exchange{path: "/v1/rest/mgmt", body: `{"csl":".show version"}`}); check.StatusCode != http.StatusOK {
+			t.Errorf("%s: the server does not answer .show version afterwards: %s", x.name, check.Status)
+		}
+	}
+	golden(t, name, out.String())
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", "server", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./server/... -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./server/... -update rewrites it; review the diff):\n%s", path, got)
+	}
+}
+
+// TestEndpoints: each endpoint's response, v1 and v2, in Kusto's shapes.
+func TestEndpoints(t *testing.T) {
+	srv, _ := newTestServer(t)
+	transcript(t, srv, "endpoints", []exchange{
+		{name: "a management command, v1", path: "/v1/rest/mgmt", body: `{"db":"NetDefaultDB","csl":".show version"}`,
+			headers: map[string]string{"x-ms-client-request-id": "KGC.execute;11111111-1111-1111-1111-111111111111"}},
+		{name: "a command with operators after it", path: "/v1/rest/mgmt", body: `{"db":"NetDefaultDB","csl":".show databases | project DatabaseName"}`},
+		{name: "a query on the management endpoint is run, with the query's tables", path: "/v1/rest/mgmt", body: `{"db":"NetDefaultDB","csl":"print x = 1"}`},
+		{name: "a query, v1", path: "/v1/rest/query", body: `{"db":"NetDefaultDB","csl":"range x from 1 to 3 step 1"}`},
+		{name: "a .show command on the v1 query endpoint", path: "/v1/rest/query", body: `{"db":"NetDefaultDB","csl":".show version"}`},
+		{name: "the GET form of the v1 query endpoint", method: "GET", path: "/v1/rest/query?db=NetDefaultDB&csl=print%20s%20%3D%20%22GET%22"},
+		{name: "a query, v2, one DataTable", path: "/v2/rest/query", body: `{"db":"NetDefaultDB","csl":"range x from 1 to 3 step 1"}`},
+		{name: "v2 fragmented, with newlines between frames (what the Go SDK asks for)", path: "/v2/rest/query",
+			body: `{"db":"NetDefaultDB","csl":"range x from 1 to 3 step 1","properties":{"Options":{"results_v2_fragment_primary_tables":true,"results_v2_newlines_between_frames":true,"results_error_reporting_placement":"end_of_table"}}}`},
+		{name: "properties as a JSON string holding the object (what Python's SDK sends)", path: "/v2/rest/query",
+			body: `{"db":"NetDefaultDB","csl":"print n = 1","properties":"{\"Options\":{\"results_v2_newlines_between_frames\":true}}"}`},
+		{name: "the GET form of the v2 query endpoint", method: "GET", path: "/v2/rest/query?db=NetDefaultDB&csl=print%201"},
+		{name: "render's chart in the QueryProperties table, v2", path: "/v2/rest/query",
+			body: `{"db":"NetDefaultDB","csl":"range x from 1 to 3 step 1 | extend y = x * 2 | sort by x asc | render timechart with (title = 'Doubling', xcolumn = x, ycolumns = y)"}`},
+		{name: "render's chart in @ExtendedProperties, v1", path: "/v1/rest/query",
+			body: `{"db":"NetDefaultDB","csl":"print x = 1 | render table"}`},
+		{name: "auth metadata: 404 with an empty body", method: "GET", path: "/v1/rest/auth/metadata"},
+		{name: "ping, the health check", method: "GET", path: "/v1/rest/ping"},
+	})
+}
+
+// TestTypes: every Kusto type as Kusto writes it in JSON, v1 and v2, nulls included.
+func TestTypes(t *testing.T) {
+	srv, _ := newTestServer(t)
+	q := `print b = true, i = int(-7), l = 9223372036854775807, r = 0.5, big = 1e300, tiny = 1e-9, nan = real(nan), inf = real(+inf), ninf = real(-inf), ` +
+		`s = "a \"q\" <b> & é\n", d = datetime(2024-01-02 03:04:05.1234567), d0 = datetime(2024-01-02), t = 1d + 2h + 3m + 4s + 5ms, nt = -90m, ` +
+		`g = guid(74be27de-1e4e-49d9-b579-fe0b331d3642), dyn = dynamic({"a":[1,2.5,"x",null,true]}), ds = dynamic("str"), ` +
+		`nb = bool(null), ni = int(null), nl = long(null), nr = real(null), nd = datetime(null), nts = timespan(null), ng = guid(null), ndyn = dynamic(null)`
+	body := fmt.Sprintf(`{"db":"NetDefaultDB","csl":%q}`, q)
+	transcript(t, srv, "types", []exchange{
+		{name: "v1", path: "/v1/rest/query", body: body},
+		{name: "v2", path: "/v2/rest/query", body: body},
+	})
+}
