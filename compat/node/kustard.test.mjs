@@ -2,6 +2,9 @@
 // over an unauthenticated connection: the scenario of issue 10 (tables, async ingest, operations,
 // cancellation of an ingest and of a query, typed values through v1 and v2, parameters, errors).
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { Client, ClientRequestProperties, KustoConnectionStringBuilder } from "azure-kusto-data";
 import { startServer } from "./server.mjs";
@@ -210,6 +213,20 @@ describe("azure-kusto-data against kustard serve", { timeout }, () => {
     const { error } = await settle(client.executeQuery(db, "range x from 1 to 1000000000000 step 1 | where x < 0 | count", props));
     assert.ok(error, "the query times out");
     assert.match(error.message, /timeout|timed out/i);
+  });
+
+  test("the README's Node SDK sample runs as printed", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### From the Node SDK"));
+    const sample = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(sample?.includes("http://127.0.0.1:8080"), "the README's sample names the default URL");
+    // --eval resolves azure-kusto-data from the working directory, this package.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--input-type=module", "--eval", sample.replace("http://127.0.0.1:8080", server.url)],
+      { cwd: import.meta.dirname, timeout: 30_000 },
+    );
+    assert.equal(stdout, "2 4\n3 9\n");
   });
 
   test("errors reach the SDK in Kusto's shape, with the position of a syntax error", async () => {
