@@ -51,6 +51,13 @@ func TestErrorPlacement(t *testing.T) {
 	xs = append(xs,
 		exchange{name: "v1: a row of Exceptions, and Exceptions after the tables", path: "/v1/rest/query",
 			body: `{"csl":"range x from 1 to 2048 step 1 | where x < 3 or x > 1024","properties":{"Options":{"truncationmaxrecords":1000}}}`},
+		// Before any row has been sent there is nothing partial to report: the failure is the
+		// answer, with its status, which every SDK surfaces (the Node SDK reads no in-band
+		// Exceptions).
+		exchange{name: "v1 query: a failure before any row is the error, with its status", path: "/v1/rest/query",
+			body: `{"csl":"range x from 1 to 2048 step 1","properties":{"Options":{"truncationmaxrecords":1000}}}`},
+		exchange{name: "v1 mgmt: a failure before any row is the error, with its status", path: "/v1/rest/mgmt",
+			body: `{"csl":"range x from 1 to 2048 step 1","properties":{"Options":{"truncationmaxrecords":1000}}}`},
 		exchange{name: "servertimeout passed: Cancelled", path: "/v2/rest/query",
 			body: `{"csl":"Gated","properties":{"Options":{"servertimeout":"00:00:01"}}}`},
 	)

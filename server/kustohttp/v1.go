@@ -12,12 +12,21 @@ import (
 // as Table_0. A query's result is followed by the tables Kusto adds to it: @ExtendedProperties,
 // QueryStatus and the TableOfContents. A failure after the rows have started is a row
 // {"Exceptions":[…]} and a top-level "Exceptions", as Kusto writes a partial query failure (the
-// Go SDK's test data, azkustodata/query/v1/testData/error.json).
+// Go SDK's test data, azkustodata/query/v1/testData/error.json). A failure before any row has
+// been sent is answered as the error it is, with its HTTP status, as Kusto answers a query or
+// command that fails outright: clients that read no in-band exceptions (the Node SDK reads only
+// the status and QueryStatus) would otherwise take it for an empty success.
 func (h *Handler) writeV1(s *stream, cur *engine.Cursor, query bool, act activity) {
 	s.str(`{"Tables":[{"TableName":"Table_0",`)
 	s.buf = appendColumns(s.buf, schemaColumns(cur.Schema()), true)
 	s.str(`,"Rows":[`)
 	rows, err := h.streamRows(s, cur, func() {})
+	if err != nil && rows == 0 && s.err == nil {
+		// Nothing has been flushed yet: streamRows sends only batches that hold rows.
+		s.buf = s.buf[:0]
+		h.writeError(s.w, err, act)
+		return
+	}
 	if err != nil {
 		exceptions := render.AppendJSONString([]byte("["), render.ErrorBody(err).Error.Detail)
 		exceptions = append(exceptions, ']')
