@@ -3,8 +3,11 @@ package compat
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -41,7 +44,21 @@ func startServer(t *testing.T, cfg serverConfig) *server {
 		}
 		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12}
 		srv.StartTLS()
-		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool()}}
+		// As `kustard serve --tls-self-signed` leaves it: the certificate in a PEM file, which the
+		// client trusts as the README shows.
+		file := filepath.Join(t.TempDir(), "kustard.pem")
+		if err := os.WriteFile(file, cert.PEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			t.Fatalf("%s holds no certificate", file)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
 	} else {
 		srv.Start()
 	}
