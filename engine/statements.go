@@ -144,11 +144,32 @@ func (c *compiler) declare(d *parser.DeclareParams) error {
 	return nil
 }
 
+// stringLiteral decodes text that is exactly one Kusto string literal ("a", 'a', @"a", h"a").
+func stringLiteral(text string) (string, bool) {
+	text = strings.TrimSpace(text)
+	if text == "" || !kusto.StartsString(text, 0) {
+		return "", false
+	}
+	end, err := kusto.ScanString(&kusto.Source{Text: text}, 0)
+	if err != nil || end != len(text) {
+		return "", false
+	}
+	value, _, err := kusto.DecodeStrings(text)
+	return value, err == nil
+}
+
 // parameterValue converts a request's value for a parameter of type t. Clients send values as
 // text, which is read as a literal of the declared type (`datetime(1970-05-11)` or
-// `1970-05-11` for a datetime; a string parameter takes the text as it is); a value of another
+// `1970-05-11` for a datetime). A string parameter's text that is a whole string literal is
+// that literal's value, as Microsoft's SDKs send it ("it\'s"); any other text is taken as it is,
+// as curl users send it. A value of another
 // type is accepted where the implicit conversions widen it to t.
 func parameterValue(t kusto.Type, v kusto.Literal) (kusto.Literal, error) {
+	if s, ok := v.Value.(string); ok && t == kusto.TypeString && v.Type == kusto.TypeString {
+		if decoded, ok := stringLiteral(s); ok {
+			return kusto.Literal{Type: kusto.TypeString, Value: decoded}, nil
+		}
+	}
 	if v.Type == t {
 		return v, nil
 	}

@@ -28,6 +28,10 @@ func TestQueryParameters(t *testing.T) {
 		{params: nil, n: 90, d: mustDate(t, "2000-01-01"), s: "x"},
 		{params: map[string]kusto.Literal{"n": long(5), "d": str("datetime(1970-05-11)"), "s": str("it's")}, n: 5, d: birthday, s: "it's"},
 		{params: map[string]kusto.Literal{"n": str("7"), "d": str("1970-05-11")}, n: 7, d: birthday, s: "x"},
+		// A string literal, as Microsoft's SDKs send a string (kql.QuoteValue), is its value.
+		{params: map[string]kusto.Literal{"s": str(`"it\'s \"q\""`)}, n: 90, d: mustDate(t, "2000-01-01"), s: `it's "q"`},
+		{params: map[string]kusto.Literal{"s": str(` @'a\b' `)}, n: 90, d: mustDate(t, "2000-01-01"), s: `a\b`},
+		{params: map[string]kusto.Literal{"s": str(`"a" + "b"`)}, n: 90, d: mustDate(t, "2000-01-01"), s: `"a" + "b"`},
 		{params: map[string]kusto.Literal{"n": {Type: kusto.TypeInt, Value: int32(3)}}, n: 3, d: mustDate(t, "2000-01-01"), s: "x"},
 		{params: map[string]kusto.Literal{"n": str("seven")}, wantErr: `query parameter "n": "seven" is not a long`},
 		{params: map[string]kusto.Literal{"n": str("datetime(2000-01-01)")}, wantErr: `is a datetime, not a long`},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ type serveOptions struct {
 	database string
 	insecure bool
 	grace    time.Duration
+	tls      tlsOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -26,12 +28,17 @@ func (c *cli) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
 		Short: "Serve Kusto's REST API, for Kusto's SDKs and tools",
-		Long: `Serve Kusto's REST API over HTTP: POST /v1/rest/mgmt for management commands,
+		Long: `Serve Kusto's REST API over HTTP or HTTPS: POST /v1/rest/mgmt for management commands,
 GET or POST /v1/rest/query and /v2/rest/query for queries, GET /v1/rest/ping for health.
 Kusto's SDKs connect with an unauthenticated connection string to the printed URL.
 
+--tls-cert and --tls-key serve HTTPS; --tls-self-signed makes a certificate at start and prints
+its file and fingerprint, for clients to trust (curl --cacert FILE, SSL_CERT_FILE=FILE).
+--auth-token (or $KUSTARD_AUTH_TOKEN) requires Authorization: Bearer TOKEN; without it,
+Authorization headers are ignored. --cors-origin lets browser clients from an origin call it.
+
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
---insecure, since it has no authentication yet. SIGINT or SIGTERM stops it: it stops
+--auth-token, unless --insecure is given. SIGINT or SIGTERM stops it: it stops
 accepting, lets running requests finish within --shutdown-grace, then cancels the operations
 still running and exits 0.`,
 		Args: cobra.NoArgs,
@@ -39,8 +46,9 @@ still running and exits 0.`,
 	}
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "the address to listen on, host:port (port 0 picks a free one)")
 	cmd.Flags().StringVar(&o.database, "database", engine.DefaultDatabase, "the database of requests that name none; created if it does not exist")
-	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without authentication")
+	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without --auth-token")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
+	o.tls.addFlags(cmd)
 	return cmd
 }
 
@@ -58,8 +66,11 @@ func isLoopback(addr string) bool {
 }
 
 func (c *cli) serve(ctx context.Context, o serveOptions) error {
-	if !isLoopback(o.listen) && !o.insecure {
-		return fmt.Errorf("--listen %s is beyond loopback, and Kustard has no authentication yet: anyone who can reach it could run any command; add --insecure to serve it anyway", o.listen)
+	if err := o.tls.check(); err != nil {
+		return err
+	}
+	if !isLoopback(o.listen) && o.tls.authToken == "" && !o.insecure {
+		return fmt.Errorf("--listen %s is beyond loopback without --auth-token: anyone who can reach it could run any command; give a token (--auth-token or $%s), or add --insecure to serve it anyway", o.listen, authTokenEnv)
 	}
 	if o.grace < 0 {
 		return fmt.Errorf("--shutdown-grace %v: a grace period cannot be negative", o.grace)
@@ -68,7 +79,19 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	url := "http://" + ln.Addr().String()
+	scheme := "http://"
+	var tlsConfig *tls.Config
+	if o.tls.https() {
+		cfg, cleanup, err := c.tlsConfig(&o.tls, ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer cleanup()
+		tlsConfig, scheme = cfg, "https://"
+		ln = tls.NewListener(ln, cfg)
+	}
+	url := scheme + ln.Addr().String()
 	eng := c.newEngine(func(opts *engine.Options) { opts.Address = url })
 	defer c.closeEngine(eng)
 	if _, ok := eng.Database(o.database); !ok {
@@ -79,7 +102,8 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 	srv := &http.Server{
-		Handler:           kustohttp.New(eng, kustohttp.Options{Database: o.database}),
+		Handler:           kustohttp.New(eng, kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Fprintf(c.stdout, "Kustard %s serves Kusto's REST API at %s (database %s); Ctrl-C stops it\n", engine.Version, url, o.database)

@@ -21,6 +21,7 @@ var forbidden = map[string][]string{
 	"repl":        {module + "cmd", "github.com/alecthomas/participle"},
 	"cmd/kustard": {"github.com/alecthomas/participle"},
 	// Front doors know nothing of each other.
+	"server/tlscert":   {module},
 	"server/kustohttp": {module + "script", module + "repl", module + "cmd", "github.com/alecthomas/participle"},
 }
 

@@ -25,6 +25,8 @@ var requestMessages = map[string]string{
 	"PayloadTooLarge":  "Request payload exceeded the server's limits.",
 	"NotFound":         "The requested endpoint was not found.",
 	"MethodNotAllowed": "The request's method is not allowed on this endpoint.",
+	"Unauthorized":     "The request is not authorized.",
+	"Forbidden":        "The request is forbidden.",
 }
 
 // Errors the endpoints return in Kusto's words: a management command on the query endpoints

@@ -17,6 +17,7 @@
 // with Kusto's HTTP statuses; a failure once a result has started streaming is reported inside
 // it, where the request's results_error_reporting_placement says.
 //
+// Options.AuthToken requires a bearer token; Options.CORSOrigins lets browsers call it.
 // The handler knows nothing of listening, TLS or signals: cmd/kustard's serve does that.
 package kustohttp
 
@@ -46,6 +47,11 @@ type Options struct {
 	ProcessID   int
 	// MaxBodyBytes bounds a request's body; a larger one is refused with 413.
 	MaxBodyBytes int64
+	// AuthToken, when set, is the bearer token every endpoint but auth metadata and health
+	// requires (access.go).
+	AuthToken string
+	// CORSOrigins are the browser origins allowed to call the server ("*" for any).
+	CORSOrigins []string
 }
 
 // Handler serves Kusto's REST endpoints for one engine. It is safe for concurrent use.
@@ -89,6 +95,9 @@ func New(eng *engine.Engine, opts Options) *Handler {
 
 // ServeHTTP serves one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.admit(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
 	h.mux.ServeHTTP(w, r)
 }
