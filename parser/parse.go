@@ -64,6 +64,12 @@ func current() *grammarState {
 	return g
 }
 
+// Prepare builds the grammar now, if it is not built, rather than at the first parse; a front
+// door calls it on a goroutine of its own at start-up, so that the build (milliseconds, the most
+// of a cold start) overlaps the rest of its start-up, and the first parse waits only for what
+// is left of it.
+func Prepare() { current() }
+
 // RegisterCommand adds a command node to the grammar's command union, after the others; the
 // grammar is built again at the next parse. A node already in the union is left as it is. The
 // node is a struct pointer that embeds CommandNode, its first tagged field starting with '.' and
@@ -134,9 +140,17 @@ func parseBlock(src *kusto.Source, check CommandCheck, fast bool) (*Block, error
 	if err := checkNesting(src, tokens); err != nil {
 		return nil, err
 	}
-	block, err := grammar.ParseFromLexer(peeking)
-	if err != nil {
-		return nil, translate(src, tokens, err)
+	var block *Block
+	if fast {
+		at := peeking.MakeCheckpoint()
+		if block = fastBlock(peeking); block == nil {
+			peeking.LoadCheckpoint(at)
+		}
+	}
+	if block == nil {
+		if block, err = grammar.ParseFromLexer(peeking); err != nil {
+			return nil, translate(src, tokens, err)
+		}
 	}
 	if err := finish(src, block, check); err != nil {
 		return nil, err

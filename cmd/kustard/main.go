@@ -18,6 +18,7 @@ import (
 
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/parser"
 	"github.com/kustard/kustard/render"
 	"github.com/kustard/kustard/script"
 	"github.com/mattn/go-isatty"
@@ -32,11 +33,25 @@ const (
 )
 
 func main() {
+	prepare()
 	// SIGTERM too, so that a server stopped by a supervisor (docker stop, systemd) shuts down
 	// gracefully, and a script so stopped cancels its operations.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(runMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// prepare builds the grammar on a goroutine of its own while the process starts up (flags, the
+// engine, reading the script), since nearly every run parses. The build allocates a few
+// megabytes that are garbage once it is done; the collector is off until then, rather than run
+// a cycle over a heap that is all start-up, and the memory limit set from --max-memory stays
+// the backstop.
+func prepare() {
+	gc := debug.SetGCPercent(-1)
+	go func() {
+		parser.Prepare()
+		debug.SetGCPercent(gc)
+	}()
 }
 
 // cli holds one invocation's streams and settings, so tests can run kustard in-process.
