@@ -153,7 +153,7 @@ func BenchmarkGrammarBuild(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		built.Store(nil)
-		Prepare()
+		current()
 	}
 }
 

@@ -64,12 +64,6 @@ func current() *grammarState {
 	return g
 }
 
-// Prepare builds the grammar now, if it is not built, rather than at the first parse; a front
-// door calls it on a goroutine of its own at start-up, so that the build (milliseconds, the most
-// of a cold start) overlaps the rest of its start-up, and the first parse waits only for what
-// is left of it.
-func Prepare() { current() }
-
 // RegisterCommand adds a command node to the grammar's command union, after the others; the
 // grammar is built again at the next parse. A node already in the union is left as it is. The
 // node is a struct pointer that embeds CommandNode, its first tagged field starting with '.' and
