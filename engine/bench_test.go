@@ -225,3 +225,18 @@ func benchmarkRun(b *testing.B, text string, want int64) {
 		}
 	}
 }
+
+// BenchmarkEngineStart is the engine's part of a cold `kustard exec 'print 1'`: an engine, a
+// session, the query (parsed by the block fast path, so the grammar is not built) and closing.
+// The grammar's own cost is parser's BenchmarkGrammarBuild.
+func BenchmarkEngineStart(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		e := New(Options{})
+		res := benchExec(b, e.NewSession(), "print 1")
+		if got := res.Rows; got != 1 {
+			b.Fatalf("%d rows", got)
+		}
+		closeEngine(b, e)
+	}
+}

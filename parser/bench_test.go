@@ -146,3 +146,32 @@ func BenchmarkParseDeepBrackets(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGrammarBuild is what building the grammar costs, as a fresh process pays it at its
+// first parse that needs it (or after a RegisterCommand).
+func BenchmarkGrammarBuild(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		built.Store(nil)
+		current()
+	}
+}
+
+// BenchmarkFirstParse is a fresh process's first parse: of a block the block fast path takes
+// (fastblock.go), and of one that builds the grammar.
+func BenchmarkFirstParse(b *testing.B) {
+	for _, bc := range []struct{ name, text string }{
+		{"print", "print 1"},
+		{"pipeline", "range x from 1 to 10 step 1 | where x > 1 | count"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				built.Store(nil)
+				if _, err := ParseString(bc.text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -153,6 +153,13 @@ func TestFastPathMatchesGrammar(t *testing.T) {
 		"print a = d[i + 1][strcat('a', 'b')], b = d.and, c = -d.a, d = d.a in (1, 2), e = d. a, f = d[0",
 		"print a = x between (1 .. 2), b = x !between (d.a .. 3) and y, c = s matches regex 'a+' or t, d = x has_any ('a', 'b')",
 		"print a = x has_all (dynamic(['a'])), b = x between (1, 2), c = s matches 'a', d = d.5, e = d[], f = d.a.",
+		// Whole blocks of the block fast path (fastblock.go), and near misses it must decline.
+		"print 1", "print 1;", " print\n1 ;  ", "print ['a b'] = 1, x, y = 'z' ; ", "print ['a = 1", "print a == 1", "print a = = 1",
+		"print", "print 1,", "print 1 ;;", "print 1; print 2", "print 1 | count", "print 1 2", "print a = 1, a = 2", "print x = 1 between (0 .. 2)",
+		"Print 1", "print(1)", "print [\"a\"] = 1", "print ['a'", "let x = 1; print x", "print 1 // a comment",
+		"range x from 1 to 10 step 1", "range x from 1 to 10 step 1;", "range ['x y'] from -1 to 2 * 5 step 1 + 1", "range x from 1 to 10",
+		"range x from 1 to 10 step 1 | take 1", "range from 1 to 10 step 1", "range x from 1 step 1 to 10", "range x from to 1 step 1",
+		"range x from datetime(2020-01-01) to now() step 1d", "range x from 1 to 10 step", "range x in 1 to 10 step 1", "range x from 1 to 10 step 1 x",
 	)
 	step := 1
 	if testing.Short() || raceEnabled {
@@ -161,6 +168,23 @@ func TestFastPathMatchesGrammar(t *testing.T) {
 	for i, text := range inputs {
 		if i%step == 0 || i >= len(inputs)-30 { // the hand-written cases at the end, always
 			checkFastPath(t, text)
+		}
+	}
+}
+
+// TestFastBlockWithoutGrammar: the blocks of the block fast path parse without building the
+// grammar, which is most of a cold start; the rest build it.
+func TestFastBlockWithoutGrammar(t *testing.T) {
+	for text, grammar := range map[string]bool{
+		"print 1": false, "print a = now(), b = 'x';": false, "range x from 1 to 10 step 1": false,
+		"print 1 | count": true, "print 1 2": true, "range x from 1 to 10": true,
+	} {
+		built.Store(nil)
+		if _, err := ParseString(text); err != nil && !grammar {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if got := built.Load() != nil; got != grammar {
+			t.Errorf("%q: grammar built %v, want %v", text, got, grammar)
 		}
 	}
 }

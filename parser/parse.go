@@ -134,9 +134,17 @@ func parseBlock(src *kusto.Source, check CommandCheck, fast bool) (*Block, error
 	if err := checkNesting(src, tokens); err != nil {
 		return nil, err
 	}
-	block, err := grammar.ParseFromLexer(peeking)
-	if err != nil {
-		return nil, translate(src, tokens, err)
+	var block *Block
+	if fast {
+		at := peeking.MakeCheckpoint()
+		if block = fastBlock(peeking); block == nil {
+			peeking.LoadCheckpoint(at)
+		}
+	}
+	if block == nil {
+		if block, err = grammar.ParseFromLexer(peeking); err != nil {
+			return nil, translate(src, tokens, err)
+		}
 	}
 	if err := finish(src, block, check); err != nil {
 		return nil, err
