@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -19,6 +20,7 @@ type serveOptions struct {
 	database string
 	insecure bool
 	grace    time.Duration
+	limits   serveLimits
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -32,8 +34,8 @@ Kusto's SDKs connect with an unauthenticated connection string to the printed UR
 
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --insecure, since it has no authentication yet. SIGINT or SIGTERM stops it: it stops
-accepting, lets running requests finish within --shutdown-grace, then cancels the operations
-still running and exits 0.`,
+accepting, lets running requests finish within --shutdown-grace, then marks the operations
+still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.`+serveLimitsHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return c.serve(cmd.Context(), o) },
 	}
@@ -41,6 +43,7 @@ still running and exits 0.`,
 	cmd.Flags().StringVar(&o.database, "database", engine.DefaultDatabase, "the database of requests that name none; created if it does not exist")
 	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without authentication")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
+	o.limits.flags(cmd)
 	return cmd
 }
 
@@ -64,13 +67,20 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	if o.grace < 0 {
 		return fmt.Errorf("--shutdown-grace %v: a grace period cannot be negative", o.grace)
 	}
+	if err := o.limits.check(); err != nil {
+		return err
+	}
+	logger, err := o.limits.logger(c.stderr)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
 	url := "http://" + ln.Addr().String()
 	eng := c.newEngine(func(opts *engine.Options) { opts.Address = url })
-	defer c.closeEngine(eng)
+	defer c.shutEngine(eng, o.limits.onShutdown)
 	if _, ok := eng.Database(o.database); !ok {
 		id := eng.Ops().IDs().NewID()
 		if _, err := eng.Catalog().Update(func(tx *engine.Txn) error { return tx.CreateDatabase(o.database, id) }); err != nil {
@@ -79,8 +89,10 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 	srv := &http.Server{
-		Handler:           kustohttp.New(eng, kustohttp.Options{Database: o.database}),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{Database: o.database}, logger)),
+		ReadHeaderTimeout: o.limits.headerTimeout,
+		IdleTimeout:       o.limits.idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(c.stdout, "Kustard %s serves Kusto's REST API at %s (database %s); Ctrl-C stops it\n", engine.Version, url, o.database)
 	done := make(chan error, 1)
