@@ -35,7 +35,7 @@ Kusto's SDKs connect with an unauthenticated connection string to the printed UR
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --insecure, since it has no authentication yet. SIGINT or SIGTERM stops it: it stops
 accepting, lets running requests finish within --shutdown-grace, then marks the operations
-still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.`+serveLimitsHelp,
+still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + serveLimitsHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return c.serve(cmd.Context(), o) },
 	}
