@@ -258,6 +258,15 @@ func (e *Engine) Close(ctx context.Context) error {
 	return errors.Join(errOps, e.queries.Close(ctx, reason))
 }
 
+// Abandon is Close for a front door that gives up on the operations still running rather than
+// canceling them (a server stopping: Kusto marks such operations Abandoned): they end Abandoned
+// with the reason as their Status. Queries still running are canceled, as Close cancels them.
+func (e *Engine) Abandon(ctx context.Context) error {
+	const reason = "Kustard is shutting down"
+	errOps := e.ops.Abandon(ctx, reason)
+	return errors.Join(errOps, e.queries.Close(ctx, reason))
+}
+
 // Session is one client's connection: its current database and identity. A session runs one
 // command at a time; use one session per goroutine.
 type Session struct {

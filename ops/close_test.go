@@ -57,6 +57,36 @@ func TestClose(t *testing.T) {
 	}
 }
 
+// TestAbandon: Abandon ends the running and the scheduled operations Abandoned, with its reason
+// and no cancel request recorded, and refuses new ones as Close does.
+func TestAbandon(t *testing.T) {
+	reg, _ := newRegistry(t, ops.Options{Capacity: 1})
+	running := newGate(t)
+	a, _ := reg.Go(cancellable, running.held(nil))
+	<-running.started
+	b, _ := reg.Go(cancellable, never(t)) // Scheduled
+	if err := reg.Abandon(context.Background(), "the server stopped"); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []*ops.Operation{a, b} {
+		rec := latest(t, reg, op.ID)
+		var abandoned *ops.AbandonedError
+		if rec.State != ops.Abandoned || !errors.As(rec.Err, &abandoned) || abandoned.Reason != "the server stopped" {
+			t.Errorf("%s ended %s (%v), want Abandoned with Abandon's reason", op.ID, rec.State, rec.Err)
+		}
+		if len(rec.Cancels) != 0 {
+			t.Errorf("%s records cancel requests %v; abandoning is not a cancel", op.ID, rec.Cancels)
+		}
+	}
+	var abandoned *ops.AbandonedError
+	if cause := <-running.cause; !errors.As(cause, &abandoned) {
+		t.Errorf("the work's context.Cause = %#v, want an *AbandonedError", cause)
+	}
+	if _, err := reg.Go(cancellable, never(t)); !errors.Is(err, ops.ErrClosed) {
+		t.Errorf("Go after Abandon = %v, want ErrClosed", err)
+	}
+}
+
 func TestCloseGivesUp(t *testing.T) {
 	reg, _ := newRegistry(t, ops.Options{})
 	g := newGate(t)

@@ -80,6 +80,17 @@ type SkippedError struct{ Reason string }
 
 func (e *SkippedError) Error() string { return e.Reason }
 
+// AbandonedError is the cause of the context of an operation its registry gave up on (see
+// Abandon), and its error once it has ended Abandoned.
+type AbandonedError struct{ Reason string }
+
+func (e *AbandonedError) Error() string {
+	if e.Reason == "" {
+		return "Operation was abandoned"
+	}
+	return e.Reason
+}
+
 // How work's error chooses the end state (see outcome): an error may have a method
 //
 //	OperationState() State // a terminal state other than Succeeded and Canceled
@@ -446,7 +457,8 @@ func (r *Registry) admitNextLocked() {
 
 // outcome maps how work ended to an end state and the error to keep. A nil error is Succeeded and
 // a *SkippedError Skipped, whatever happened to ctx; any other error after ctx was canceled is
-// Canceled, with ctx's cause kept as the error. Otherwise the error may choose its state (see
+// Canceled (Abandoned when the cause is an *AbandonedError), with ctx's cause kept as the error.
+// Otherwise the error may choose its state (see
 // stateError, badInputError); the rest are Failed.
 func outcome(ctx context.Context, err error) (State, error) {
 	var skipped *SkippedError
@@ -458,6 +470,10 @@ func outcome(ctx context.Context, err error) (State, error) {
 	case errors.As(err, &skipped):
 		return Skipped, err
 	case ctx.Err() != nil:
+		var abandoned *AbandonedError
+		if cause := context.Cause(ctx); errors.As(cause, &abandoned) {
+			return Abandoned, cause
+		}
 		return Canceled, context.Cause(ctx)
 	case errors.As(err, &chooses) && chooses.OperationState().Terminal() &&
 		chooses.OperationState() != Succeeded && chooses.OperationState() != Canceled:
@@ -620,16 +636,33 @@ func (r *Registry) Watch(fn func(Snapshot)) (stop func()) {
 // well as with Go) or ctx is done. No operation can start afterwards. Work must not call Close:
 // it would wait for itself until ctx is done.
 func (r *Registry) Close(ctx context.Context, reason string) error {
+	return r.shut(ctx, reason, false)
+}
+
+// Abandon is Close for a registry whose owner gives up on its operations rather than canceling
+// them (a server stopping with work still running): each live operation's context is canceled
+// with an *AbandonedError as its cause, no cancel request is recorded, and the operation ends
+// Abandoned, whatever error its work returns, unless the work succeeds or skips anyway.
+func (r *Registry) Abandon(ctx context.Context, reason string) error {
+	return r.shut(ctx, reason, true)
+}
+
+func (r *Registry) shut(ctx context.Context, reason string, abandon bool) error {
 	r.mu.Lock()
 	r.closed = true
 	req := Cancellation{At: r.stamp(), Reason: reason, Mode: Graceful, Origin: "shutdown"}
 	live := make([]*Operation, 0, len(r.live))
 	for _, op := range r.live {
-		r.requestLocked(op, req)
+		if !abandon {
+			r.requestLocked(op, req)
+		}
 		live = append(live, op)
 	}
 	r.mu.Unlock()
-	cause := &CanceledError{Reason: reason, Mode: Graceful, Origin: req.Origin}
+	var cause error = &CanceledError{Reason: reason, Mode: Graceful, Origin: req.Origin}
+	if abandon {
+		cause = &AbandonedError{Reason: reason}
+	}
 	for _, op := range live {
 		op.cancel(cause)
 	}

@@ -85,6 +85,9 @@ type cli struct {
 
 	// newEngineOptions, when set by tests, supplies the clock and ids.
 	testOptions func(*engine.Options)
+	// engineMade, when set by tests, is given the server's engine before it is shut, so that a
+	// test can read the operations' ends afterwards.
+	engineMade func(*engine.Engine)
 }
 
 // runMain runs kustard with the given arguments and returns its exit code.

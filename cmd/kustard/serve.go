@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -21,6 +22,7 @@ type serveOptions struct {
 	insecure bool
 	grace    time.Duration
 	tls      tlsOptions
+	limits   serveLimits
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -39,8 +41,8 @@ Authorization headers are ignored. --cors-origin lets browser clients from an or
 
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --auth-token, unless --insecure is given. SIGINT or SIGTERM stops it: it stops
-accepting, lets running requests finish within --shutdown-grace, then cancels the operations
-still running and exits 0.`,
+accepting, lets running requests finish within --shutdown-grace, then marks the operations
+still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + serveLimitsHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return c.serve(cmd.Context(), o) },
 	}
@@ -49,6 +51,7 @@ still running and exits 0.`,
 	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without --auth-token")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
 	o.tls.addFlags(cmd)
+	o.limits.flags(cmd)
 	return cmd
 }
 
@@ -75,6 +78,13 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	if o.grace < 0 {
 		return fmt.Errorf("--shutdown-grace %v: a grace period cannot be negative", o.grace)
 	}
+	if err := o.limits.check(); err != nil {
+		return err
+	}
+	logger, err := o.limits.logger(c.stderr)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
@@ -93,7 +103,7 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	}
 	url := scheme + ln.Addr().String()
 	eng := c.newEngine(func(opts *engine.Options) { opts.Address = url })
-	defer c.closeEngine(eng)
+	defer c.shutEngine(eng, o.limits.onShutdown)
 	if _, ok := eng.Database(o.database); !ok {
 		id := eng.Ops().IDs().NewID()
 		if _, err := eng.Catalog().Update(func(tx *engine.Txn) error { return tx.CreateDatabase(o.database, id) }); err != nil {
@@ -102,9 +112,11 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 	srv := &http.Server{
-		Handler:           kustohttp.New(eng, kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}),
+		Handler:           kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}, logger)),
 		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: o.limits.headerTimeout,
+		IdleTimeout:       o.limits.idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(c.stdout, "Kustard %s serves Kusto's REST API at %s (database %s); Ctrl-C stops it\n", engine.Version, url, o.database)
 	done := make(chan error, 1)

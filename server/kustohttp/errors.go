@@ -41,7 +41,8 @@ var (
 type activity struct {
 	clientRequestID string
 	rootID, subID   uuid.UUID
-	kind            string // the activity type: KD.RestApi.Query, KD.RestApi.Mgmt
+	kind            string      // the activity type: KD.RestApi.Query, KD.RestApi.Mgmt
+	log             *requestLog // the request's log record, nil when nothing logs
 }
 
 // oneAPIError is Kusto's error object for err (the OneApiErrors shape, api/rest/response-v2.md)
@@ -59,6 +60,7 @@ func (h *Handler) oneAPIError(err error, act activity) (int, render.KustoError) 
 		body = render.ErrorBody(err)
 	}
 	body.Error.Context = h.errorContext(act)
+	act.log.failed(body.Error.Code)
 	return status, body
 }
 

@@ -23,8 +23,10 @@ package kustohttp
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
@@ -52,13 +54,24 @@ type Options struct {
 	AuthToken string
 	// CORSOrigins are the browser origins allowed to call the server ("*" for any).
 	CORSOrigins []string
+	// MaxConcurrentRequests bounds the requests served at once, but for the health check and the
+	// auth metadata (default DefaultMaxConcurrentRequests); past it a request gets 429 with
+	// Kusto's throttling error, and Retry-After says when to try again (RetryAfter, default
+	// DefaultRetryAfter, in whole seconds).
+	MaxConcurrentRequests int
+	RetryAfter            time.Duration
+	// Logger, when set, receives a record of every request (log.go); LogText adds the first
+	// characters of the request's text, which may hold data the logs should not.
+	Logger  *slog.Logger
+	LogText bool
 }
 
 // Handler serves Kusto's REST endpoints for one engine. It is safe for concurrent use.
 type Handler struct {
-	eng  *engine.Engine
-	opts Options
-	mux  *http.ServeMux
+	eng     *engine.Engine
+	opts    Options
+	mux     *http.ServeMux
+	limiter *limiter
 }
 
 // New returns a handler serving eng.
@@ -75,7 +88,13 @@ func New(eng *engine.Engine, opts Options) *Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	h := &Handler{eng: eng, opts: opts, mux: http.NewServeMux()}
+	if opts.MaxConcurrentRequests <= 0 {
+		opts.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = DefaultRetryAfter
+	}
+	h := &Handler{eng: eng, opts: opts, mux: http.NewServeMux(), limiter: newLimiter(opts.MaxConcurrentRequests, opts.RetryAfter)}
 	h.mux.HandleFunc("POST /v1/rest/mgmt", h.endpoint(mgmt))
 	h.mux.HandleFunc("GET /v1/rest/query", h.endpoint(queryV1))
 	h.mux.HandleFunc("POST /v1/rest/query", h.endpoint(queryV1))
@@ -95,11 +114,14 @@ func New(eng *engine.Engine, opts Options) *Handler {
 
 // ServeHTTP serves one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.admit(w, r) {
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
-	h.mux.ServeHTTP(w, r)
+	// Refused requests (a bad token, a preflight from another origin) are logged too, and they
+	// do not take one of the concurrent requests' places.
+	h.logged(w, r, func(w http.ResponseWriter, r *http.Request) {
+		if h.admit(w, r) {
+			h.limit(w, r, h.mux)
+		}
+	})
 }
 
 // The endpoints that run text, and what they accept.
@@ -137,7 +159,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 // client's request id, or one made up as the emulator does (unspecified;<guid>).
 func (h *Handler) newActivity(r *http.Request, kind string) activity {
 	ids := h.eng.Ops().IDs()
-	act := activity{rootID: ids.NewID(), subID: ids.NewID(), kind: kind}
+	act := activity{rootID: ids.NewID(), subID: ids.NewID(), kind: kind, log: logOf(r.Context())}
 	act.clientRequestID = r.Header.Get("x-ms-client-request-id")
 	return act
 }
@@ -169,6 +191,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, kind endpointKind)
 		return
 	}
 	c.req.ClientRequestID, c.req.RootActivityID = act.clientRequestID, act.rootID
+	act.log.note(c)
 	if _, ok := h.eng.Database(c.db); !ok {
 		h.writeError(w, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1,
 			Msg: "Entity name '" + c.db + "' of kind 'Database' does not exist."}, act)
@@ -179,6 +202,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, kind endpointKind)
 		h.writeError(w, err, act)
 		return
 	}
+	act.log.named(b)
 	if b.Command != nil {
 		switch {
 		case kind == queryV2:

@@ -24,12 +24,19 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // so that every response body is the same on every run.
 func newTestServer(t *testing.T) (*httptest.Server, *engine.Engine) {
 	t.Helper()
+	return newTestServerWith(t, Options{})
+}
+
+// newTestServerWith is newTestServer with options; the machine name and process id are fixed.
+func newTestServerWith(t *testing.T, opts Options) (*httptest.Server, *engine.Engine) {
+	t.Helper()
 	ids, opIDs := ops.DeterministicIDs()
 	eng := engine.New(engine.Options{
 		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
 		IDs:   ids, OperationIDs: opIDs, User: "kustard", MaxMemory: 1 << 30,
 	})
-	srv := httptest.NewServer(New(eng, Options{MachineName: "kustard-test", ProcessID: 1}))
+	opts.MachineName, opts.ProcessID = "kustard-test", 1
+	srv := httptest.NewServer(New(eng, opts))
 	t.Cleanup(func() {
 		srv.Close()
 		eng.Close(context.Background())

@@ -1,0 +1,69 @@
+package kustohttp
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kustard/kustard/kusto"
+)
+
+// Defaults of the limits a Handler applies itself; the listener's timeouts belong to the
+// http.Server (cmd/kustard's serve).
+const (
+	DefaultMaxConcurrentRequests = 64
+	DefaultRetryAfter            = time.Second
+)
+
+// limiter bounds the requests a handler serves at once. Past the bound a request is refused at
+// once with Kusto's throttling error (429, KustoRequestThrottledException, not permanent) and a
+// Retry-After header, rather than queued: a client that waits in a queue it cannot see times out
+// without knowing why, while the SDKs retry a 429 by themselves.
+type limiter struct {
+	slots      chan struct{}
+	retryAfter time.Duration
+}
+
+func newLimiter(n int, retryAfter time.Duration) *limiter {
+	return &limiter{slots: make(chan struct{}, n), retryAfter: retryAfter}
+}
+
+// unlimited are the endpoints a throttled server still answers: the health check and the auth
+// metadata the SDKs fetch first cost nothing, and a supervisor that sees a busy server fail its
+// health check would restart it.
+var unlimited = map[string]bool{"/v1/rest/ping": true, "/v1/rest/auth/metadata": true}
+
+// limit serves r through next if a slot is free, and refuses it otherwise.
+func (h *Handler) limit(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if unlimited[r.URL.Path] {
+		next.ServeHTTP(w, r)
+		return
+	}
+	select {
+	case h.limiter.slots <- struct{}{}:
+		defer func() { <-h.limiter.slots }()
+		next.ServeHTTP(w, r)
+	default:
+		h.throttle(w, r)
+	}
+}
+
+// throttle answers a request past the concurrency bound.
+func (h *Handler) throttle(w http.ResponseWriter, r *http.Request) {
+	kind := "KD.RestApi.Unknown"
+	switch r.URL.Path {
+	case "/v1/rest/mgmt":
+		kind = activityTypes[mgmt]
+	case "/v1/rest/query", "/v2/rest/query":
+		kind = activityTypes[queryV1]
+	}
+	act := h.newActivity(r, kind)
+	h.setHeaders(w, &act)
+	seconds := max(1, int(math.Ceil(h.limiter.retryAfter.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
+	h.writeError(w, &kusto.Error{Kind: kusto.KindThrottled, Offset: -1, Msg: fmt.Sprintf(
+		"The request was denied due to throttling: the server is already serving %d requests, its limit of concurrent requests; retry after %d s.",
+		cap(h.limiter.slots), seconds)}, act)
+}
