@@ -21,6 +21,7 @@ type serveOptions struct {
 	insecure bool
 	grace    time.Duration
 	tls      tlsOptions
+	lro      lroOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -49,6 +50,7 @@ still running and exits 0.`,
 	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without --auth-token")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
 	o.tls.addFlags(cmd)
+	o.lro.addFlags(cmd)
 	return cmd
 }
 
@@ -101,8 +103,15 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
+	lro := lroService(eng, &o)
+	stopGRPC, err := c.startGRPC(&o, lro, tlsConfig)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() { stopGRPC(o.grace) }()
 	srv := &http.Server{
-		Handler:           kustohttp.New(eng, kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}),
+		Handler:           withLRO(kustohttp.New(eng, kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}), lro),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
