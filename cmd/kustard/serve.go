@@ -38,6 +38,9 @@ its file and fingerprint, for clients to trust (curl --cacert FILE, SSL_CERT_FIL
 --auth-token (or $KUSTARD_AUTH_TOKEN) requires Authorization: Bearer TOKEN; without it,
 Authorization headers are ignored. --cors-origin lets browser clients from an origin call it.
 
+The same operations are served through Google's google.longrunning.Operations: REST under /v1/operations
+and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given.
+
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --auth-token, unless --insecure is given. SIGINT or SIGTERM stops it: it stops
 accepting, lets running requests finish within --shutdown-grace, then cancels the operations
