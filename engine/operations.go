@@ -180,3 +180,14 @@ func runShowOperationDetails(ctx context.Context, c *call, cmd parser.Command) (
 	}
 	return out.extents, nil
 }
+
+// IngestExtents is the extents table an ingest operation that succeeded committed (what its
+// synchronous run returns), for front doors that show an operation's result; false for any
+// other operation.
+func IngestExtents(s ops.Snapshot) (*Frame, bool) {
+	out, ok := ops.ResultAs[*ingestOutcome](s)
+	if !ok || s.State != ops.Succeeded || out.extents == nil {
+		return nil, false
+	}
+	return out.extents, true
+}

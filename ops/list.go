@@ -17,6 +17,9 @@ type Filter struct {
 	States []State  // current states; none: every state (see LiveStates, EndStates)
 	// Created in [Since, Until); a zero bound is no bound.
 	Since, Until time.Time
+	Scopes       []string // scopes (databases); none: every scope
+	// Surface, when set, leaves out the operations hidden from that surface (see Hide).
+	Surface string
 	// Match is any further condition, such as a front door's own filter language; nil: none.
 	// It is called with the registry's lock held and must not call the registry.
 	Match func(Snapshot) bool
@@ -33,6 +36,8 @@ func (f Filter) matches(s Snapshot) bool {
 		(len(f.States) == 0 || slices.Contains(f.States, s.State)) &&
 		(f.Since.IsZero() || !s.Created.Before(f.Since)) &&
 		(f.Until.IsZero() || s.Created.Before(f.Until)) &&
+		(len(f.Scopes) == 0 || slices.Contains(f.Scopes, s.Scope)) &&
+		(f.Surface == "" || !s.Hidden(f.Surface)) &&
 		(f.Match == nil || f.Match(s))
 }
 
@@ -40,7 +45,7 @@ func (f Filter) matches(s Snapshot) bool {
 // another filter. Match cannot be compared: the caller keeps it the same.
 func (f Filter) fingerprint() uint32 {
 	h := fnv.New32a()
-	fmt.Fprintf(h, "%q|%v|%d|%d", f.Kinds, f.States, f.Since.UnixNano(), f.Until.UnixNano())
+	fmt.Fprintf(h, "%q|%v|%d|%d|%q|%q", f.Kinds, f.States, f.Since.UnixNano(), f.Until.UnixNano(), f.Scopes, f.Surface)
 	return h.Sum32()
 }
 

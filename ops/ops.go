@@ -34,6 +34,7 @@ package ops
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,7 +136,13 @@ type Snapshot struct {
 	// the registry canceled it); for BadInput from Reject, the rejection's cause.
 	Result any
 	Err    error
+	// HiddenFrom are the front doors (surfaces) that no longer show the ended operation, because
+	// a client there deleted it (see Hide); every other front door still shows it.
+	HiddenFrom []string
 }
+
+// Hidden reports whether the operation is hidden from a surface.
+func (s Snapshot) Hidden(surface string) bool { return slices.Contains(s.HiddenFrom, surface) }
 
 // Duration is the time from the operation's registration to its latest state change.
 func (s Snapshot) Duration() time.Duration { return s.Updated.Sub(s.Created) }

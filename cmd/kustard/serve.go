@@ -23,6 +23,7 @@ type serveOptions struct {
 	grace    time.Duration
 	tls      tlsOptions
 	limits   serveLimits
+	lro      lroOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -39,6 +40,9 @@ its file and fingerprint, for clients to trust (curl --cacert FILE, SSL_CERT_FIL
 --auth-token (or $KUSTARD_AUTH_TOKEN) requires Authorization: Bearer TOKEN; without it,
 Authorization headers are ignored. --cors-origin lets browser clients from an origin call it.
 
+The same operations are served through Google's google.longrunning.Operations: REST under /v1/operations
+and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given.
+
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --auth-token, unless --insecure is given. SIGINT or SIGTERM stops it: it stops
 accepting, lets running requests finish within --shutdown-grace, then marks the operations
@@ -52,6 +56,7 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
 	o.tls.addFlags(cmd)
 	o.limits.flags(cmd)
+	o.lro.addFlags(cmd)
 	return cmd
 }
 
@@ -111,8 +116,15 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
+	lro := lroService(eng, &o)
+	stopGRPC, err := c.startGRPC(&o, lro, tlsConfig)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() { stopGRPC(o.grace) }()
 	srv := &http.Server{
-		Handler:           kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}, logger)),
+		Handler:           withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}, logger)), lro),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: o.limits.headerTimeout,
 		IdleTimeout:       o.limits.idleTimeout,

@@ -22,7 +22,8 @@ var forbidden = map[string][]string{
 	"cmd/kustard": {"github.com/alecthomas/participle"},
 	// Front doors know nothing of each other.
 	"server/tlscert":   {module},
-	"server/kustohttp": {module + "script", module + "repl", module + "cmd", "github.com/alecthomas/participle"},
+	"server/kustohttp": {module + "script", module + "repl", module + "cmd", module + "server/googlelro", "github.com/alecthomas/participle"},
+	"server/googlelro": {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "parser", "github.com/alecthomas/participle"},
 }
 
 func TestImportsFlowOneWay(t *testing.T) {
