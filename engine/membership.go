@@ -29,18 +29,6 @@ func anyOf(d, v, nulls []bool) {
 	}
 }
 
-// listItem compiles an item of an in-list or a has_any list. A table's name there is Kusto's
-// tabular form of the list, which Kustard does not implement.
-func (sc *scope) listItem(e *parser.InExpr, item parser.Expr) (*compiled, error) {
-	y, err := sc.compile(item)
-	if col, ok := item.(*parser.ColumnExpr); ok && err != nil && sc.schema.Index(col.Name) < 0 {
-		if sc.c.namesTable(col.Name) {
-			return nil, sc.c.errorf(col.At, kusto.KindSemantic, "unsupported: a tabular expression in %s (…); Kustard's %s takes scalars and dynamic arrays", e.Op, e.Op)
-		}
-	}
-	return y, err
-}
-
 // namesTable reports whether name is a tabular let, a tabular function, a stream or a table.
 func (c *compiler) namesTable(name string) bool {
 	if b := c.binding(name); b != nil {
@@ -81,7 +69,15 @@ func (sc *scope) in(e *parser.InExpr) (*compiled, error) {
 	var tests []*compiled
 	inputs := []*compiled{x}
 	for _, item := range e.List {
-		y, err := sc.listItem(e, item)
+		tab, tabular, err := tabularItems(sc, e, item)
+		if err != nil {
+			return nil, err
+		}
+		if tabular {
+			items = append(items, tab...)
+			continue
+		}
+		y, err := sc.compile(item)
 		if err != nil {
 			return nil, err
 		}
@@ -193,6 +189,9 @@ func (sc *scope) inSet(e *parser.InExpr, x *compiled, items []inItem, caseless b
 	if caseless {
 		set := map[string]struct{}{}
 		for _, it := range items {
+			if it.v == nil && it.typ != kusto.TypeString {
+				continue // a null matches nothing
+			}
 			s, _ := constOf[string](fold(asString(constant(it.typ, it.v))))
 			set[foldKey(s)] = struct{}{}
 		}
@@ -304,7 +303,20 @@ func (sc *scope) hasAny(e *parser.InExpr) (*compiled, error) {
 	x = asString(x)
 	var terms []string
 	for _, item := range e.List {
-		y, err := sc.listItem(e, item)
+		tab, tabular, err := tabularItems(sc, e, item)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range tab {
+			if it.v != nil {
+				s, _ := constOf[string](fold(asString(constant(it.typ, it.v))))
+				terms = append(terms, strings.ToLower(s))
+			}
+		}
+		if tabular {
+			continue
+		}
+		y, err := sc.compile(item)
 		if err != nil {
 			return nil, err
 		}

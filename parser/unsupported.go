@@ -58,27 +58,6 @@ var unsupportedStatements = words(`alias pattern restrict`)
 // unsupportedSources start a query in Kusto but not in Kustard.
 var unsupportedSources = words(`find search externaldata evaluate`)
 
-// inListOperators take a list that in Kusto may be a tabular expression, which Kustard does not
-// implement.
-var inListOperators = words(`in !in in~ !in~ has_any has_all`)
-
-// tabularAhead reports whether tokens start a tabular expression: a source keyword, or a name,
-// or an opening parenthesis and a name, followed by '|' (T | project a, ((T | project a))).
-func tabularAhead(tokens []lexer.Token) bool {
-	for len(tokens) > 0 && tokens[0].Value == "(" {
-		tokens = tokens[1:]
-	}
-	if len(tokens) == 0 {
-		return false
-	}
-	switch first := tokens[0]; {
-	case first.Type == TokIdent && first.Value == "range" && len(tokens) > 1 && tokens[1].Type == TokIdent,
-		first.Type == TokIdent && first.Value == "datatable" && len(tokens) > 1 && tokens[1].Value == "(":
-		return true
-	}
-	return len(tokens) > 1 && (tokens[0].Type == TokIdent || tokens[0].Type == TokQuotedIdent) && tokens[1].Value == "|" && tokens[1].Type == TokPunct
-}
-
 func words(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
@@ -119,8 +98,6 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
 			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords()), ", "))
-		case inListOperators[t.Value] && next.Value == "(" && tabularAhead(tokens[i+2:]):
-			return unsupported(tokens[i+2], "unsupported: a tabular expression in %s (…); Kustard's %s takes scalars and dynamic arrays", t.Value, t.Value)
 		case t.Value == "summarize" && isWord(t) && next.Value == "hint" && i+2 < len(tokens) && tokens[i+2].Value == ".":
 			name := "hint."
 			if i+3 < len(tokens) && isWord(tokens[i+3]) {
