@@ -512,7 +512,7 @@ func (sc *scope) named(e *parser.ColumnExpr) (*compiled, error) {
 	case b.scalar != nil:
 		return constant(b.scalar.Type, b.scalar.Value), nil
 	case b.expr != nil:
-		if !b.expr.isConst() && c.outsideRowScope(b) {
+		if !b.expr.isConst() && !b.rowFree && c.outsideRowScope(b) {
 			return nil, c.errorf(e.At, kusto.KindSemantic, "can't use %q as it is defined outside its row-context scope: toscalar() and materialize() are evaluated once per query, not once per row; join instead", e.Name)
 		}
 		return b.expr, nil
