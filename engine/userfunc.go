@@ -480,6 +480,21 @@ func (c *compiler) callTabular(fn *userFunc, at int, args []callArg, input Node)
 // callSource compiles `f(…)` as a pipeline's source.
 func (c *compiler) callSource(s *parser.CallSource) (Node, error) {
 	fn := c.userFunction(s.Func.String())
+	if fn == nil && s.Func.String() == "materialize" {
+		// materialize(T | …) as a source, or a union's or a join's leg, as well as in a let.
+		call := &parser.CallExpr{At: s.Pos.Offset, Func: "materialize"}
+		for _, a := range s.Args {
+			switch {
+			case a.Name != nil:
+				return nil, c.errorf(a.Pos.Offset, kusto.KindSemantic, "materialize() takes a tabular expression, not a named argument")
+			case a.Tabular != nil:
+				call.Args = append(call.Args, &parser.TabularExpr{At: a.Pos.Offset, Body: a.Tabular})
+			default:
+				call.Args = append(call.Args, a.Scalar.Tree)
+			}
+		}
+		return c.materialize(call)
+	}
 	if fn == nil || !fn.tabular {
 		return nil, c.callSourceError(s.Func.String(), s.Pos.Offset)
 	}
