@@ -39,6 +39,7 @@ var errorCases = []struct{ name, in string }{
 	{"unsupported operator", "range x from 1 to 10 step 1 | evaluate bag_unpack(x)"},
 	{"unsupported hyphenated operator", "print x = 1 | top-nested 2 of x by count()"},
 	{"unsupported source", "find 'x'"},
+	{"unsupported operator in mv-apply", "T | mv-apply x = d on (make-series c = count() on x step 1)"},
 	{"unsupported summarize hint", "T | summarize hint.strategy=shuffle count() by x"},
 	{"unknown operator", "T | frobnicate"},
 	{"missing operator", "T |"},

@@ -74,6 +74,7 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 		return kusto.Errorf(kusto.KindSyntax, src, t.Pos.Offset, format, args...)
 	}
 	statementStart := true
+	mvApply := false // after mv-apply, until its on
 	command := len(tokens) > 0 && tokens[0].Value == "." // until its `<|`, if it has one
 	for i, t := range tokens {
 		next := tokens[min(i+1, len(tokens)-1)]
@@ -90,7 +91,13 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard supports let, set and declare query_parameters statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil:
+		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil,
+			// mv-apply's subquery, `on (…)`, starts with an operator, not after a '|'.
+			mvApply && t.Value == "on" && isWord(t) && next.Value == "(" && i+2 < len(tokens) && isWord(tokens[i+2]) &&
+				operatorKeywords()[tokens[i+2].Value] == nil && kustoQueryOperators[tokens[i+2].Value]:
+			if t.Value == "on" {
+				next = tokens[i+2]
+			}
 			if kustoQueryOperators[next.Value] {
 				return unsupported(next, "unsupported operator %q", next.Value)
 			}
@@ -106,6 +113,9 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(next, "unsupported summarize parameter %q; Kustard runs summarize on one node, without hints", name)
 		case statementStart && t.Value == "declare" && isWord(t) && isWord(next) && next.Value != "query_parameters":
 			return unsupported(t, "unsupported statement %q; Kustard's declare is declare query_parameters(…)", "declare "+next.Value)
+		}
+		if isWord(t) && (t.Value == "mv-apply" || t.Value == "on") {
+			mvApply = t.Value == "mv-apply"
 		}
 		// A statement starts the text and follows ';', '<|' and a function body's '{'; a source
 		// also follows `let x =`.
