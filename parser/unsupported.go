@@ -74,7 +74,7 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 		return kusto.Errorf(kusto.KindSyntax, src, t.Pos.Offset, format, args...)
 	}
 	statementStart := true
-	mvApply := false // after mv-apply, until its on
+	mvApply := false                                     // after mv-apply, until its on
 	command := len(tokens) > 0 && tokens[0].Value == "." // until its `<|`, if it has one
 	for i, t := range tokens {
 		next := tokens[min(i+1, len(tokens)-1)]
