@@ -42,6 +42,9 @@ type letBinding struct {
 	expr    *compiled
 	tabular Node
 	fn      *userFunc
+	// rowFree marks an expression that reads no row, though it varies (let g = new_guid()),
+	// which toscalar() and materialize() may read.
+	rowFree bool
 }
 
 func (c *compiler) errorf(offset int, kind kusto.Kind, format string, args ...any) error {
@@ -121,11 +124,21 @@ func (c *compiler) let(l *parser.Let) error {
 		c.lets = append(c.lets, letBinding{name: name, expr: x})
 		return nil
 	}
-	e, err := c.constantExpr(l.Scalar.Tree, "a let statement's value")
+	x, err := (&scope{c: c}).compile(l.Scalar.Tree)
 	if err != nil {
 		return err
 	}
-	c.lets = append(c.lets, letBinding{name: name, scalar: e})
+	if x.failed != nil {
+		return x.failed
+	}
+	if !x.isConst() {
+		// new_guid(), rand(): a let names its expression, which every use evaluates, so each
+		// row draws its own value; toscalar() is what fixes one (toscalar-function.md, "Generate
+		// fixed and dynamic GUID": let g2 = new_guid() differs by row).
+		c.lets = append(c.lets, letBinding{name: name, expr: x, rowFree: true})
+		return nil
+	}
+	c.lets = append(c.lets, letBinding{name: name, scalar: &kusto.Literal{Type: x.typ, Value: x.konst.v}})
 	return nil
 }
 

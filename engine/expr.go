@@ -135,6 +135,8 @@ func (sc *scope) negate(e *parser.NegateExpr) (*compiled, error) {
 		out = unaryNode(x.typ, x, negateLoop[float64])
 	case kusto.TypeTimespan:
 		out = minCheckedNode(x.typ, x, negateLoop[kusto.Timespan], site)
+	case kusto.TypeDynamic:
+		out = negateDynamic(x)
 	default:
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot negate a %s", x.typ)
 	}
@@ -331,6 +333,11 @@ func (sc *scope) arithmetic(e *parser.BinaryExpr, x, y *compiled) (*compiled, er
 		}
 		return binaryNode(ts, span, castNumeric(factor, kusto.TypeReal), spanScale(op == "/", site(ts))), nil
 	}
+	if x.typ == kusto.TypeDynamic || y.typ == kusto.TypeDynamic {
+		if out, ok, err := sc.dynamicArithmetic(e, x, y); ok {
+			return out, err
+		}
+	}
 	hint := ""
 	if op == "+" && (x.typ == kusto.TypeString || y.typ == kusto.TypeString) {
 		hint = "; use strcat() to join strings"
@@ -385,12 +392,16 @@ func (sc *scope) comparison(e *parser.BinaryExpr, x, y *compiled) (*compiled, er
 	}
 	hint := ""
 	if x.typ == kusto.TypeDynamic || y.typ == kusto.TypeDynamic {
-		hint = "; convert the dynamic value first, e.g. with tostring() or tolong()"
+		if out, ok := dynamicComparison(e.Op, x, y); ok {
+			return out, nil
+		}
+		hint = "; Kusto orders a dynamic value only beside a number: convert it first, e.g. with todatetime() or tostring()"
 	}
 	return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot compare %s with %s using %q%s", x.typ, y.typ, e.Op, hint)
 }
 
 func (sc *scope) logical(e *parser.BinaryExpr, x, y *compiled) (*compiled, error) {
+	x, y = asBool(x), asBool(y)
 	if x.typ != kusto.TypeBool || y.typ != kusto.TypeBool {
 		return nil, sc.c.errorf(e.At, kusto.KindSemantic, "%q needs bool operands, not %s and %s", e.Op, x.typ, y.typ)
 	}

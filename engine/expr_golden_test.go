@@ -79,7 +79,14 @@ var rowExprs = []string{
 	"y.a", "y['a']", "y[\"a\"]", "y[0]", "y[1]", "y[-1]", "y[-3]", "y[l]", "y[i]", "y[s]", "y[strcat('', 'a')]", "y[y]", "y.a.b", "y[0].a",
 	"tolong(y.a) + 1", "gettype(y[0])", "isnull(y.z)",
 	// errors
-	"s.a", "i[0]", "y[r]", "y[b]", "y.a == 1", "y[d]",
+	"s.a", "i[0]", "y[r]", "y[b]", "y[d]",
+	// dynamic operands, typed by the other operand as Kusto.Language's operators are (Operators.cs)
+	"y.a == 1", "y == 1", "y != 1", "y > 1", "y <= 3.5", "1 < y", "y == 'x'", "y != 'x'", "y[0] == i", "y == y", "y == dynamic({'a': 1})",
+	"y == dynamic([1, 2])", "y < y", "y.a + 1", "y + l", "r * y", "y / 2", "y % 2", "y + y", "y - dynamic(1)", "y * y", "y / dynamic(0)",
+	"-y", "-y.a", "y.a + 1h", "d + y.a", "y == true", "y.a == b", "y and b", "not(y)", "iff(y, 1, 2)", "case(y, 1, 0)",
+	"y between (1 .. 4)", "y.a in (1, 2)", "y in ('x', 'z')", "y in (l, 3.5)",
+	// errors: Kusto has no such operator
+	"y < 'x'", "y > d", "y * 1h", "y - d", "y + s", "y between (0s .. 1h)",
 	// between (between-operator.md), has_any and has_all (has-any-operator.md, has-all-operator.md), matches regex
 	"l between (0 .. 10)", "r between (-1 .. 1.5)", "i !between (0 .. 1)", "i between (l .. 10)", "i between (1 .. int(null))",
 	"d between (datetime(2020-01-01) .. datetime(2024-01-01))", "d between (datetime(2020-01-01) .. 1500d)", "d !between (datetime(2020-01-01) .. 1500d)",
@@ -93,7 +100,7 @@ var rowExprs = []string{
 	"i !in (int(null))", "s in~ ('ǅ', 'ABC')", "b in (dynamic([true]))",
 	// errors
 	"s between ('a' .. 'b')", "d between (1 .. 2)", "l between (0 .. 1h)", "s has_any (s)", "s matches regex '('", "s matches regex 1",
-	"i in (y)", "y in (1)", "i in (dynamic(['a']), 'b')",
+	"i in (y)", "i in (dynamic(['a']), 'b')",
 	// string functions
 	"strcat_delim('-', s, i, r)", "strcat_delim(s, 'a', 'b')", "strcat_array(y, ',')", "strcat_array(split(s, ' '), '+')", "replace_string(s, 'l', 'L')",
 	"replace_string(s, '', 'x')", "reverse(s)", "reverse(i)", "indexof(s, 'l')", "indexof(s, 'l', 3)", "indexof(s, 'l', -3, 1)", "indexof(s, 'l', 0, -1, 3)",
@@ -119,7 +126,7 @@ var rowExprs = []string{
 
 var constExprs = []string{
 	"1 + 2", "int(1) + int(2)", "10 / 0", "10 % 0", "10.0 / 0", "7 % -3", "-7 % 3", "5.5 % 2", "9223372036854775807 + 1",
-	"1 < 2", "'a' == 'A'", "'a' =~ 'A'", "true and bool(null)", "false and bool(null)", "true or bool(null)", "bool(null) or bool(null)",
+	"1 < 2", "dynamic(2) > 1", "dynamic(9007199254740993) > 9007199254740992.0", "dynamic(9223372036854775807) + dynamic(1)", "dynamic(2.5) + 1", "'a' == 'A'", "'a' =~ 'A'", "true and bool(null)", "false and bool(null)", "true or bool(null)", "bool(null) or bool(null)",
 	"strcat('a', 1, 2.5, true, datetime(2024-01-01), 1h)", "coalesce(int(null), long(null), 3)", "coalesce('', 'x')",
 	"max_of(1, 2.5, int(3))", "min_of('b', 'a')", "iff(1 > 2, 'yes', 'no')", "substring('Kustard', 1, 3)", "tolong('42')",
 	"toint('99999999999')", "tobool('TRUE')", "toreal('x')", "todynamic('[1,2]')", "todynamic('not json')", "tostring(dynamic({\"b\":[1]}))",

@@ -46,7 +46,7 @@ var (
 	tString   = typeSet{name: "string", desc: "a string", types: []kusto.Type{kusto.TypeString}, to: kusto.TypeString}
 	tLong     = typeSet{name: "long", desc: "an int or a long", types: []kusto.Type{kusto.TypeInt, kusto.TypeLong}, to: kusto.TypeLong}
 	tReal     = typeSet{name: "real", desc: "a number", types: []kusto.Type{kusto.TypeReal}, to: kusto.TypeReal}
-	tBool     = typeSet{name: "bool", desc: "a bool", types: []kusto.Type{kusto.TypeBool}}
+	tBool     = typeSet{name: "bool", desc: "a bool", types: []kusto.Type{kusto.TypeBool}, to: kusto.TypeBool}
 	tTimespan = typeSet{name: "timespan", desc: "a timespan", types: []kusto.Type{kusto.TypeTimespan}}
 	tDateTime = typeSet{name: "datetime", desc: "a datetime", types: []kusto.Type{kusto.TypeDateTime}}
 	tAny      = typeSet{name: "scalar", desc: "a value"}
@@ -78,6 +78,9 @@ var implicitConversions = map[[2]kusto.Type]int{
 	{kusto.TypeLong, kusto.TypeReal}: 1,
 }
 
+// dynamicBoolCost is the cost of reading a dynamic value as a bool (asBool).
+const dynamicBoolCost = 10
+
 // toStringCost is the cost of converting a value of another type to a string.
 const toStringCost = 10
 
@@ -88,6 +91,9 @@ func conversionCost(from, to kusto.Type) (int, bool) {
 	}
 	if to == kusto.TypeString {
 		return toStringCost, true
+	}
+	if from == kusto.TypeDynamic && to == kusto.TypeBool {
+		return dynamicBoolCost, true // a dynamic predicate, iff(d.flag, …), as Kusto reads it
 	}
 	c, ok := implicitConversions[[2]kusto.Type{from, to}]
 	return c, ok
@@ -117,6 +123,8 @@ func implicit(e *compiled, t kusto.Type) *compiled {
 		return e
 	case t == kusto.TypeString:
 		return asString(e)
+	case e.typ == kusto.TypeDynamic && t == kusto.TypeBool:
+		return asBool(e)
 	}
 	return castNumeric(e, t)
 }

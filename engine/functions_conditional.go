@@ -282,7 +282,7 @@ func buildCase(sc *scope, call *parser.CallExpr, args []*compiled) (*compiled, e
 	}
 	t := args[len(args)-1].typ
 	for i := 0; i < len(args)-1; i += 2 {
-		if args[i].typ != kusto.TypeBool {
+		if args[i] = asBool(args[i]); args[i].typ != kusto.TypeBool {
 			return nil, sc.c.errorf(call.Args[i].Offset(), kusto.KindSemantic, "case: argument %d, a predicate, must be a bool, not %s", i+1, args[i].typ)
 		}
 		u, ok := unifyTypes(t, args[i+1].typ)

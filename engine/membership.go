@@ -29,18 +29,6 @@ func anyOf(d, v, nulls []bool) {
 	}
 }
 
-// listItem compiles an item of an in-list or a has_any list. A table's name there is Kusto's
-// tabular form of the list, which Kustard does not implement.
-func (sc *scope) listItem(e *parser.InExpr, item parser.Expr) (*compiled, error) {
-	y, err := sc.compile(item)
-	if col, ok := item.(*parser.ColumnExpr); ok && err != nil && sc.schema.Index(col.Name) < 0 {
-		if sc.c.namesTable(col.Name) {
-			return nil, sc.c.errorf(col.At, kusto.KindSemantic, "unsupported: a tabular expression in %s (…); Kustard's %s takes scalars and dynamic arrays", e.Op, e.Op)
-		}
-	}
-	return y, err
-}
-
 // namesTable reports whether name is a tabular let, a tabular function, a stream or a table.
 func (c *compiler) namesTable(name string) bool {
 	if b := c.binding(name); b != nil {
@@ -81,7 +69,15 @@ func (sc *scope) in(e *parser.InExpr) (*compiled, error) {
 	var tests []*compiled
 	inputs := []*compiled{x}
 	for _, item := range e.List {
-		y, err := sc.listItem(e, item)
+		tab, tabular, err := tabularItems(sc, e, item)
+		if err != nil {
+			return nil, err
+		}
+		if tabular {
+			items = append(items, tab...)
+			continue
+		}
+		y, err := sc.compile(item)
 		if err != nil {
 			return nil, err
 		}
@@ -151,6 +147,9 @@ func appendElements(items []inItem, v any, at int) []inItem {
 // inTest compares x with one item that depends on the row.
 func (sc *scope) inTest(e *parser.InExpr, x, y *compiled, at int, caseless bool) (*compiled, error) {
 	l, r := x, y
+	if l.typ == kusto.TypeDynamic && r.typ != kusto.TypeDynamic {
+		l = convert(l, r.typ) // a dynamic value is read as the item's type, as == reads it
+	}
 	if isNumeric(l.typ) && isNumeric(r.typ) {
 		t := promote(l.typ, r.typ)
 		l, r = castNumeric(l, t), castNumeric(r, t)
@@ -171,6 +170,9 @@ func (sc *scope) inTest(e *parser.InExpr, x, y *compiled, at int, caseless bool)
 // inSet tests x against the list's constants with a hash set of x's type, numbers widened to
 // the widest of them.
 func (sc *scope) inSet(e *parser.InExpr, x *compiled, items []inItem, caseless bool) (*compiled, error) {
+	if x.typ == kusto.TypeDynamic && !caseless {
+		x = convert(x, listType(items)) // read as the list's type, as == reads it
+	}
 	t := x.typ
 	if t == kusto.TypeInt {
 		t = kusto.TypeLong // the sets of whole numbers are of int64
@@ -187,6 +189,9 @@ func (sc *scope) inSet(e *parser.InExpr, x *compiled, items []inItem, caseless b
 	if caseless {
 		set := map[string]struct{}{}
 		for _, it := range items {
+			if it.v == nil && it.typ != kusto.TypeString {
+				continue // a null matches nothing
+			}
 			s, _ := constOf[string](fold(asString(constant(it.typ, it.v))))
 			set[foldKey(s)] = struct{}{}
 		}
@@ -212,6 +217,18 @@ func (sc *scope) inSet(e *parser.InExpr, x *compiled, items []inItem, caseless b
 		return setTest(x, valueSet[uuid.UUID](items, t), same[uuid.UUID]), nil
 	}
 	return nil, sc.c.errorf(e.At, kusto.KindSemantic, "cannot compare %s values in %q", x.typ, e.Op)
+}
+
+// listType is the type of an in-list's constants: the widest of its numbers, or the type of
+// its first item (the others are checked against it).
+func listType(items []inItem) kusto.Type {
+	t := items[0].typ
+	for _, it := range items[1:] {
+		if isNumeric(t) && isNumeric(it.typ) {
+			t = promote(t, it.typ)
+		}
+	}
+	return t
 }
 
 func same[T any](v T) T { return v }
@@ -286,7 +303,20 @@ func (sc *scope) hasAny(e *parser.InExpr) (*compiled, error) {
 	x = asString(x)
 	var terms []string
 	for _, item := range e.List {
-		y, err := sc.listItem(e, item)
+		tab, tabular, err := tabularItems(sc, e, item)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range tab {
+			if it.v != nil {
+				s, _ := constOf[string](fold(asString(constant(it.typ, it.v))))
+				terms = append(terms, strings.ToLower(s))
+			}
+		}
+		if tabular {
+			continue
+		}
+		y, err := sc.compile(item)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +357,9 @@ func (sc *scope) between(e *parser.BetweenExpr) (*compiled, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !isNumeric(x.typ) && x.typ != kusto.TypeDateTime && x.typ != kusto.TypeTimespan {
+		// A dynamic value is compared as a number, beside numbers (Kusto.Language's between
+		// takes dynamic with numbers only); the loop below rejects it beside anything else.
+		if !isNumeric(x.typ) && x.typ != kusto.TypeDateTime && x.typ != kusto.TypeTimespan && x.typ != kusto.TypeDynamic {
 			return nil, sc.c.errorf(part.Offset(), kusto.KindSemantic, "between takes numbers, datetimes or timespans, not %s", article(x.typ))
 		}
 		ops[i] = x
@@ -342,7 +374,11 @@ func (sc *scope) between(e *parser.BetweenExpr) (*compiled, error) {
 		}), lo, span)
 	}
 	for i, part := range []parser.Expr{e.From, e.To} {
-		if _, ok := unifyTypes(x.typ, ops[i+1].typ); !ok && !(i == 1 && hi != ops[2]) {
+		b := ops[i+1].typ
+		if x.typ == kusto.TypeDynamic && isNumeric(b) || b == kusto.TypeDynamic && isNumeric(x.typ) {
+			continue
+		}
+		if _, ok := unifyTypes(x.typ, b); !ok && !(i == 1 && hi != ops[2]) {
 			return nil, sc.c.errorf(part.Offset(), kusto.KindSemantic, "between: cannot compare %s with %s", x.typ, ops[i+1].typ)
 		}
 	}

@@ -113,7 +113,7 @@ func compileWhere(c *compiler, in Node, op parser.Operator) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pred.typ != kusto.TypeBool {
+	if pred = asBool(pred); pred.typ != kusto.TypeBool {
 		return nil, c.errorf(e.Pos.Offset, kusto.KindSemantic, "where needs a bool predicate, not a %s", pred.typ)
 	}
 	return finish(&whereNode{in: in, pred: pred, expr: e.Tree, text: parser.ExprString(e.Tree)}), nil

@@ -99,7 +99,7 @@ func (c *compiler) aggregateCall(input Schema, call *parser.CallExpr, byColumns 
 		if err != nil {
 			return nil, err
 		}
-		if p.typ != kusto.TypeBool {
+		if p = asBool(p); p.typ != kusto.TypeBool {
 			return nil, c.errorf(call.Args[next].Offset(), kusto.KindSemantic, "%s: the predicate must be a bool, not %s", call.Func, p.typ)
 		}
 		a.pred = p
@@ -212,7 +212,7 @@ func (c *compiler) anyArguments(a *aggCall, input Schema, call *parser.CallExpr,
 			if err != nil {
 				return err
 			}
-			if p.typ != kusto.TypeBool {
+			if p = asBool(p); p.typ != kusto.TypeBool {
 				return c.errorf(args[1].Offset(), kusto.KindSemantic, "%s: the predicate must be a bool, not %s", call.Func, p.typ)
 			}
 			a.pred = p

@@ -480,6 +480,21 @@ func (c *compiler) callTabular(fn *userFunc, at int, args []callArg, input Node)
 // callSource compiles `f(…)` as a pipeline's source.
 func (c *compiler) callSource(s *parser.CallSource) (Node, error) {
 	fn := c.userFunction(s.Func.String())
+	if fn == nil && s.Func.String() == "materialize" {
+		// materialize(T | …) as a source, or a union's or a join's leg, as well as in a let.
+		call := &parser.CallExpr{At: s.Pos.Offset, Func: "materialize"}
+		for _, a := range s.Args {
+			switch {
+			case a.Name != nil:
+				return nil, c.errorf(a.Pos.Offset, kusto.KindSemantic, "materialize() takes a tabular expression, not a named argument")
+			case a.Tabular != nil:
+				call.Args = append(call.Args, &parser.TabularExpr{At: a.Pos.Offset, Body: a.Tabular})
+			default:
+				call.Args = append(call.Args, a.Scalar.Tree)
+			}
+		}
+		return c.materialize(call)
+	}
 	if fn == nil || !fn.tabular {
 		return nil, c.callSourceError(s.Func.String(), s.Pos.Offset)
 	}
@@ -512,7 +527,7 @@ func (sc *scope) named(e *parser.ColumnExpr) (*compiled, error) {
 	case b.scalar != nil:
 		return constant(b.scalar.Type, b.scalar.Value), nil
 	case b.expr != nil:
-		if !b.expr.isConst() && c.outsideRowScope(b) {
+		if !b.expr.isConst() && !b.rowFree && c.outsideRowScope(b) {
 			return nil, c.errorf(e.At, kusto.KindSemantic, "can't use %q as it is defined outside its row-context scope: toscalar() and materialize() are evaluated once per query, not once per row; join instead", e.Name)
 		}
 		return b.expr, nil

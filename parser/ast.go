@@ -418,7 +418,7 @@ type cmpExpr struct {
 	Pos    lexer.Position
 	Left   *addExpr      `parser:"@@"`
 	InOp   string        `parser:"( @( 'in' | '!in' | 'in~' | '!in~' | 'has_any' | 'has_all' )"`
-	InList []*ScalarExpr `parser:"  '(' @@ ( ',' @@ )* ')'"`
+	InList []*inListItem `parser:"  '(' @@ ( ',' @@ )* ')'"`
 	// Between is `between (From .. To)` or `!between (…)`.
 	Between string   `parser:"| @( 'between' | '!between' ) '('"`
 	From    *addExpr `parser:"  @@ '..'"`
@@ -428,6 +428,17 @@ type cmpExpr struct {
 	Matches bool     `parser:"| ( @'matches' 'regex'"`
 	Op      string   `parser:"  | @( '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '=~' | '!~' | 'contains' | '!contains' | 'contains_cs' | '!contains_cs' | 'has' | '!has' | 'has_cs' | '!has_cs' | 'hasprefix' | '!hasprefix' | 'hassuffix' | '!hassuffix' | 'startswith' | '!startswith' | 'startswith_cs' | '!startswith_cs' | 'endswith' | '!endswith' | 'endswith_cs' | '!endswith_cs' ) )"`
 	Right   *addExpr `parser:"  @@ )?"`
+}
+
+// inListItem is an item of an in-list or a has_any list: a scalar, or a tabular expression
+// whose first column holds the values (in-operator.md: x in (T | project a)). A tabular item
+// starts as toscalar()'s argument does; a bare name is read as a column, which the engine may
+// find is a table.
+type inListItem struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Tabular *Pipeline   `parser:"(?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
+	Expr    *ScalarExpr `parser:"| @@"`
 }
 
 type addExpr struct {

@@ -186,7 +186,11 @@ func (e *cmpExpr) lower(src *kusto.Source) (Expr, error) {
 	case e.InOp != "":
 		in := &InExpr{At: e.Pos.Offset, Op: e.InOp, Left: left}
 		for _, item := range e.InList {
-			t, err := item.tree(src)
+			if item.Tabular != nil {
+				in.List = append(in.List, &TabularExpr{At: item.Pos.Offset, Body: item.Tabular, Text: src.Text[item.Pos.Offset:item.EndPos.Offset]})
+				continue
+			}
+			t, err := item.Expr.tree(src)
 			if err != nil {
 				return nil, err
 			}

@@ -78,7 +78,7 @@ type CallSource struct {
 type FuncArg struct {
 	Pos     lexer.Position
 	Name    *Name       `parser:"( @@ '=' )?"`
-	Tabular *Pipeline   `parser:"( (?= '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) ( '|' | ')' ) ) ) @@"`
+	Tabular *Pipeline   `parser:"( (?= '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) ( '|' | ')' ) ) | 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' ) @@"`
 	Scalar  *ScalarExpr `parser:"| @@ )"`
 }
 

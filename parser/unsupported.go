@@ -58,27 +58,6 @@ var unsupportedStatements = words(`alias pattern restrict`)
 // unsupportedSources start a query in Kusto but not in Kustard.
 var unsupportedSources = words(`find search externaldata evaluate`)
 
-// inListOperators take a list that in Kusto may be a tabular expression, which Kustard does not
-// implement.
-var inListOperators = words(`in !in in~ !in~ has_any has_all`)
-
-// tabularAhead reports whether tokens start a tabular expression: a source keyword, or a name,
-// or an opening parenthesis and a name, followed by '|' (T | project a, ((T | project a))).
-func tabularAhead(tokens []lexer.Token) bool {
-	for len(tokens) > 0 && tokens[0].Value == "(" {
-		tokens = tokens[1:]
-	}
-	if len(tokens) == 0 {
-		return false
-	}
-	switch first := tokens[0]; {
-	case first.Type == TokIdent && first.Value == "range" && len(tokens) > 1 && tokens[1].Type == TokIdent,
-		first.Type == TokIdent && first.Value == "datatable" && len(tokens) > 1 && tokens[1].Value == "(":
-		return true
-	}
-	return len(tokens) > 1 && (tokens[0].Type == TokIdent || tokens[0].Type == TokQuotedIdent) && tokens[1].Value == "|" && tokens[1].Type == TokPunct
-}
-
 func words(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
@@ -95,6 +74,7 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 		return kusto.Errorf(kusto.KindSyntax, src, t.Pos.Offset, format, args...)
 	}
 	statementStart := true
+	mvApply := false                                     // after mv-apply, until its on
 	command := len(tokens) > 0 && tokens[0].Value == "." // until its `<|`, if it has one
 	for i, t := range tokens {
 		next := tokens[min(i+1, len(tokens)-1)]
@@ -111,7 +91,13 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(t, "unsupported statement %q; Kustard supports let, set and declare query_parameters statements and one tabular expression", t.Value)
 		case statementStart && isWord(t) && unsupportedSources[t.Value]:
 			return unsupported(t, "unsupported operator %q", t.Value)
-		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil:
+		case t.Value == "|" && t.Type == TokPunct && isWord(next) && operatorKeywords()[next.Value] == nil,
+			// mv-apply's subquery, `on (…)`, starts with an operator, not after a '|'.
+			mvApply && t.Value == "on" && isWord(t) && next.Value == "(" && i+2 < len(tokens) && isWord(tokens[i+2]) &&
+				operatorKeywords()[tokens[i+2].Value] == nil && kustoQueryOperators[tokens[i+2].Value]:
+			if t.Value == "on" {
+				next = tokens[i+2]
+			}
 			if kustoQueryOperators[next.Value] {
 				return unsupported(next, "unsupported operator %q", next.Value)
 			}
@@ -119,8 +105,6 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 				return unsupported(next, "unknown query operator %q; Kusto's operators are lowercase: %q", next.Value, lower)
 			}
 			return unsupported(next, "unknown query operator %q; Kustard supports %s", next.Value, strings.Join(sortedKeys(operatorKeywords()), ", "))
-		case inListOperators[t.Value] && next.Value == "(" && tabularAhead(tokens[i+2:]):
-			return unsupported(tokens[i+2], "unsupported: a tabular expression in %s (…); Kustard's %s takes scalars and dynamic arrays", t.Value, t.Value)
 		case t.Value == "summarize" && isWord(t) && next.Value == "hint" && i+2 < len(tokens) && tokens[i+2].Value == ".":
 			name := "hint."
 			if i+3 < len(tokens) && isWord(tokens[i+3]) {
@@ -129,6 +113,9 @@ func checkSupported(src *kusto.Source, tokens []lexer.Token) error {
 			return unsupported(next, "unsupported summarize parameter %q; Kustard runs summarize on one node, without hints", name)
 		case statementStart && t.Value == "declare" && isWord(t) && isWord(next) && next.Value != "query_parameters":
 			return unsupported(t, "unsupported statement %q; Kustard's declare is declare query_parameters(…)", "declare "+next.Value)
+		}
+		if isWord(t) && (t.Value == "mv-apply" || t.Value == "on") {
+			mvApply = t.Value == "mv-apply"
 		}
 		// A statement starts the text and follows ';', '<|' and a function body's '{'; a source
 		// also follows `let x =`.
