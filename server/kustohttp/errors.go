@@ -29,6 +29,13 @@ var requestMessages = map[string]string{
 	"Forbidden":        "The request is forbidden.",
 }
 
+// requestTypes are the exception types of the refusals Kusto names one for, by code; the others
+// are KustoBadRequestException. A body past the limit is KustoRequestPayloadTooLargeException
+// (failure code 413, "Payload too large", permanent: api/netfx/kusto-data-client-errors.md).
+var requestTypes = map[string]string{
+	"PayloadTooLarge": "Kusto.Data.Exceptions.KustoRequestPayloadTooLargeException",
+}
+
 // Errors the endpoints return in Kusto's words: a management command on the query endpoints
 // (microsoft/azuredatastudio#12588; the v2 text from the Go SDK's test data,
 // azkustodata/query/v2/testData/error.txt).
@@ -53,7 +60,11 @@ func (h *Handler) oneAPIError(err error, act activity) (int, render.KustoError) 
 	var bad *badRequest
 	if errors.As(err, &bad) {
 		status = bad.status
-		body.Error = render.KustoErrorBody{Code: bad.code, Message: requestMessages[bad.code], Type: badRequestType, Detail: bad.msg, Permanent: true}
+		typ, ok := requestTypes[bad.code]
+		if !ok {
+			typ = badRequestType
+		}
+		body.Error = render.KustoErrorBody{Code: bad.code, Message: requestMessages[bad.code], Type: typ, Detail: bad.msg, Permanent: true}
 	} else {
 		info := render.Classify(err)
 		status = info.HTTPStatus
