@@ -9,8 +9,8 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
-	"testing"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/kustard/kustard/parser"
