@@ -92,7 +92,9 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		b.clear()
+		// The deadline stays: the server's own reads of the rest of the body then fail at once
+		// too, and it closes the connection once the handler has answered.
+		b.cleared = true
 		return n, &BodyTimeoutError{Timeout: b.timeout}
 	default:
 		b.clear() // io.EOF, or a limit: the body is done with
