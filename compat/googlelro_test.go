@@ -2,6 +2,8 @@ package compat
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -17,10 +19,13 @@ import (
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/server/googlelro"
 	"github.com/kustard/kustard/server/kustohttp"
+	"github.com/kustard/kustard/server/tlscert"
+	"golang.org/x/oauth2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -243,6 +248,112 @@ func TestGoogleClientREST(t *testing.T) {
 			var ae *apierror.APIError
 			if !errors.As(err, &ae) || ae.HTTPCode() != http.StatusNotImplemented {
 				t.Errorf("WaitOperation over REST: %v; want 501 UNIMPLEMENTED", err)
+			}
+		})
+	}
+}
+
+// startLROServerTLS is startLROServer over TLS with the server's self-signed certificate and a
+// bearer token, as `kustard serve --tls-self-signed --auth-token T --grpc-listen …` serves; it
+// returns the certificate pool a client trusts.
+func startLROServerTLS(t *testing.T, token string) (*lroServer, *x509.CertPool) {
+	t.Helper()
+	eng := engine.New(engine.Options{MaxMemory: 1 << 30})
+	s := &lroServer{eng: eng, gate: make(chan struct{})}
+	cert, err := tlscert.New(tlscert.HostsFor("127.0.0.1", ""), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(cert.PEM) {
+		t.Fatal("the certificate's PEM holds no certificate")
+	}
+	svc := googlelro.New(eng, googlelro.Options{AuthToken: token})
+	rest := svc.REST()
+	srv := httptest.NewUnstartedServer(rest)
+	srv.TLS = cfg
+	srv.StartTLS()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := svc.GRPCServer(grpc.Creds(credentials.NewTLS(cfg)))
+	go func() { _ = gs.Serve(ln) }()
+	t.Cleanup(func() {
+		gs.Stop()
+		srv.Close()
+		eng.Close(context.Background())
+	})
+	s.url, s.grpcAddr = srv.URL, ln.Addr().String()
+	return s, roots
+}
+
+// TestGoogleClientGRPCTLSToken: Google's client over gRPC with TLS, trusting the server's
+// certificate by its PEM, sends the token as per-RPC credentials; a wrong or missing token is
+// UNAUTHENTICATED.
+func TestGoogleClientGRPCTLSToken(t *testing.T) {
+	s, roots := startLROServerTLS(t, "tok-42")
+	ctx := context.Background()
+	s.exec(t, ".set-or-append T <| print x=1")
+	tlsCreds := option.WithGRPCDialOption(grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots})))
+	for _, tc := range []struct {
+		name string
+		opts []option.ClientOption
+		want codes.Code
+	}{
+		{"token", []option.ClientOption{option.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-42"}))}, codes.OK},
+		{"wrong token", []option.ClientOption{option.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-43"}))}, codes.Unauthenticated},
+		{"no token", []option.ClientOption{option.WithoutAuthentication()}, codes.Unauthenticated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := append([]option.ClientOption{option.WithEndpoint(s.grpcAddr), tlsCreds}, tc.opts...)
+			c, err := lro.NewOperationsClient(ctx, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ops, err := c.ListOperations(ctx, &longrunningpb.ListOperationsRequest{Name: "operations"}).Next()
+			if got := grpcCode(err); got != tc.want || (tc.want == codes.OK && ops == nil) {
+				t.Errorf("ListOperations: %v, %v; want %v", ops, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestGoogleClientRESTTLSToken: the same over the REST transport, HTTPS with the token.
+func TestGoogleClientRESTTLSToken(t *testing.T) {
+	s, roots := startLROServerTLS(t, "tok-42")
+	ctx := context.Background()
+	s.exec(t, ".set-or-append T <| print x=1")
+	for _, tc := range []struct {
+		name  string
+		token string
+		want  int
+	}{
+		{"token", "tok-42", http.StatusOK},
+		{"wrong token", "tok-43", http.StatusUnauthorized},
+		{"no token", "", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var base http.RoundTripper = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+			if tc.token != "" {
+				base = &oauth2.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tc.token}), Base: base}
+			}
+			c, err := lro.NewOperationsRESTClient(ctx, option.WithEndpoint(s.url), option.WithHTTPClient(&http.Client{Transport: base}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ops, err := c.ListOperations(ctx, &longrunningpb.ListOperationsRequest{Name: "operations"}).Next()
+			var ae *apierror.APIError
+			switch {
+			case tc.want == http.StatusOK:
+				if err != nil || ops == nil {
+					t.Errorf("ListOperations: %v, %v", ops, err)
+				}
+			case !errors.As(err, &ae) || ae.HTTPCode() != tc.want:
+				t.Errorf("ListOperations: %v; want %d", err, tc.want)
 			}
 		})
 	}

@@ -96,6 +96,14 @@ func (currentGrammar) ParseFromLexer(lex *lexer.PeekingLexer, options ...partici
 
 func (currentGrammar) String() string { return current().parser.String() }
 
+// BuildGrammar builds the grammar now, if the registered commands have not been built into it
+// yet, rather than at the first parse that needs it: a server calls it before it listens, so that
+// its first request does not pay for the build (BenchmarkGrammarBuild).
+func BuildGrammar() { current() }
+
+// GrammarBuilt reports whether the grammar of the registered commands is built.
+func GrammarBuilt() bool { return built.Load() != nil }
+
 // Grammar returns the grammar in EBNF, so that every change to it shows in review.
 func Grammar() string { return grammar.String() }
 

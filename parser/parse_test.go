@@ -507,3 +507,15 @@ func ops(list []Operator) string {
 	}
 	return strings.Join(out, " | ")
 }
+
+// TestBuildGrammar: BuildGrammar builds the grammar before any parse, as serve asks it to.
+func TestBuildGrammar(t *testing.T) {
+	built.Store(nil) // as a fresh process, or after a RegisterCommand
+	if GrammarBuilt() {
+		t.Fatal("GrammarBuilt before any build")
+	}
+	BuildGrammar()
+	if !GrammarBuilt() {
+		t.Fatal("BuildGrammar left the grammar unbuilt")
+	}
+}

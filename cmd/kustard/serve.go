@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/parser"
+	"github.com/kustard/kustard/server/httpmw"
 	"github.com/kustard/kustard/server/kustohttp"
 	"github.com/spf13/cobra"
 )
@@ -90,6 +92,8 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// Build the grammar before listening, or the first request that parses pays 3-6 ms for it.
+	parser.BuildGrammar()
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
@@ -116,7 +120,9 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
-	lro := lroService(eng, &o)
+	// One pool of concurrent requests and one request log for both HTTP front doors.
+	limiter := httpmw.NewLimiter(o.limits.maxConcurrent, kustohttp.DefaultRetryAfter)
+	lro := lroService(eng, &o, limiter)
 	stopGRPC, err := c.startGRPC(&o, lro, tlsConfig)
 	if err != nil {
 		ln.Close()
@@ -124,7 +130,8 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer func() { stopGRPC(o.grace) }()
 	srv := &http.Server{
-		Handler:           withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins}, logger)), lro),
+		Handler: o.limits.wrap(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
+			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro), logger),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: o.limits.headerTimeout,
 		IdleTimeout:       o.limits.idleTimeout,

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/server/httpmw"
 	"github.com/kustard/kustard/server/kustohttp"
 	"github.com/spf13/cobra"
 )
@@ -17,6 +19,7 @@ type serveLimits struct {
 	maxBody       sizeFlag
 	maxConcurrent int
 	headerTimeout time.Duration
+	bodyTimeout   time.Duration
 	idleTimeout   time.Duration
 	onShutdown    string
 	logFormat     string
@@ -28,8 +31,10 @@ const serveLimitsHelp = `
 
 Limits: a body past --max-body-size gets 413; past --max-concurrent-requests a request gets
 429 with Kusto's throttling error and Retry-After (the health check is always answered); a
-client that takes longer than --header-timeout to send its headers, or stays idle between
-requests past --idle-timeout, is cut off. Queries and ingests draw from --max-memory; a result
+client that takes longer than --header-timeout to send its headers is disconnected before its
+request reaches Kustard (Go's server closes the connection without an answer), one that takes longer than
+--body-timeout to send its body gets 408 in Kusto's shape, and one idle between requests past
+--idle-timeout is disconnected. Queries and ingests draw from --max-memory; a result
 is streamed batch by batch, never held whole. Every request is logged to standard error, one
 record each (--log-format text or json, --log-level); the text of requests only with --log-text.`
 
@@ -39,6 +44,7 @@ func (l *serveLimits) flags(cmd *cobra.Command) {
 	f.Var(&l.maxBody, "max-body-size", "the largest request body; a larger one gets 413")
 	f.IntVar(&l.maxConcurrent, "max-concurrent-requests", kustohttp.DefaultMaxConcurrentRequests, "requests served at once; past it a request gets 429 and Retry-After")
 	f.DurationVar(&l.headerTimeout, "header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	f.DurationVar(&l.bodyTimeout, "body-timeout", time.Minute, "how long a client may take to send a request's body; past it the request gets 408")
 	f.DurationVar(&l.idleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
 	f.StringVar(&l.onShutdown, "on-shutdown", "abandon", "what becomes of operations still running at shutdown: abandon (they end Abandoned) or cancel (Canceled)")
 	f.StringVar(&l.logFormat, "log-format", "text", "the request log's format on standard error: text or json")
@@ -55,6 +61,8 @@ func (l *serveLimits) check() error {
 		return fmt.Errorf("--max-concurrent-requests %d: at least one request must be served", l.maxConcurrent)
 	case l.headerTimeout <= 0:
 		return fmt.Errorf("--header-timeout %v: the timeout must be positive", l.headerTimeout)
+	case l.bodyTimeout <= 0:
+		return fmt.Errorf("--body-timeout %v: the timeout must be positive", l.bodyTimeout)
 	case l.idleTimeout <= 0:
 		return fmt.Errorf("--idle-timeout %v: the timeout must be positive", l.idleTimeout)
 	case l.onShutdown != "abandon" && l.onShutdown != "cancel":
@@ -84,6 +92,12 @@ func (l *serveLimits) handlerOptions(o kustohttp.Options, logger *slog.Logger) k
 	o.MaxConcurrentRequests = l.maxConcurrent
 	o.Logger, o.LogText = logger, l.logText
 	return o
+}
+
+// wrap logs every request to the composed front doors, one record each, and bounds how long a
+// client may take to send a body (the front doors answer a late one in their own shapes).
+func (l *serveLimits) wrap(h http.Handler, logger *slog.Logger) http.Handler {
+	return httpmw.Logged(httpmw.BodyDeadline(h, l.bodyTimeout), httpmw.LogOptions{Logger: logger, Text: l.logText})
 }
 
 // shutEngine ends the operations still running when the server stops, as --on-shutdown says:

@@ -44,6 +44,7 @@ type served struct {
 	code   int
 	stderr *lockedBuffer
 	eng    chan *engine.Engine // the engine, handed over as it is shut
+	before []string            // the lines serve printed before its URL's
 }
 
 // wait stops serve and returns its exit status.
@@ -71,17 +72,21 @@ func startServe(t *testing.T, args ...string) *served {
 		<-s.done
 	})
 	r := bufio.NewReader(outR)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed %q: %v; stderr %s", line, err, s.stderr)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve printed %q: %v; stderr %s", line, err, s.stderr)
+		}
+		// What serve prints before its URL: the certificate, the gRPC address.
+		if !strings.Contains(line, "serves Kusto's REST API at ") {
+			s.before = append(s.before, line)
+			continue
+		}
+		go io.Copy(io.Discard, r)
+		_, after, _ := strings.Cut(line, " at ")
+		s.url = strings.Fields(after)[0]
+		return s
 	}
-	go io.Copy(io.Discard, r)
-	i := strings.Index(line, "http://")
-	if i < 0 {
-		t.Fatalf("serve printed %q, with no URL", line)
-	}
-	s.url = strings.Fields(line[i:])[0]
-	return s
 }
 
 func post(t *testing.T, url, csl string) (int, string) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/server/googlelro"
+	"github.com/kustard/kustard/server/httpmw"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -26,7 +27,8 @@ func (o *lroOptions) addFlags(cmd *cobra.Command) {
 }
 
 // withLRO serves Google's operations REST paths (googlelro.Owns) beside the Kusto endpoints,
-// neither knowing of the other.
+// neither knowing of the other; serveLimits.wrap logs and bounds both, and they share one
+// httpmw.Limiter.
 func withLRO(kusto http.Handler, lro *googlelro.Service) http.Handler {
 	rest := lro.REST()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,8 +41,8 @@ func withLRO(kusto http.Handler, lro *googlelro.Service) http.Handler {
 }
 
 // lroService is the Operations service of serve's engine.
-func lroService(eng *engine.Engine, o *serveOptions) *googlelro.Service {
-	return googlelro.New(eng, googlelro.Options{Location: o.lro.location, AuthToken: o.tls.authToken})
+func lroService(eng *engine.Engine, o *serveOptions, limiter *httpmw.Limiter) *googlelro.Service {
+	return googlelro.New(eng, googlelro.Options{Location: o.lro.location, AuthToken: o.tls.authToken, Limiter: limiter})
 }
 
 // startGRPC listens on --grpc-listen, with the server's TLS settings when it has them, and

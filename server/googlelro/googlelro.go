@@ -28,6 +28,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
+	"github.com/kustard/kustard/server/httpmw"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
@@ -58,6 +59,9 @@ type Options struct {
 	AuthToken string
 	// MaxWait bounds a WaitOperation, whatever its timeout asks; default 5 minutes.
 	MaxWait time.Duration
+	// Limiter, when set, bounds the REST requests served at once, in a pool the server's other
+	// front doors may share; past it a request gets RESOURCE_EXHAUSTED (429) and Retry-After.
+	Limiter *httpmw.Limiter
 }
 
 // Service is the Operations service over one engine's operations. It is safe for concurrent use.

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"strings"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"github.com/kustard/kustard/server/httpmw"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -45,16 +48,45 @@ type route struct {
 	name   string
 }
 
+// recordingWriter carries the request's log record to writeError, which notes the error's code.
+type recordingWriter struct {
+	http.ResponseWriter
+	rec *httpmw.Record
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w recordingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// The request's log record (when the server logs) names the RPC: lro.CancelOperation.
+	rec := httpmw.RecordOf(r.Context())
+	rec.SetKind("lro")
+	if rec != nil {
+		w = recordingWriter{w, rec}
+	}
 	if aerr := s.authorize(r.Header.Get("Authorization")); aerr != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="Kustard"`)
 		writeError(w, aerr)
 		return
 	}
 	rt, aerr := match(r)
+	if rt.method != "" {
+		rec.SetKind("lro." + rt.method)
+	}
 	if aerr != nil {
 		writeError(w, aerr)
 		return
+	}
+	// Only authorized requests take one of the concurrent requests' places.
+	if l := s.opts.Limiter; l != nil {
+		if !l.TryAcquire() {
+			seconds := max(1, int(math.Ceil(l.RetryAfter().Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(seconds))
+			writeError(w, newError(codes.ResourceExhausted, "TOO_MANY_REQUESTS",
+				"The server is already serving %d requests, its limit of concurrent requests; retry after %d s.", l.Cap(), seconds))
+			return
+		}
+		defer l.Release()
 	}
 	q := r.URL.Query()
 	allowed := []string{"$alt", "alt"}
@@ -185,6 +217,9 @@ const routesHelp = "the operations API is GET /v1/operations, GET and DELETE /v1
 // Google's REST client sends it. Any other field is INVALID_ARGUMENT.
 func cancelBody(r *http.Request, name string) *apiError {
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxCancelBody+1))
+	if errors.Is(err, httpmw.ErrBodyTimeout) {
+		return newError(codes.DeadlineExceeded, "BODY_TIMEOUT", "%v.", err)
+	}
 	if err != nil {
 		return newError(codes.InvalidArgument, "INVALID_BODY", "The request body could not be read: %v.", err)
 	}
@@ -267,6 +302,9 @@ func marshal(m proto.Message) ([]byte, error) {
 // writeError writes Google's JSON error body (AIP-193): the HTTP code, the message, the
 // google.rpc.Code name and an ErrorInfo.
 func writeError(w http.ResponseWriter, e *apiError) {
+	if rw, ok := w.(recordingWriter); ok {
+		rw.rec.Failed(codeName(e.code))
+	}
 	st := e.GRPCStatus().Proto()
 	details := make([]json.RawMessage, 0, len(st.Details))
 	for _, d := range st.Details {

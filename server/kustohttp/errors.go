@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/render"
+	"github.com/kustard/kustard/server/httpmw"
 )
 
 // Kusto's words for the requests it refuses before running them.
@@ -27,6 +28,18 @@ var requestMessages = map[string]string{
 	"MethodNotAllowed": "The request's method is not allowed on this endpoint.",
 	"Unauthorized":     "The request is not authorized.",
 	"Forbidden":        "The request is forbidden.",
+	"RequestTimeout":   "The client took too long to send the request.",
+}
+
+// transientCodes are the refusals a client may retry as they are: a body sent too slowly may
+// arrive in time on another try.
+var transientCodes = map[string]bool{"RequestTimeout": true}
+
+// requestTypes are the exception types of the refusals Kusto names one for, by code; the others
+// are KustoBadRequestException. A body past the limit is KustoRequestPayloadTooLargeException
+// (failure code 413, "Payload too large", permanent: api/netfx/kusto-data-client-errors.md).
+var requestTypes = map[string]string{
+	"PayloadTooLarge": "Kusto.Data.Exceptions.KustoRequestPayloadTooLargeException",
 }
 
 // Errors the endpoints return in Kusto's words: a management command on the query endpoints
@@ -41,8 +54,8 @@ var (
 type activity struct {
 	clientRequestID string
 	rootID, subID   uuid.UUID
-	kind            string      // the activity type: KD.RestApi.Query, KD.RestApi.Mgmt
-	log             *requestLog // the request's log record, nil when nothing logs
+	kind            string         // the activity type: KD.RestApi.Query, KD.RestApi.Mgmt
+	log             *httpmw.Record // the request's log record, nil when nothing logs
 }
 
 // oneAPIError is Kusto's error object for err (the OneApiErrors shape, api/rest/response-v2.md)
@@ -53,14 +66,18 @@ func (h *Handler) oneAPIError(err error, act activity) (int, render.KustoError) 
 	var bad *badRequest
 	if errors.As(err, &bad) {
 		status = bad.status
-		body.Error = render.KustoErrorBody{Code: bad.code, Message: requestMessages[bad.code], Type: badRequestType, Detail: bad.msg, Permanent: true}
+		typ, ok := requestTypes[bad.code]
+		if !ok {
+			typ = badRequestType
+		}
+		body.Error = render.KustoErrorBody{Code: bad.code, Message: requestMessages[bad.code], Type: typ, Detail: bad.msg, Permanent: !transientCodes[bad.code]}
 	} else {
 		info := render.Classify(err)
 		status = info.HTTPStatus
 		body = render.ErrorBody(err)
 	}
 	body.Error.Context = h.errorContext(act)
-	act.log.failed(body.Error.Code)
+	act.log.Failed(body.Error.Code)
 	return status, body
 }
 

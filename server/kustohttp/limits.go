@@ -17,18 +17,9 @@ const (
 	DefaultRetryAfter            = time.Second
 )
 
-// limiter bounds the requests a handler serves at once. Past the bound a request is refused at
-// once with Kusto's throttling error (429, KustoRequestThrottledException, not permanent) and a
-// Retry-After header, rather than queued: a client that waits in a queue it cannot see times out
-// without knowing why, while the SDKs retry a 429 by themselves.
-type limiter struct {
-	slots      chan struct{}
-	retryAfter time.Duration
-}
-
-func newLimiter(n int, retryAfter time.Duration) *limiter {
-	return &limiter{slots: make(chan struct{}, n), retryAfter: retryAfter}
-}
+// A request past the concurrency bound (an httpmw.Limiter, which the server's front doors may
+// share) gets Kusto's throttling error (429, KustoRequestThrottledException, not permanent) and
+// a Retry-After header; the SDKs retry a 429 by themselves.
 
 // unlimited are the endpoints a throttled server still answers: the health check and the auth
 // metadata the SDKs fetch first cost nothing, and a supervisor that sees a busy server fail its
@@ -41,13 +32,12 @@ func (h *Handler) limit(w http.ResponseWriter, r *http.Request, next http.Handle
 		next.ServeHTTP(w, r)
 		return
 	}
-	select {
-	case h.limiter.slots <- struct{}{}:
-		defer func() { <-h.limiter.slots }()
-		next.ServeHTTP(w, r)
-	default:
+	if !h.limiter.TryAcquire() {
 		h.throttle(w, r)
+		return
 	}
+	defer h.limiter.Release()
+	next.ServeHTTP(w, r)
 }
 
 // throttle answers a request past the concurrency bound.
@@ -61,9 +51,9 @@ func (h *Handler) throttle(w http.ResponseWriter, r *http.Request) {
 	}
 	act := h.newActivity(r, kind)
 	h.setHeaders(w, &act)
-	seconds := max(1, int(math.Ceil(h.limiter.retryAfter.Seconds())))
+	seconds := max(1, int(math.Ceil(h.limiter.RetryAfter().Seconds())))
 	w.Header().Set("Retry-After", strconv.Itoa(seconds))
 	h.writeError(w, &kusto.Error{Kind: kusto.KindThrottled, Offset: -1, Msg: fmt.Sprintf(
 		"The request was denied due to throttling: the server is already serving %d requests, its limit of concurrent requests; retry after %d s.",
-		cap(h.limiter.slots), seconds)}, act)
+		h.limiter.Cap(), seconds)}, act)
 }

@@ -89,7 +89,8 @@ func TestBodyLimit(t *testing.T) {
 	srv, _ := newTestServerWith(t, Options{MaxBodyBytes: 1 << 10})
 	big := `{"csl":"print s = '` + strings.Repeat("x", 2<<10) + `'"}`
 	resp, body := do(t, srv, exchange{path: "/v2/rest/query", body: big})
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than the server's limit of 1024 bytes") {
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than the server's limit of 1024 bytes") ||
+		!strings.Contains(body, `"@type":"Kusto.Data.Exceptions.KustoRequestPayloadTooLargeException"`) || !strings.Contains(body, `"code":"PayloadTooLarge"`) {
 		t.Errorf("%s %s", resp.Status, body)
 	}
 	if resp, body := do(t, srv, exchange{path: "/v2/rest/query", body: `{"csl":"print 1"}`}); resp.StatusCode != http.StatusOK {

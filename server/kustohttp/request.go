@@ -14,6 +14,7 @@ import (
 
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/server/httpmw"
 )
 
 // body is a request's parameters, from its JSON body or, for the GET form, its URL.
@@ -95,6 +96,8 @@ func (h *Handler) parseCall(r *http.Request) (*call, error) {
 		switch {
 		case errors.As(err, &tooLarge):
 			return nil, &badRequest{http.StatusRequestEntityTooLarge, "PayloadTooLarge", fmt.Sprintf("the request body is larger than the server's limit of %d bytes", tooLarge.Limit)}
+		case errors.Is(err, httpmw.ErrBodyTimeout):
+			return nil, &badRequest{http.StatusRequestTimeout, "RequestTimeout", err.Error()}
 		case err != nil:
 			return nil, badRequestf("the request body could not be read: %v", err)
 		}

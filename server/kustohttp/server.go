@@ -31,6 +31,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
+	"github.com/kustard/kustard/server/httpmw"
 )
 
 // serviceAlias names the service in error contexts, where Kusto puts the cluster's name.
@@ -60,8 +61,12 @@ type Options struct {
 	// DefaultRetryAfter, in whole seconds).
 	MaxConcurrentRequests int
 	RetryAfter            time.Duration
-	// Logger, when set, receives a record of every request (log.go); LogText adds the first
-	// characters of the request's text, which may hold data the logs should not.
+	// Limiter, when set, is the pool of concurrent requests this handler shares with the server's
+	// other front doors; it replaces MaxConcurrentRequests and RetryAfter.
+	Limiter *httpmw.Limiter
+	// Logger, when set, receives a record of every request (httpmw.Logged), unless the handler is
+	// served inside a Logged already; LogText adds the first characters of the request's text,
+	// which may hold data the logs should not.
 	Logger  *slog.Logger
 	LogText bool
 }
@@ -71,7 +76,8 @@ type Handler struct {
 	eng     *engine.Engine
 	opts    Options
 	mux     *http.ServeMux
-	limiter *limiter
+	limiter *httpmw.Limiter
+	served  http.Handler // serve, logged when Options.Logger is set
 }
 
 // New returns a handler serving eng.
@@ -94,7 +100,11 @@ func New(eng *engine.Engine, opts Options) *Handler {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = DefaultRetryAfter
 	}
-	h := &Handler{eng: eng, opts: opts, mux: http.NewServeMux(), limiter: newLimiter(opts.MaxConcurrentRequests, opts.RetryAfter)}
+	h := &Handler{eng: eng, opts: opts, mux: http.NewServeMux(), limiter: opts.Limiter}
+	if h.limiter == nil {
+		h.limiter = httpmw.NewLimiter(opts.MaxConcurrentRequests, opts.RetryAfter)
+	}
+	h.served = httpmw.Logged(http.HandlerFunc(h.serve), httpmw.LogOptions{Logger: opts.Logger, Text: opts.LogText})
 	h.mux.HandleFunc("POST /v1/rest/mgmt", h.endpoint(mgmt))
 	h.mux.HandleFunc("GET /v1/rest/query", h.endpoint(queryV1))
 	h.mux.HandleFunc("POST /v1/rest/query", h.endpoint(queryV1))
@@ -113,15 +123,18 @@ func New(eng *engine.Engine, opts Options) *Handler {
 }
 
 // ServeHTTP serves one request.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.served.ServeHTTP(w, r) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	if rec := httpmw.RecordOf(r.Context()); rec != nil {
+		rec.Kind, rec.App = pathKinds[r.URL.Path], r.Header.Get("x-ms-app")
+	}
 	// Refused requests (a bad token, a preflight from another origin) are logged too, and they
 	// do not take one of the concurrent requests' places.
-	h.logged(w, r, func(w http.ResponseWriter, r *http.Request) {
-		if h.admit(w, r) {
-			h.limit(w, r, h.mux)
-		}
-	})
+	if h.admit(w, r) {
+		h.limit(w, r, h.mux)
+	}
 }
 
 // The endpoints that run text, and what they accept.
@@ -159,7 +172,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 // client's request id, or one made up as the emulator does (unspecified;<guid>).
 func (h *Handler) newActivity(r *http.Request, kind string) activity {
 	ids := h.eng.Ops().IDs()
-	act := activity{rootID: ids.NewID(), subID: ids.NewID(), kind: kind, log: logOf(r.Context())}
+	act := activity{rootID: ids.NewID(), subID: ids.NewID(), kind: kind, log: httpmw.RecordOf(r.Context())}
 	act.clientRequestID = r.Header.Get("x-ms-client-request-id")
 	return act
 }
@@ -172,6 +185,7 @@ func (h *Handler) setHeaders(w http.ResponseWriter, act *activity) {
 	}
 	w.Header().Set("x-ms-client-request-id", act.clientRequestID)
 	w.Header().Set("x-ms-activity-id", act.rootID.String())
+	act.log.SetIDs(act.clientRequestID, act.rootID.String())
 }
 
 func (h *Handler) endpoint(kind endpointKind) http.HandlerFunc {
@@ -191,7 +205,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, kind endpointKind)
 		return
 	}
 	c.req.ClientRequestID, c.req.RootActivityID = act.clientRequestID, act.rootID
-	act.log.note(c)
+	noteCall(act.log, c)
 	if _, ok := h.eng.Database(c.db); !ok {
 		h.writeError(w, &kusto.Error{Kind: kusto.KindNotFound, Offset: -1,
 			Msg: "Entity name '" + c.db + "' of kind 'Database' does not exist."}, act)
@@ -202,7 +216,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, kind endpointKind)
 		h.writeError(w, err, act)
 		return
 	}
-	act.log.named(b)
+	noteKind(act.log, b)
 	if b.Command != nil {
 		switch {
 		case kind == queryV2:
