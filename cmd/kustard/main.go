@@ -82,8 +82,8 @@ type cli struct {
 	retention      time.Duration
 	queryRetention time.Duration
 	deterministic  bool
-	dataDir        string       // --data: the durable store's directory; "" keeps all in memory
-	store          *store.Store // open while an engine on --data is
+	dataDir        string                 // --data: the durable store's directory; "" keeps all in memory
+	store          *store.Store           // open while an engine on --data is
 	flagSet        func(name string) bool // whether the user gave a flag
 
 	// newEngineOptions, when set by tests, supplies the clock and ids.
