@@ -256,7 +256,7 @@ func (d *fileData) open() {
 		var h hash.Hash = sha256.New()
 		h.Write(data)
 		if got := hex.EncodeToString(h.Sum(nil)); got != d.rec.SHA256 {
-			return d.corrupt("is corrupt: the SHA-256 of %s is %s, not the %s recorded when it was written", d.path, got, d.rec.SHA256)
+			return d.corrupt("is corrupt: the SHA-256 of its file (%s/%s) is %s, not the %s recorded when it was written", extentsDir, d.rec.File, got, d.rec.SHA256)
 		}
 		d.file, err = parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
