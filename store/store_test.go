@@ -212,7 +212,6 @@ func TestLockConflict(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
 // A flipped byte in one extent's file fails the queries of that table, naming it and the
 // extent; the other tables stay usable.
 func TestChecksumCorruption(t *testing.T) {
