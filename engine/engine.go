@@ -20,8 +20,8 @@
 // and changes only by transactions: Begin, changes (create a table, set its schema, folder or
 // docstring, drop it, append or replace extents), then Commit or Abort. Commit checks the
 // transaction's preconditions and applies its changes in one step, or changes nothing, and hands
-// the Commit, a list of change values, to a Store before publishing it: memory only for now, a
-// write-ahead log later. Reads take a Snapshot, which never changes, so a query compiled against
+// the Commit, a list of change values, to a Store before publishing it: memory only by default, or the durable store of package
+// store (kustard --data DIR). Reads take a Snapshot, which never changes, so a query compiled against
 // one keeps reading the extents it saw. An ingest is two transactions, as Kusto documents: the
 // table it creates or the columns it adds first, then its one extent, whose commit requires that
 // the table still has the id it had and was not canceled. A scan opens each extent for just the
@@ -86,6 +86,8 @@ type Options struct {
 	User string
 	// Store keeps the catalog's commits; nil keeps them in memory only (MemoryStore).
 	Store Store
+	// Operations keeps the operations and their log; nil keeps them in memory only.
+	Operations ops.Store
 	// RandomSeed, when not zero, seeds the generators sample draws from, one per evaluation in
 	// the order they start, so that a deterministic run picks the same rows (kustard
 	// --deterministic); zero seeds them at random.
@@ -174,7 +176,7 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := ops.New(ops.Options{Clock: opts.Clock, IDs: opts.IDs, OperationIDs: opts.OperationIDs, Capacity: opts.Capacity, Retention: opts.Retention})
+	reg := ops.New(ops.Options{Store: opts.Operations, Clock: opts.Clock, IDs: opts.IDs, OperationIDs: opts.OperationIDs, Capacity: opts.Capacity, Retention: opts.Retention})
 	e := &Engine{opts: opts, ops: reg, queries: newQueryRegistry(opts, reg.Clock()), cat: cat, budget: NewBudget(opts.MaxMemory), streams: map[string]Stream{}}
 	cat.released = e.budget.release
 	e.started = kusto.DateTimeOf(reg.Clock().Now())

@@ -41,6 +41,9 @@ func NewExtent(id uuid.UUID, rows int, types []kusto.Type, data ExtentData) *Ext
 	return &Extent{ID: id, Rows: rows, Types: types, data: data}
 }
 
+// Data returns the extent's column data, for a durable store to write.
+func (e *Extent) Data() ExtentData { return e.data }
+
 // fits reports whether the extent's columns are a prefix of schema, by type.
 func (e *Extent) fits(schema Schema) bool {
 	if len(e.Types) > len(schema) {

@@ -21,6 +21,7 @@ import (
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/render"
 	"github.com/kustard/kustard/script"
+	"github.com/kustard/kustard/store"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
@@ -81,6 +82,8 @@ type cli struct {
 	retention      time.Duration
 	queryRetention time.Duration
 	deterministic  bool
+	dataDir        string                 // --data: the durable store's directory; "" keeps all in memory
+	store          *store.Store           // open while an engine on --data is
 	flagSet        func(name string) bool // whether the user gave a flag
 
 	// newEngineOptions, when set by tests, supplies the clock and ids.
@@ -152,6 +155,7 @@ standard input as a script, each block as soon as it is complete.`,
 	flags.Var(&c.maxMemory, "max-memory", "the memory budget of every ingest, query and table, as 4GiB or 500MB (default half the machine's or the cgroup's memory)")
 	flags.DurationVar(&c.retention, "operations-retention", ops.DefaultRetention, "how long .show operations keeps the records of operations")
 	flags.DurationVar(&c.queryRetention, "queries-retention", engine.DefaultQueriesRetention, "how long .show queries keeps finished queries")
+	flags.StringVar(&c.dataDir, "data", "", "keep databases, tables and operations in this directory, so that they come back at the next start (default: in memory only)")
 	flags.BoolVar(&c.deterministic, "deterministic", false, "use a fixed clock (from 2024-01-01, one second per reading) and sequential ids, for reproducible output: operation ids 00000000-0000-0000-0000-000000000001, …2, … in the order operations start; other ids 10000000-0000-0000-0000-000000000001, …")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return fmt.Errorf("%w\n%s", err, cmd.UsageString()) })
 	root.AddCommand(c.runCommand(), c.execCommand(), c.checkCommand(), c.serveCommand(), c.versionCommand())
@@ -204,7 +208,10 @@ func (c *cli) execCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			eng := c.newEngine()
+			eng, err := c.newEngine()
+			if err != nil {
+				return err
+			}
 			defer c.closeEngine(eng)
 			r := c.runner(eng, f, false, false)
 			sum, err := r.Run(cmd.Context(), "<exec>", strings.NewReader(args[0]))
@@ -255,7 +262,8 @@ func (c *cli) versionCommand() *cobra.Command {
 }
 
 // newEngine makes the engine from the flags; each of set adjusts its options after them.
-func (c *cli) newEngine(set ...func(*engine.Options)) *engine.Engine {
+// With --data it opens the data directory, which closeEngine (or shutEngine) releases.
+func (c *cli) newEngine(set ...func(*engine.Options)) (*engine.Engine, error) {
 	opts := engine.Options{
 		Capacity: c.capacity, CancelWait: c.engineCancelWait(), MaxIngestBytes: int64(c.maxIngestBytes),
 		MaxMemory: int64(c.maxMemory), Retention: c.retention, QueriesRetention: c.queryRetention,
@@ -273,7 +281,36 @@ func (c *cli) newEngine(set ...func(*engine.Options)) *engine.Engine {
 	if c.testOptions != nil {
 		c.testOptions(&opts)
 	}
-	return engine.New(opts)
+	if c.dataDir != "" {
+		now := time.Now
+		if opts.Clock != nil {
+			now = opts.Clock.Now
+		}
+		st, err := store.Open(c.dataDir, store.Options{Now: now})
+		if err != nil {
+			return nil, err
+		}
+		opts.Store, opts.Operations = st.Catalog(), st.Operations()
+		eng, err := engine.Open(opts)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		c.store = st
+		return eng, nil
+	}
+	return engine.New(opts), nil
+}
+
+// closeStore releases the data directory, once its engine is closed.
+func (c *cli) closeStore() {
+	if c.store == nil {
+		return
+	}
+	if err := c.store.Close(); err != nil {
+		fmt.Fprintf(c.stderr, "kustard: %v\n", err)
+	}
+	c.store = nil
 }
 
 // closeEngine cancels the operations a script left running: their data lives in this process
@@ -288,6 +325,7 @@ func (c *cli) closeEngine(eng *engine.Engine) {
 	if err := eng.Close(ctx); err != nil {
 		fmt.Fprintf(c.stderr, "kustard: %v\n", err)
 	}
+	c.closeStore()
 }
 
 func (c *cli) runner(eng *engine.Engine, format render.Format, continueOnError, echo bool) *script.Runner {
@@ -299,7 +337,10 @@ func (c *cli) runner(eng *engine.Engine, format render.Format, continueOnError, 
 }
 
 func (c *cli) runScripts(ctx context.Context, names []string, format render.Format, continueOnError, echo bool) error {
-	eng := c.newEngine()
+	eng, err := c.newEngine()
+	if err != nil {
+		return err
+	}
 	defer c.closeEngine(eng)
 	r := c.runner(eng, format, continueOnError, echo)
 	var total script.Summary

@@ -111,7 +111,11 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		ln = tls.NewListener(ln, cfg)
 	}
 	url := scheme + ln.Addr().String()
-	eng := c.newEngine(func(opts *engine.Options) { opts.Address = url })
+	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address = url })
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	defer c.shutEngine(eng, o.limits.onShutdown)
 	if _, ok := eng.Database(o.database); !ok {
 		id := eng.Ops().IDs().NewID()

@@ -118,4 +118,5 @@ func (c *cli) shutEngine(eng *engine.Engine, onShutdown string) {
 	if err := end(ctx); err != nil {
 		fmt.Fprintf(c.stderr, "kustard: %v\n", err)
 	}
+	c.closeStore()
 }

@@ -10,7 +10,10 @@ import (
 // shell runs the interactive shell, the root command's action on a terminal. The persistent
 // flags (--deterministic, --capacity, …) shape its engine as they do every other command's.
 func (c *cli) shell(ctx context.Context) error {
-	eng := c.newEngine()
+	eng, err := c.newEngine()
+	if err != nil {
+		return err
+	}
 	defer c.closeEngine(eng)
 	history, err := repl.HistoryPath()
 	if err != nil {

@@ -20,6 +20,7 @@ var forbidden = map[string][]string{
 	"script":      {module + "repl", module + "cmd", "github.com/alecthomas/participle"},
 	"repl":        {module + "cmd", "github.com/alecthomas/participle"},
 	"cmd/kustard": {"github.com/alecthomas/participle"},
+	"store":       {module + "parser", module + "render", module + "script", module + "repl", module + "cmd", module + "server"},
 	// Front doors know nothing of each other.
 	"server/tlscert": {module},
 	// What the HTTP front doors share knows none of them, nor anything of Kustard.

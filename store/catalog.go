@@ -1,0 +1,365 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/kusto"
+	bolt "go.etcd.io/bbolt"
+)
+
+// catalogStore is the engine.Store of a data directory: the latest state of each database and
+// table, which Commit updates in one bbolt transaction per catalog commit, and Load replays as
+// one commit.
+type catalogStore struct{ s *Store }
+
+type databaseRec struct {
+	Name string `json:"name"`
+}
+
+type columnRec struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+type tableRec struct {
+	Database  string      `json:"database"`
+	Name      string      `json:"name"`
+	Schema    []columnRec `json:"schema"`
+	Folder    string      `json:"folder,omitempty"`
+	DocString string      `json:"docstring,omitempty"`
+	Extents   []extentRec `json:"extents"`
+}
+
+// extentRec is an extent as the metadata records it; its data is in File.
+type extentRec struct {
+	ID        uuid.UUID `json:"id"`
+	Rows      int       `json:"rows"`
+	Types     []string  `json:"types"`
+	CreatedOn int64     `json:"created_on"` // ticks
+	Tags      []string  `json:"tags,omitempty"`
+	Size      int64     `json:"size"`
+	File      string    `json:"file"`    // under extents/
+	SHA256    string    `json:"sha256"`  // of the file, hex
+	Columns   []string  `json:"columns"` // the Parquet column of each extent column
+	// Ticks marks the datetime columns written as plain INT64 ticks since 0001-01-01, because
+	// a value lay outside the nanosecond timestamp's range (1677-2262); the others are
+	// TIMESTAMP(NANOS).
+	Ticks []bool `json:"ticks,omitempty"`
+}
+
+func schemaRec(s engine.Schema) []columnRec {
+	out := make([]columnRec, len(s))
+	for i, c := range s {
+		out[i] = columnRec{c.Name, c.Type.String()}
+	}
+	return out
+}
+
+func parseType(name string) (kusto.Type, error) {
+	t, ok := kusto.LookupType(name)
+	if !ok || !t.Supported() {
+		return 0, fmt.Errorf("unknown column type %q", name)
+	}
+	return t, nil
+}
+
+func (r tableRec) schema() (engine.Schema, error) {
+	out := make(engine.Schema, len(r.Schema))
+	for i, c := range r.Schema {
+		t, err := parseType(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", r.Name, err)
+		}
+		out[i] = engine.ColumnSchema{Name: c.Name, Type: t}
+	}
+	return out, nil
+}
+
+// Load replays the stored catalog as one commit: its databases, their tables, and each table's
+// extents, whose data is read from their files when a scan first needs it.
+func (c *catalogStore) Load(replay func(*engine.Commit) error) error {
+	var changes []engine.Change
+	err := c.s.db.View(func(tx *bolt.Tx) error {
+		dbNames := map[string]string{} // lower-cased → as created
+		err := tx.Bucket(bucketDatabases).ForEach(func(k, v []byte) error {
+			var d databaseRec
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("database record %x: %w", k, err)
+			}
+			id, err := uuid.FromBytes(k)
+			if err != nil {
+				return err
+			}
+			dbNames[strings.ToLower(d.Name)] = d.Name
+			changes = append(changes, &engine.CreateDatabase{Name: d.Name, ID: id})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTables).ForEach(func(k, v []byte) error {
+			var t tableRec
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("table record %x: %w", k, err)
+			}
+			id, err := uuid.FromBytes(k)
+			if err != nil {
+				return err
+			}
+			schema, err := t.schema()
+			if err != nil {
+				return err
+			}
+			changes = append(changes, &engine.CreateTable{Database: t.Database, Name: t.Name, ID: id, Schema: schema, Folder: t.Folder, DocString: t.DocString})
+			if len(t.Extents) == 0 {
+				return nil
+			}
+			extents := make([]*engine.Extent, len(t.Extents))
+			for i, er := range t.Extents {
+				if extents[i], err = c.extent(t, er); err != nil {
+					return err
+				}
+			}
+			changes = append(changes, &engine.AppendExtents{Database: t.Database, Table: t.Name, ID: id, Extents: extents})
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("data directory %s: the metadata is unreadable: %w", c.s.dir, err)
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	return replay(&engine.Commit{Version: 1, Changes: changes})
+}
+
+// extent makes the catalog's extent of a record, reading its file lazily.
+func (c *catalogStore) extent(t tableRec, er extentRec) (*engine.Extent, error) {
+	types := make([]kusto.Type, len(er.Types))
+	for i, name := range er.Types {
+		var err error
+		if types[i], err = parseType(name); err != nil {
+			return nil, fmt.Errorf("extent %s of table %q: %w", er.ID, t.Name, err)
+		}
+	}
+	data := &fileData{path: filepath.Join(c.s.dir, extentsDir, er.File), rec: er, types: types, table: t.Name, database: t.Database}
+	e := engine.NewExtent(er.ID, er.Rows, types, data)
+	e.CreatedOn, e.Tags, e.Size = kusto.DateTime(er.CreatedOn), er.Tags, er.Size
+	return e, nil
+}
+
+// Commit writes the files of the extents a commit adds, then records the commit in one bbolt
+// transaction. Nothing of a commit that fails stays: its files are removed.
+func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, p := range written {
+				os.Remove(p)
+			}
+			syncDir(filepath.Join(c.s.dir, extentsDir))
+		}
+	}()
+	err = c.s.db.Update(func(tx *bolt.Tx) error {
+		dbs, tables := tx.Bucket(bucketDatabases), tx.Bucket(bucketTables)
+		get := func(id uuid.UUID) (tableRec, error) {
+			var t tableRec
+			v := tables.Get(id[:])
+			if v == nil {
+				return t, fmt.Errorf("table %s is not in the store", id)
+			}
+			return t, json.Unmarshal(v, &t)
+		}
+		put := func(id uuid.UUID, t tableRec) error {
+			b, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			return tables.Put(id[:], b)
+		}
+		stage := func(t tableRec, extents []*engine.Extent) ([]extentRec, error) {
+			out := make([]extentRec, len(extents))
+			for i, e := range extents {
+				if fd, ok := e.Data().(*fileData); ok && fd.path != "" {
+					out[i] = fd.rec // already stored: a .set-or-replace that keeps it
+					continue
+				}
+				er, path, err := c.writeExtent(t, e)
+				if err != nil {
+					return nil, err
+				}
+				written = append(written, path)
+				out[i] = er
+			}
+			return out, nil
+		}
+		for _, ch := range cm.Changes {
+			switch ch := ch.(type) {
+			case *engine.CreateDatabase:
+				b, _ := json.Marshal(databaseRec{Name: ch.Name})
+				if err := dbs.Put(ch.ID[:], b); err != nil {
+					return err
+				}
+			case *engine.CreateTable:
+				if err := put(ch.ID, tableRec{Database: ch.Database, Name: ch.Name, Schema: schemaRec(ch.Schema), Folder: ch.Folder, DocString: ch.DocString}); err != nil {
+					return err
+				}
+			case *engine.SetSchema:
+				t, err := get(ch.ID)
+				if err != nil {
+					return err
+				}
+				t.Schema = schemaRec(ch.Schema)
+				if err := put(ch.ID, t); err != nil {
+					return err
+				}
+			case *engine.SetFolder:
+				t, err := get(ch.ID)
+				if err != nil {
+					return err
+				}
+				t.Folder = ch.Folder
+				if err := put(ch.ID, t); err != nil {
+					return err
+				}
+			case *engine.SetDocString:
+				t, err := get(ch.ID)
+				if err != nil {
+					return err
+				}
+				t.DocString = ch.DocString
+				if err := put(ch.ID, t); err != nil {
+					return err
+				}
+			case *engine.DropTable:
+				// The dropped table's files go at the next open: a query that began before the
+				// drop may still read them.
+				if err := tables.Delete(ch.ID[:]); err != nil {
+					return err
+				}
+			case *engine.AppendExtents:
+				t, err := get(ch.ID)
+				if err != nil {
+					return err
+				}
+				recs, err := stage(t, ch.Extents)
+				if err != nil {
+					return err
+				}
+				t.Extents = append(t.Extents, recs...)
+				if err := put(ch.ID, t); err != nil {
+					return err
+				}
+			case *engine.ReplaceExtents:
+				t, err := get(ch.ID)
+				if err != nil {
+					return err
+				}
+				recs, err := stage(t, ch.Extents)
+				if err != nil {
+					return err
+				}
+				t.Extents = recs
+				if err := put(ch.ID, t); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("the store cannot record a change of type %T", ch)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("the data directory %s could not record the change: %v", c.s.dir, err)}
+	}
+	return nil
+}
+
+// writeExtent writes an extent's file under staging/, syncs it, and moves it into extents/.
+func (c *catalogStore) writeExtent(t tableRec, e *engine.Extent) (extentRec, string, error) {
+	name := e.ID.String() + extentExt
+	staged := filepath.Join(c.s.dir, stagingDir, name)
+	final := filepath.Join(c.s.dir, extentsDir, name)
+	er, err := writeParquet(staged, t, e)
+	if err != nil {
+		os.Remove(staged)
+		return er, "", fmt.Errorf("writing extent %s of table %q: %w", e.ID, t.Name, unwrapPath(err))
+	}
+	if err := os.Rename(staged, final); err != nil {
+		os.Remove(staged)
+		return er, "", fmt.Errorf("writing extent %s of table %q: %w", e.ID, t.Name, unwrapPath(err))
+	}
+	if err := syncDir(filepath.Join(c.s.dir, extentsDir)); err != nil {
+		return er, final, err
+	}
+	er.File = name
+	return er, final, nil
+}
+
+// recover removes what no commit recorded: every staged file, and the extent files no table
+// lists (those of a commit that crashed before its bbolt transaction, and of dropped tables and
+// replaced extents).
+func (c *catalogStore) recover() error {
+	staging := filepath.Join(c.s.dir, stagingDir)
+	entries, err := os.ReadDir(staging)
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w", c.s.dir, unwrapPath(err))
+	}
+	var errs []error
+	for _, e := range entries {
+		errs = append(errs, os.RemoveAll(filepath.Join(staging, e.Name())))
+	}
+	live := map[string]bool{}
+	err = c.s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTables).ForEach(func(k, v []byte) error {
+			var t tableRec
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("table record %x: %w", k, err)
+			}
+			for _, e := range t.Extents {
+				live[e.File] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("data directory %s: the metadata is unreadable: %w", c.s.dir, err)
+	}
+	dir := filepath.Join(c.s.dir, extentsDir)
+	entries, err = os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w", c.s.dir, unwrapPath(err))
+	}
+	for _, e := range entries {
+		if !live[e.Name()] && strings.HasSuffix(e.Name(), extentExt) {
+			errs = append(errs, os.Remove(filepath.Join(dir, e.Name())))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("data directory %s: cleaning up uncommitted files: %w", c.s.dir, err)
+	}
+	return nil
+}
+
+// tableNames lists the stored tables' names, for tests.
+func (c *catalogStore) tableNames() []string {
+	var out []string
+	c.s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTables).ForEach(func(k, v []byte) error {
+			var t tableRec
+			json.Unmarshal(v, &t)
+			out = append(out, t.Name)
+			return nil
+		})
+	})
+	slices.Sort(out)
+	return out
+}

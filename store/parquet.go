@@ -1,0 +1,408 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/kusto"
+	"github.com/parquet-go/parquet-go"
+)
+
+// The type mapping, lossless both ways (README, "Durable storage"):
+//
+//	bool      BOOLEAN
+//	int       INT32 (INT(32, signed))
+//	long      INT64 (INT(64, signed))
+//	real      DOUBLE
+//	string    BYTE_ARRAY (STRING)
+//	datetime  INT64 TIMESTAMP(NANOS, UTC) holding ticks×100 from the Unix epoch; a column with
+//	          a value outside 1677-09-21..2262-04-11, the nanosecond range, is plain INT64 ticks
+//	          from 0001-01-01 instead (the extent's metadata says which)
+//	timespan  INT64, ticks (100 ns)
+//	guid      FIXED_LEN_BYTE_ARRAY(16) (UUID)
+//	dynamic   BYTE_ARRAY (JSON), the value's JSON text
+//
+// Every column is OPTIONAL; a Kusto null is a Parquet null.
+
+const unixEpochTicks = 621_355_968_000_000_000 // ticks from 0001-01-01 to 1970-01-01
+
+func parquetNode(t kusto.Type, ticks bool) (parquet.Node, error) {
+	var n parquet.Node
+	switch t {
+	case kusto.TypeBool:
+		n = parquet.Leaf(parquet.BooleanType)
+	case kusto.TypeInt:
+		n = parquet.Int(32)
+	case kusto.TypeLong, kusto.TypeTimespan:
+		n = parquet.Int(64)
+	case kusto.TypeReal:
+		n = parquet.Leaf(parquet.DoubleType)
+	case kusto.TypeString:
+		n = parquet.String()
+	case kusto.TypeDateTime:
+		if ticks {
+			n = parquet.Int(64)
+		} else {
+			n = parquet.Timestamp(parquet.Nanosecond)
+		}
+	case kusto.TypeGUID:
+		n = parquet.UUID()
+	case kusto.TypeDynamic:
+		n = parquet.JSON()
+	default:
+		return nil, fmt.Errorf("columns of type %s cannot be stored", t)
+	}
+	return parquet.Optional(n), nil
+}
+
+// fitsNanos reports whether every datetime of a column is a nanosecond count from the Unix epoch
+// that an int64 holds.
+func fitsNanos(c engine.Column) bool {
+	const limit = math.MaxInt64 / 100
+	for i := range c.Len() {
+		if c.IsNull(i) {
+			continue
+		}
+		d := int64(c.Value(i).(kusto.DateTime)) - unixEpochTicks
+		if d > limit || d < -limit {
+			return false
+		}
+	}
+	return true
+}
+
+// columnNames names an extent's Parquet columns after its table's columns, so that a file reads
+// well in other tools; a name the table no longer has, or an empty one, becomes c<i>.
+func columnNames(t tableRec, n int) []string {
+	out := make([]string, n)
+	seen := map[string]bool{}
+	for i := range n {
+		name := ""
+		if i < len(t.Schema) {
+			name = t.Schema[i].Name
+		}
+		if name == "" || seen[name] {
+			name = fmt.Sprintf("c%d", i)
+		}
+		for seen[name] {
+			name += "_"
+		}
+		seen[name] = true
+		out[i] = name
+	}
+	return out
+}
+
+// writeParquet writes an extent's columns to path, syncs the file, and returns its record
+// (without File).
+func writeParquet(path string, t tableRec, e *engine.Extent) (extentRec, error) {
+	er := extentRec{ID: e.ID, Rows: e.Rows, CreatedOn: int64(e.CreatedOn), Tags: e.Tags, Size: e.Size}
+	cols := make([]engine.Column, len(e.Types))
+	for i := range cols {
+		c, err := e.Data().Column(i)
+		if err != nil {
+			return er, err
+		}
+		cols[i] = c
+	}
+	er.Columns = columnNames(t, len(cols))
+	group := parquet.Group{}
+	er.Ticks = make([]bool, len(cols))
+	anyTicks := false
+	for i, c := range cols {
+		er.Types = append(er.Types, e.Types[i].String())
+		if e.Types[i] == kusto.TypeDateTime && !fitsNanos(c) {
+			er.Ticks[i], anyTicks = true, true
+		}
+		n, err := parquetNode(e.Types[i], er.Ticks[i])
+		if err != nil {
+			return er, err
+		}
+		group[er.Columns[i]] = n
+	}
+	if !anyTicks {
+		er.Ticks = nil
+	}
+	schema := parquet.NewSchema("extent", group)
+	leaf := make([]int, len(cols)) // Parquet orders a group's columns by name
+	for i, name := range er.Columns {
+		l, ok := schema.Lookup(name)
+		if !ok {
+			return er, fmt.Errorf("parquet schema lacks column %q", name)
+		}
+		leaf[i] = l.ColumnIndex
+	}
+
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return er, err
+	}
+	sum := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
+	err = writeRows(bw, schema, cols, leaf, er.Ticks)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	err = errors.Join(err, f.Close())
+	if err != nil {
+		return er, err
+	}
+	er.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	return er, nil
+}
+
+func writeRows(out io.Writer, schema *parquet.Schema, cols []engine.Column, leaf []int, ticks []bool) error {
+	w := parquet.NewWriter(out, schema)
+	const chunk = 4096
+	rows := make([]parquet.Row, 0, chunk)
+	values := make([]parquet.Value, 0, chunk*len(cols))
+	n := 0
+	if len(cols) > 0 {
+		n = cols[0].Len()
+	}
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		rows, values = rows[:0], values[:0]
+		for r := lo; r < hi; r++ {
+			start := len(values)
+			values = values[:start+len(cols)]
+			for i, c := range cols {
+				values[start+leaf[i]] = parquetValue(c, r, ticks != nil && ticks[i]).Level(0, defLevel(c, r), leaf[i])
+			}
+			rows = append(rows, parquet.Row(values[start:start+len(cols):start+len(cols)]))
+		}
+		if _, err := w.WriteRows(rows); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+func defLevel(c engine.Column, r int) int {
+	if c.IsNull(r) {
+		return 0
+	}
+	return 1
+}
+
+func parquetValue(c engine.Column, r int, ticks bool) parquet.Value {
+	if c.IsNull(r) {
+		return parquet.NullValue()
+	}
+	if c.Type() == kusto.TypeDynamic { // whatever Go type the value has
+		return parquet.ByteArrayValue(kusto.DynamicJSON(c.Value(r)))
+	}
+	switch v := c.Value(r).(type) {
+	case bool:
+		return parquet.BooleanValue(v)
+	case int32:
+		return parquet.Int32Value(v)
+	case int64:
+		return parquet.Int64Value(v)
+	case float64:
+		return parquet.DoubleValue(v)
+	case string:
+		return parquet.ByteArrayValue([]byte(v))
+	case kusto.DateTime:
+		if ticks {
+			return parquet.Int64Value(int64(v))
+		}
+		return parquet.Int64Value((int64(v) - unixEpochTicks) * 100)
+	case kusto.Timespan:
+		return parquet.Int64Value(int64(v))
+	case uuid.UUID:
+		return parquet.FixedLenByteArrayValue(v[:])
+	default: // dynamic
+		return parquet.ByteArrayValue(kusto.DynamicJSON(v))
+	}
+}
+
+// fileData is the data of a stored extent. Its file is read, and its checksum checked, when a
+// scan first asks for a column; each column is decoded the first time it is asked for.
+type fileData struct {
+	path            string
+	rec             extentRec
+	types           []kusto.Type
+	table, database string
+
+	once sync.Once
+	file *parquet.File
+	err  error
+
+	mu   sync.Mutex
+	cols []engine.Column
+}
+
+func (d *fileData) open() {
+	d.err = func() error {
+		data, err := os.ReadFile(d.path)
+		if err != nil {
+			return d.corrupt("cannot be read: %v", unwrapPath(err))
+		}
+		var h hash.Hash = sha256.New()
+		h.Write(data)
+		if got := hex.EncodeToString(h.Sum(nil)); got != d.rec.SHA256 {
+			return d.corrupt("is corrupt: the SHA-256 of its file (%s/%s) is %s, not the %s recorded when it was written", extentsDir, d.rec.File, got, d.rec.SHA256)
+		}
+		d.file, err = parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return d.corrupt("is not a readable Parquet file: %v", err)
+		}
+		if d.file.NumRows() != int64(d.rec.Rows) {
+			return d.corrupt("has %d rows, not the %d recorded", d.file.NumRows(), d.rec.Rows)
+		}
+		return nil
+	}()
+}
+
+func (d *fileData) corrupt(format string, args ...any) error {
+	return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("extent %s of table %q (database %q) ", d.rec.ID, d.table, d.database) + fmt.Sprintf(format, args...)}
+}
+
+// Column decodes column i of the extent.
+func (d *fileData) Column(i int) (engine.Column, error) {
+	d.once.Do(d.open)
+	if d.err != nil {
+		return nil, d.err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cols == nil {
+		d.cols = make([]engine.Column, len(d.types))
+	}
+	if d.cols[i] != nil {
+		return d.cols[i], nil
+	}
+	c, err := d.decode(i)
+	if err != nil {
+		return nil, d.corrupt("cannot be decoded: column %d: %v", i, err)
+	}
+	d.cols[i] = c
+	return c, nil
+}
+
+func (d *fileData) decode(i int) (engine.Column, error) {
+	leaf, ok := d.file.Schema().Lookup(d.rec.Columns[i])
+	if !ok {
+		return nil, fmt.Errorf("the file has no column %q", d.rec.Columns[i])
+	}
+	ticks := d.rec.Ticks != nil && d.rec.Ticks[i]
+	var vals []parquet.Value
+	buf := make([]parquet.Value, 4096)
+	for _, rg := range d.file.RowGroups() {
+		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
+		for {
+			p, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return nil, err
+			}
+			r := p.Values()
+			for {
+				n, err := r.ReadValues(buf)
+				for _, v := range buf[:n] {
+					vals = append(vals, v.Clone())
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					pages.Close()
+					return nil, err
+				}
+				if n == 0 {
+					break
+				}
+			}
+			parquet.Release(p)
+		}
+		pages.Close()
+	}
+	if len(vals) != d.rec.Rows {
+		return nil, fmt.Errorf("%d values, not %d", len(vals), d.rec.Rows)
+	}
+	return column(d.types[i], vals, ticks)
+}
+
+func column(t kusto.Type, vals []parquet.Value, ticks bool) (engine.Column, error) {
+	var nulls []bool
+	null := func(i int) bool {
+		if vals[i].IsNull() {
+			if nulls == nil {
+				nulls = make([]bool, len(vals))
+			}
+			nulls[i] = true
+			return true
+		}
+		return false
+	}
+	switch t {
+	case kusto.TypeBool:
+		return build(t, vals, null, &nulls, func(v parquet.Value) bool { return v.Boolean() }), nil
+	case kusto.TypeInt:
+		return build(t, vals, null, &nulls, func(v parquet.Value) int32 { return v.Int32() }), nil
+	case kusto.TypeLong:
+		return build(t, vals, null, &nulls, func(v parquet.Value) int64 { return v.Int64() }), nil
+	case kusto.TypeReal:
+		return build(t, vals, null, &nulls, func(v parquet.Value) float64 { return v.Double() }), nil
+	case kusto.TypeString:
+		return build(t, vals, null, &nulls, func(v parquet.Value) string { return string(v.ByteArray()) }), nil
+	case kusto.TypeDateTime:
+		return build(t, vals, null, &nulls, func(v parquet.Value) kusto.DateTime {
+			if ticks {
+				return kusto.DateTime(v.Int64())
+			}
+			return kusto.DateTime(v.Int64()/100 + unixEpochTicks)
+		}), nil
+	case kusto.TypeTimespan:
+		return build(t, vals, null, &nulls, func(v parquet.Value) kusto.Timespan { return kusto.Timespan(v.Int64()) }), nil
+	case kusto.TypeGUID:
+		var bad error
+		c := build(t, vals, null, &nulls, func(v parquet.Value) uuid.UUID {
+			u, err := uuid.FromBytes(v.ByteArray())
+			if err != nil {
+				bad = err
+			}
+			return u
+		})
+		return c, bad
+	case kusto.TypeDynamic:
+		var bad error
+		c := build(t, vals, null, &nulls, func(v parquet.Value) any {
+			x, err := kusto.ParseDynamic(string(v.ByteArray()))
+			if err != nil {
+				bad = err
+			}
+			return x
+		})
+		return c, bad
+	}
+	return nil, fmt.Errorf("columns of type %s cannot be read", t)
+}
+
+func build[T any](t kusto.Type, vals []parquet.Value, null func(int) bool, nulls *[]bool, get func(parquet.Value) T) engine.Column {
+	data := make([]T, len(vals))
+	for i, v := range vals {
+		if !null(i) {
+			data[i] = get(v)
+		}
+	}
+	return engine.NewVector(t, data, *nulls)
+}
