@@ -54,8 +54,80 @@ var fuzzTables = []string{
 	]`,
 }
 
+// fuzzFeatureSeeds aim at what the scripts' seeds reach least: the fuzz tables, the newer
+// operators and functions, and edges (extreme numbers, recursion, deep JSON, huge counts).
+var fuzzFeatureSeeds = []string{
+	"T | mv-expand y | mv-expand y to typeof(long) limit 2",
+	"T | mv-expand with_itemindex=i y, b2 = y.b | project i, y, b2",
+	"T | mv-expand y limit 9223372036854775807",
+	"T | mv-apply e = y to typeof(long) on (summarize s = sum(e))",
+	"T | mv-apply y on (top 1 by tostring(y) | extend z = y)",
+	"T | parse s with a:string \" \" b:long",
+	"T | parse kind=regex s with \"(a\" x:string",
+	"T | parse-where kind=relaxed s with * \",\" x:string \";\" z",
+	"T | where s matches regex \"((\"",
+	"T | where s matches regex \"a{100000}\"",
+	"T | project-keep s, l | project-rename k = s | project-reorder l, k",
+	"T | getschema | as X | sample 3",
+	"T | sample -1",
+	"T | sample 9223372036854775807",
+	"T | take -1",
+	"T | top 9223372036854775807 by l",
+	"T | serialize | extend r = row_number(), p = prev(l, 100000000000), n = next(s, -1), q = row_number(-9223372036854775808)",
+	"T | extend p = prev(l)",
+	"print r = row_number()",
+	"T | render timechart with (title = 'x', ymin = 1)",
+	"T | lookup U on s",
+	"T | lookup kind=leftouter (U | project s, l2 = l) on $left.s == $right.s",
+	"print toscalar(T | summarize make_bag(y))",
+	"print toscalar(print toscalar(print toscalar(print 1)))",
+	"let m = materialize(T); m | join kind=inner m on l | count",
+	"let m = materialize(T | mv-expand y); m | union m | summarize make_bag(y)",
+	"T | summarize make_bag(y), make_bag_if(y, b), make_set(y), make_list(y) by s",
+	"T | summarize percentiles(l, 50, 101, -1, 0)",
+	"T | summarize percentiles_array(r, dynamic([50, 90])), percentile(t, 50), percentile(d, 50)",
+	"T | extend z = y.a, w = y['b'][1], v = y.c.d, u = y[100000000000], x = y[-9223372036854775808]",
+	"T | where l between (1 .. -1) or d between (datetime(2024-01-01) .. 1d) or r !between (0 .. 1)",
+	"T | where s has_any (dynamic([])) or s has_all (\"alpha\", 1) or s has_any (U | project s)",
+	"T | where s in (U | project s) and l !in (U | project l) and y in (dynamic([1]))",
+	"T | where s in (U) ",
+	"T | extend z = y + 1, w = y * y, v = y > 1, u = y == 'text', q = -y",
+	"range x from 1 to 9223372036854775807 step 4611686018427387904",
+	"range x from 9223372036854775800 to 9223372036854775807 step 5",
+	"range x from -9223372036854775808 to 9223372036854775807 step 1 | take 3",
+	"range x from 1 to 100000000000 step 1 | summarize make_list(x)",
+	"range x from 1 to 100000000 step 1 | extend y = strcat(x, 'abcdefghijklmnopqrstuvwxyz') | summarize make_set(y)",
+	"range x from 1 to 100000000 step 1 | sort by x desc",
+	"range x from 1 to 100000 step 1 | join kind=inner (range x from 1 to 100000 step 1 | extend k = 1) on $left.x == $right.k",
+	"range x from datetime(0001-01-01) to datetime(9999-12-31) step 1tick | count",
+	"print a = 1/0, b = -9223372036854775808 / -1, c = -9223372036854775808 % -1, d = bin(1, 0), e = 1 % 0",
+	"print a = toint(1e300), b = tolong(real(nan)), c = datetime_add('year', 100000000, now()), d = make_datetime(99999, 1, 1)",
+	"print f = format_datetime(now(), 'yyyyyyyyyyyyyyyyy'), g = format_timespan(1d, 'ddddddddddddddd')",
+	"print substring('abc', -9223372036854775808, 9223372036854775807), substring('abc', 9223372036854775807)",
+	"print strcat_array(pack_array(1, 2), strcat('a', 'b')), array_slice(dynamic([1,2,3]), -9223372036854775808, 9223372036854775807)",
+	"print parse_json(strcat('[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', '1'))",
+	"print todynamic('{\"a\":') , parse_json('1e999'), parse_json('-0'), parse_json('[1,2,]')",
+	"print zip(dynamic([1,2]), dynamic([3]), dynamic(null)), set_union(dynamic([1]), dynamic(null)), bag_merge(dynamic({}), dynamic([1]))",
+	"print extract_all('(a)(b)', 'ababab'), extract('(', 1, 'a'), replace_regex('aaa', '', 'b'), countof('aaa', '', 'regex')",
+	"print split('a,b', ''), split('abc', 'b', 100000000000), indexof('abc', 'b', -100000000000, -1, 9223372036854775807)",
+	"print hash('a', 0), hash('a', -1), round(1.5, 100000), round(1.5, -100000), pow(2, 1e10), log(-1)",
+	"let f = (x:long) { f(x) }; print f(1)",
+	"let A = view() { A }; A",
+	"let a = b; let b = a; print a",
+	"let f = (t:(*)) { t | invoke f() }; T | invoke f()",
+	"set notruncation; range x from 1 to 100000000 step 1",
+	"set truncationmaxrecords = -1; T",
+	".set-or-append async T <| range x from 1 to 100000000000 step 1",
+	".set-or-append T <| range l from 1 to 100000000000 step 1 | project l",
+	".set T2 <| T | mv-expand y | summarize make_bag(y) by s",
+	".drop table T | where false",
+}
+
 func FuzzRun(f *testing.F) {
 	for _, seed := range fuzzSeeds(f) {
+		f.Add(seed)
+	}
+	for _, seed := range fuzzFeatureSeeds {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
