@@ -380,6 +380,9 @@ func (sc *scope) call(e *parser.CallExpr) (*compiled, error) {
 	if t := o.result.typ; t != kusto.TypeUnknown && out.typ != t {
 		panic("engine: " + o.signature(f.name) + " built a " + out.typ.String())
 	}
+	if out.typ == kusto.TypeString || out.typ == kusto.TypeDynamic {
+		out = capValues(sc, e, out)
+	}
 	if f.class == perRow || f.class == window {
 		return out, nil
 	}
