@@ -170,20 +170,27 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	}()
 	err = c.s.db.Update(func(tx *bolt.Tx) error {
 		dbs, tables := tx.Bucket(bucketDatabases), tx.Bucket(bucketTables)
-		get := func(id uuid.UUID) (tableRec, error) {
-			var t tableRec
-			v := tables.Get(id[:])
-			if v == nil {
-				return t, fmt.Errorf("table %s is not in the store", id)
-			}
-			return t, json.Unmarshal(v, &t)
-		}
 		put := func(id uuid.UUID, t tableRec) error {
 			b, err := json.Marshal(t)
 			if err != nil {
 				return err
 			}
 			return tables.Put(id[:], b)
+		}
+		// update reads a table's record, changes it and writes it back.
+		update := func(id uuid.UUID, change func(t *tableRec) error) error {
+			var t tableRec
+			v := tables.Get(id[:])
+			if v == nil {
+				return fmt.Errorf("table %s is not in the store", id)
+			}
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			if err := change(&t); err != nil {
+				return err
+			}
+			return put(id, t)
 		}
 		stage := func(t tableRec, extents []*engine.Extent) ([]extentRec, error) {
 			out := make([]extentRec, len(extents))
@@ -213,30 +220,15 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 					return err
 				}
 			case *engine.SetSchema:
-				t, err := get(ch.ID)
-				if err != nil {
-					return err
-				}
-				t.Schema = schemaRec(ch.Schema)
-				if err := put(ch.ID, t); err != nil {
+				if err := update(ch.ID, func(t *tableRec) error { t.Schema = schemaRec(ch.Schema); return nil }); err != nil {
 					return err
 				}
 			case *engine.SetFolder:
-				t, err := get(ch.ID)
-				if err != nil {
-					return err
-				}
-				t.Folder = ch.Folder
-				if err := put(ch.ID, t); err != nil {
+				if err := update(ch.ID, func(t *tableRec) error { t.Folder = ch.Folder; return nil }); err != nil {
 					return err
 				}
 			case *engine.SetDocString:
-				t, err := get(ch.ID)
-				if err != nil {
-					return err
-				}
-				t.DocString = ch.DocString
-				if err := put(ch.ID, t); err != nil {
+				if err := update(ch.ID, func(t *tableRec) error { t.DocString = ch.DocString; return nil }); err != nil {
 					return err
 				}
 			case *engine.DropTable:
@@ -246,29 +238,19 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 					return err
 				}
 			case *engine.AppendExtents:
-				t, err := get(ch.ID)
-				if err != nil {
+				if err := update(ch.ID, func(t *tableRec) error {
+					recs, err := stage(*t, ch.Extents)
+					t.Extents = append(t.Extents, recs...)
 					return err
-				}
-				recs, err := stage(t, ch.Extents)
-				if err != nil {
-					return err
-				}
-				t.Extents = append(t.Extents, recs...)
-				if err := put(ch.ID, t); err != nil {
+				}); err != nil {
 					return err
 				}
 			case *engine.ReplaceExtents:
-				t, err := get(ch.ID)
-				if err != nil {
+				if err := update(ch.ID, func(t *tableRec) error {
+					recs, err := stage(*t, ch.Extents)
+					t.Extents = recs
 					return err
-				}
-				recs, err := stage(t, ch.Extents)
-				if err != nil {
-					return err
-				}
-				t.Extents = recs
-				if err := put(ch.ID, t); err != nil {
+				}); err != nil {
 					return err
 				}
 			default:
