@@ -94,8 +94,23 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 	o := &opsStore{s: s, mem: ops.NewMemoryStore()}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		opsB, logB := tx.Bucket(bucketOps), tx.Bucket(bucketLog)
-		var abandoned []ops.Snapshot
-		err := opsB.ForEach(func(k, v []byte) error {
+		// The log's last state of each operation: an operation's record and its log record are
+		// two transactions (Put, then Append), so a crash between them leaves the log one state
+		// behind, which is caught up below.
+		logged := map[uuid.UUID]ops.State{}
+		var abandoned, behind []ops.Snapshot
+		err := logB.ForEach(func(k, v []byte) error {
+			rec, err := decodeOp(v)
+			if err != nil {
+				return err
+			}
+			logged[rec.ID] = rec.State
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = opsB.ForEach(func(k, v []byte) error {
 			snap, err := decodeOp(v)
 			if err != nil {
 				return err
@@ -105,6 +120,8 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 				snap.State = ops.Abandoned
 				snap.Updated = now()
 				abandoned = append(abandoned, snap)
+			} else if st, ok := logged[snap.ID]; ok && st != snap.State {
+				behind = append(behind, snap)
 			}
 			o.count(snap)
 			return o.mem.Put(snap)
@@ -124,6 +141,15 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 		})
 		if err != nil {
 			return err
+		}
+		for _, snap := range behind {
+			b, err := encodeOp(snap)
+			if err != nil {
+				return err
+			}
+			if err := o.appendTx(logB, snap, b); err != nil {
+				return err
+			}
 		}
 		for _, snap := range abandoned {
 			b, err := encodeOp(snap)
