@@ -104,6 +104,10 @@ func columnNames(t tableRec, n int) []string {
 	return out
 }
 
+// wrapExtentWriter, when set (by tests), wraps the file an extent is written to, so that a test
+// can fail a write as a full disk would.
+var wrapExtentWriter func(io.Writer) io.Writer
+
 // writeParquet writes an extent's columns to path, syncs the file, and returns its record
 // (without File).
 func writeParquet(path string, t tableRec, e *engine.Extent) (extentRec, error) {
@@ -149,7 +153,11 @@ func writeParquet(path string, t tableRec, e *engine.Extent) (extentRec, error) 
 		return er, err
 	}
 	sum := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
+	var fw io.Writer = f
+	if wrapExtentWriter != nil {
+		fw = wrapExtentWriter(fw)
+	}
+	bw := bufio.NewWriterSize(io.MultiWriter(fw, sum), 1<<20)
 	err = writeRows(bw, schema, cols, leaf, er.Ticks)
 	if err == nil {
 		err = bw.Flush()

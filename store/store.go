@@ -104,6 +104,9 @@ func Open(dir string, opts Options) (*Store, error) {
 			s.release()
 		}
 	}()
+	if err := checkMetaFile(filepath.Join(dir, metaName)); err != nil {
+		return nil, fmt.Errorf("data directory %s: the metadata file %s %w", dir, metaName, err)
+	}
 	s.db, err = bolt.Open(filepath.Join(dir, metaName), 0o644, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: the metadata file %s cannot be opened: %w", dir, metaName, err)
@@ -177,6 +180,53 @@ func (s *Store) checkFormat() error {
 		}
 		return nil
 	})
+}
+
+// checkMetaFile refuses a metadata file shorter than its own header says. bbolt takes an empty
+// file for a new store (and recovery would then remove every extent as unlisted) and maps a
+// truncated one past its end (a SIGBUS at the first read), so the length is checked first: each
+// of bbolt's two meta pages (page 0, and page 1 at the page size) records the page size and the
+// number of pages, and the file, which bbolt never shrinks, holds at least that many.
+func checkMetaFile(path string) error {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil // a new store
+	}
+	if err != nil {
+		return fmt.Errorf("cannot be read: %w", unwrapPath(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot be read: %w", unwrapPath(err))
+	}
+	size := info.Size()
+	const magic = 0xED0CDAED
+	var need int64
+	read := func(off int64) (pageSize, pages int64, ok bool) {
+		var b [64]byte
+		if _, err := f.ReadAt(b[:], off); err != nil {
+			return 0, 0, false
+		}
+		// page header (16 bytes), then magic, version, page size, flags, root bucket (16),
+		// freelist page, page count
+		if binary.LittleEndian.Uint32(b[16:]) != magic {
+			return 0, 0, false
+		}
+		return int64(binary.LittleEndian.Uint32(b[24:])), int64(binary.LittleEndian.Uint64(b[56:])), true
+	}
+	ps, pages, ok := read(0)
+	if !ok {
+		return fmt.Errorf("is truncated or not a bbolt file (%d bytes)", size)
+	}
+	need = ps * pages
+	if ps2, pages2, ok := read(ps); ok && ps2*pages2 > need {
+		need = ps2 * pages2
+	}
+	if size < need {
+		return fmt.Errorf("is truncated: %d bytes, of at least %d", size, need)
+	}
+	return nil
 }
 
 // acquireLock takes an exclusive flock on dir's lock file and records this process's pid beside

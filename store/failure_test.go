@@ -1,0 +1,141 @@
+package store
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// fullDisk fails every write after the first limit bytes with ENOSPC, as a full disk does.
+type fullDisk struct {
+	w     io.Writer
+	limit int
+}
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	if len(p) > d.limit {
+		n, _ := d.w.Write(p[:d.limit])
+		d.limit = 0
+		return n, &os.PathError{Op: "write", Path: "extent", Err: syscall.ENOSPC}
+	}
+	d.limit -= len(p)
+	return d.w.Write(p)
+}
+
+// entries lists the files of one of the data directory's folders.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// A full disk fails the ingest with the system's error, leaves the table as it was, and removes
+// the staged file; the store takes ingests again once there is room.
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	eng, st := open(t, dir, 1)
+	defer shut(t, eng, st)
+	run(t, eng, ".set-or-append T <| print x = 1")
+	before := entries(t, filepath.Join(dir, extentsDir))
+	wrapExtentWriter = func(w io.Writer) io.Writer { return &fullDisk{w: w, limit: 100} }
+	got := run(t, eng, ".set-or-append T <| range x from 2 to 100000 step 1")
+	wrapExtentWriter = nil
+	if !strings.Contains(got, "no space left on device") || !strings.Contains(got, `of table "T"`) {
+		t.Errorf("the ingest on a full disk said:\n%s", got)
+	}
+	if got := run(t, eng, "T | count"); !strings.Contains(got, "│ 1") {
+		t.Errorf("T after the failed ingest:\n%s", got)
+	}
+	if s := entries(t, filepath.Join(dir, stagingDir)); len(s) != 0 {
+		t.Errorf("staged files left: %v", s)
+	}
+	if after := entries(t, filepath.Join(dir, extentsDir)); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("extents %v, before the failed ingest %v", after, before)
+	}
+	if got := run(t, eng, ".set-or-append T <| print x = 2\n\nT | count"); !strings.Contains(got, "│ 2") {
+		t.Errorf("an ingest after the disk has room again:\n%s", got)
+	}
+}
+
+// A staging folder that cannot be written (here a file in its place, which root cannot write
+// through either) fails the ingest with an error naming the path, and nothing is committed.
+func TestStagingNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	eng, st := open(t, dir, 1)
+	defer shut(t, eng, st)
+	run(t, eng, ".set-or-append T <| print x = 1")
+	staging := filepath.Join(dir, stagingDir)
+	if err := os.Remove(staging); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(staging, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, eng, ".set-or-append T <| print x = 2")
+	if !strings.Contains(got, staging) || !strings.Contains(got, "not a directory") {
+		t.Errorf("the ingest into an unwritable staging folder said:\n%s", got)
+	}
+	if got := run(t, eng, "T | count"); !strings.Contains(got, "│ 1") {
+		t.Errorf("T after the failed ingest:\n%s", got)
+	}
+	if es := entries(t, filepath.Join(dir, extentsDir)); len(es) != 1 {
+		t.Errorf("extents after the failed ingest: %v", es)
+	}
+}
+
+// A data directory the process may not write is refused at open, naming it. Root writes
+// regardless of permissions, so the test needs another user.
+func TestDataDirectoryNotWritable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores permissions; TestStagingNotWritable covers a write that fails")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	st, err := Open(dir, Options{})
+	if err == nil {
+		st.Close()
+		t.Fatal("opened a read-only data directory")
+	}
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("open of a read-only data directory: %v", err)
+	}
+	if es := entries(t, dir); len(es) != 0 {
+		t.Errorf("the failed open left %v", es)
+	}
+}
+
+// A truncated metadata file is refused at open with an error naming it, not a panic.
+func TestTruncatedMetadata(t *testing.T) {
+	for _, size := range []int64{0, 100, 4096, 8192 + 10, 20000} {
+		dir := t.TempDir()
+		eng, st := open(t, dir, 1)
+		run(t, eng, ".set-or-append T <| print x = 1")
+		shut(t, eng, st)
+		meta := filepath.Join(dir, metaName)
+		if err := os.Truncate(meta, size); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(dir, Options{})
+		if err == nil {
+			st.Close()
+			t.Errorf("meta.db truncated to %d bytes: opened", size)
+			continue
+		}
+		if !strings.Contains(err.Error(), metaName) || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("meta.db truncated to %d bytes: %v", size, err)
+		}
+	}
+}
