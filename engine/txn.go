@@ -50,6 +50,15 @@ type Store interface {
 	Commit(*Commit) error
 }
 
+// A Stager is a Store that writes the data of a commit's new extents before the catalog's commit
+// lock is taken, so that ingests write their files at the same time rather than one after
+// another; Commit then records what Stage wrote. Stage returns discard, which the catalog calls
+// when the commit does not happen (a precondition fails, a conflict, Commit fails), to remove
+// what was staged.
+type Stager interface {
+	Stage(changes []Change) (discard func(), err error)
+}
+
 // MemoryStore is the Store of a catalog that lives in memory only.
 type MemoryStore struct{}
 
@@ -281,6 +290,23 @@ func (tx *Txn) Commit() (*Snapshot, error) {
 		return nil, err
 	}
 	tx.done = true
+	st, ok := tx.cat.store.(Stager)
+	if !ok || len(tx.changes) == 0 {
+		return tx.commit()
+	}
+	discard, err := st.Stage(tx.changes)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := tx.commit()
+	if err != nil {
+		discard()
+	}
+	return snap, err
+}
+
+// commit commits under the catalog's commit lock.
+func (tx *Txn) commit() (*Snapshot, error) {
 	c := tx.cat
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
@@ -18,7 +19,104 @@ import (
 // catalogStore is the engine.Store of a data directory: the latest state of each database and
 // table, which Commit updates in one bbolt transaction per catalog commit, and Load replays as
 // one commit.
-type catalogStore struct{ s *Store }
+type catalogStore struct {
+	s *Store
+
+	mu     sync.Mutex
+	staged map[*engine.Extent]extentRec // written by Stage, awaiting their Commit
+}
+
+// Stage writes the files of the extents a commit adds before the catalog's commit lock is
+// taken (engine.Stager), so that ingests write in parallel; Commit records them, and discard
+// removes them when the commit does not happen. The column names come from the schema the
+// commit's own changes give the table, or else its stored record.
+func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error) {
+	var mine []*engine.Extent
+	discard = func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, e := range mine {
+			if er, ok := c.staged[e]; ok {
+				os.Remove(filepath.Join(c.s.dir, extentsDir, er.File))
+				delete(c.staged, e)
+			}
+		}
+	}
+	defer func() {
+		if err != nil {
+			discard()
+		}
+	}()
+	schemas := map[uuid.UUID]tableRec{}
+	table := func(id uuid.UUID, name string) (tableRec, error) {
+		if t, ok := schemas[id]; ok {
+			return t, nil
+		}
+		var t tableRec
+		err := c.s.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketTables).Get(id[:])
+			if v == nil {
+				return fmt.Errorf("table %q is not in the store", name)
+			}
+			return json.Unmarshal(v, &t)
+		})
+		return t, err
+	}
+	for _, ch := range changes {
+		var extents []*engine.Extent
+		var id uuid.UUID
+		var name string
+		switch ch := ch.(type) {
+		case *engine.CreateTable:
+			schemas[ch.ID] = tableRec{Database: ch.Database, Name: ch.Name, Schema: schemaRec(ch.Schema)}
+			continue
+		case *engine.SetSchema:
+			t, err := table(ch.ID, ch.Table)
+			if err != nil {
+				return discard, c.recordErr(err)
+			}
+			t.Schema = schemaRec(ch.Schema)
+			schemas[ch.ID] = t
+			continue
+		case *engine.AppendExtents:
+			extents, id, name = ch.Extents, ch.ID, ch.Table
+		case *engine.ReplaceExtents:
+			extents, id, name = ch.Extents, ch.ID, ch.Table
+		default:
+			continue
+		}
+		for _, e := range extents {
+			if fd, ok := e.Data().(*fileData); ok && fd.path != "" {
+				continue // already stored
+			}
+			c.mu.Lock()
+			_, done := c.staged[e]
+			c.mu.Unlock()
+			if done {
+				continue
+			}
+			t, err := table(id, name)
+			if err != nil {
+				return discard, c.recordErr(err)
+			}
+			er, path, err := c.writeExtent(t, e)
+			if err != nil {
+				if path != "" {
+					os.Remove(path)
+				}
+				return discard, c.recordErr(err)
+			}
+			c.mu.Lock()
+			if c.staged == nil {
+				c.staged = map[*engine.Extent]extentRec{}
+			}
+			c.staged[e] = er
+			c.mu.Unlock()
+			mine = append(mine, e)
+		}
+	}
+	return discard, nil
+}
 
 type databaseRec struct {
 	Name string `json:"name"`
@@ -199,6 +297,13 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 					out[i] = fd.rec // already stored: a .set-or-replace that keeps it
 					continue
 				}
+				c.mu.Lock()
+				er, ok := c.staged[e]
+				c.mu.Unlock()
+				if ok {
+					out[i] = er // written by Stage; on failure its discard removes it
+					continue
+				}
 				er, path, err := c.writeExtent(t, e)
 				if err != nil {
 					return nil, err
@@ -260,9 +365,28 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 		return nil
 	})
 	if err != nil {
-		return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("the data directory %s could not record the change: %v", c.s.dir, err)}
+		return c.recordErr(err)
 	}
+	c.mu.Lock()
+	for _, ch := range cm.Changes {
+		switch ch := ch.(type) {
+		case *engine.AppendExtents:
+			for _, e := range ch.Extents {
+				delete(c.staged, e)
+			}
+		case *engine.ReplaceExtents:
+			for _, e := range ch.Extents {
+				delete(c.staged, e)
+			}
+		}
+	}
+	c.mu.Unlock()
 	return nil
+}
+
+// recordErr is the error of a change the store could not record.
+func (c *catalogStore) recordErr(err error) error {
+	return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("the data directory %s could not record the change: %v", c.s.dir, err)}
 }
 
 // writeExtent writes an extent's file under staging/, syncs it, and moves it into extents/.

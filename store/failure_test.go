@@ -5,8 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/kustard/kustard/engine"
 )
 
 // fullDisk fails every write after the first limit bytes with ENOSPC, as a full disk does.
@@ -137,5 +141,57 @@ func TestTruncatedMetadata(t *testing.T) {
 		if !strings.Contains(err.Error(), metaName) || !strings.Contains(err.Error(), "truncated") {
 			t.Errorf("meta.db truncated to %d bytes: %v", size, err)
 		}
+	}
+}
+
+// gatedWriter holds the first write of the first extent written until release is closed.
+type gatedWriter struct {
+	w       io.Writer
+	entered chan struct{}
+	release chan struct{}
+	first   bool
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	if g.first {
+		g.first = false
+		close(g.entered)
+		<-g.release
+	}
+	return g.w.Write(p)
+}
+
+// An extent's file is written before the commit lock: an ingest whose file is still being
+// written does not hold up another's.
+func TestIngestsWriteInParallel(t *testing.T) {
+	dir := t.TempDir()
+	eng, st := open(t, dir, 1, func(o *engine.Options) { o.Capacity = 2 })
+	defer shut(t, eng, st)
+	run(t, eng, ".create table A (x:long)\n\n.create table B (x:long)")
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	wrapExtentWriter = func(w io.Writer) io.Writer {
+		g := &gatedWriter{w: w}
+		once.Do(func() { g.entered, g.release, g.first = entered, release, true })
+		return g
+	}
+	defer func() { wrapExtentWriter = nil }()
+	slow := make(chan string, 1)
+	go func() { slow <- run(t, eng, ".set-or-append A <| print x = 1") }()
+	<-entered
+	fast := make(chan string, 1)
+	go func() { fast <- run(t, eng, ".set-or-append B <| print x = 2") }()
+	select {
+	case got := <-fast:
+		if !strings.Contains(got, "│ 1") { // RowCount
+			t.Errorf("the second ingest said:\n%s", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the second ingest waited for the first's file")
+	}
+	close(release)
+	<-slow
+	if got := run(t, eng, "A | count\n\nB | count"); strings.Count(got, "│ 1") != 2 {
+		t.Errorf("after both ingests:\n%s", got)
 	}
 }

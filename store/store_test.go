@@ -24,15 +24,19 @@ var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // open opens an engine on dir with a deterministic clock, and ids that continue from first so
 // that a restarted engine does not reuse the ids of the one before.
-func open(t *testing.T, dir string, first byte) (*engine.Engine, *Store) {
+func open(t *testing.T, dir string, first byte, tune ...func(*engine.Options)) (*engine.Engine, *Store) {
 	t.Helper()
 	clock := ops.NewStepClock(epoch, time.Second)
 	st, err := Open(dir, Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.Open(engine.Options{Clock: clock, IDs: &ops.SequentialIDs{Prefix: 0x10 + first}, OperationIDs: &ops.SequentialIDs{Prefix: first},
-		User: "kustard", Store: st.Catalog(), Operations: st.Operations(), CancelWait: -1})
+	opts := engine.Options{Clock: clock, IDs: &ops.SequentialIDs{Prefix: 0x10 + first}, OperationIDs: &ops.SequentialIDs{Prefix: first},
+		User: "kustard", Store: st.Catalog(), Operations: st.Operations(), CancelWait: -1}
+	for _, f := range tune {
+		f(&opts)
+	}
+	eng, err := engine.Open(opts)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
