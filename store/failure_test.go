@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kustard/kustard/engine"
+	bolt "go.etcd.io/bbolt"
 )
 
 // fullDisk fails every write after the first limit bytes with ENOSPC, as a full disk does.
@@ -193,5 +195,32 @@ func TestIngestsWriteInParallel(t *testing.T) {
 	<-slow
 	if got := run(t, eng, "A | count\n\nB | count"); strings.Count(got, "│ 1") != 2 {
 		t.Errorf("after both ingests:\n%s", got)
+	}
+}
+
+// A crash between an operation's record (Completed) and its log record leaves the log one state
+// behind; the open catches the log up, so that .show operations ends with the operation's state.
+func TestOperationsLogCaughtUp(t *testing.T) {
+	dir := t.TempDir()
+	eng, st := open(t, dir, 1)
+	run(t, eng, ".set-or-append T <| print x = 1")
+	shut(t, eng, st)
+	// Drop the log's last record, the Completed one, as a crash before its Append would.
+	db, err := bolt.Open(filepath.Join(dir, metaName), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketLog).Cursor().Last()
+		return tx.Bucket(bucketLog).Delete(k)
+	})
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+	eng, st = open(t, dir, 2)
+	defer shut(t, eng, st)
+	got := run(t, eng, ".show operations | project State")
+	if lines := strings.Split(strings.TrimSpace(got), "\n"); !strings.Contains(lines[len(lines)-2], "Completed") {
+		t.Errorf("the log after the open:\n%s", got)
 	}
 }
