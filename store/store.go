@@ -11,8 +11,8 @@
 //	extents/<id>.parquet one file per extent, named by the extent's id
 //	staging/            extents being written, renamed into extents/ before their commit
 //
-// An ingest's extent is written to staging/, synced, renamed into extents/ (the directory
-// synced), and only then committed, with its SHA-256, in one bbolt transaction; a commit that
+// An ingest's extent is written to staging/ (before the catalog's commit lock: Stage), synced,
+// renamed into extents/ (the directory synced), and only then committed, with its SHA-256, in one bbolt transaction; a commit that
 // fails removes its files. At open, files in staging/ and extent files no table lists are
 // removed, and operations that were live when the process died are marked Abandoned. Open reads
 // metadata only: an extent's file is read, and its checksum checked, the first time a scan asks
