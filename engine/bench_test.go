@@ -193,6 +193,16 @@ func BenchmarkQueryExpr(b *testing.B) {
 	benchmarkCount(b, eng.NewSession(), text, ingestRows/2-5, ingestRows)
 }
 
+// BenchmarkExtendString computes a string column over a million rows: the kernel, and the budget's
+// charge for each batch of strings.
+func BenchmarkExtendString(b *testing.B) {
+	eng := New(Options{})
+	defer closeEngine(b, eng)
+	const rows = 1_000_000
+	text := fmt.Sprintf("range x from 1 to %d step 1 | extend s = strcat('k', tostring(x)) | where strlen(s) > 1 | count", rows)
+	benchmarkCount(b, eng.NewSession(), text, rows, rows)
+}
+
 // Big inputs (BENCHMARKS.md, "Big and deep inputs"): a query holding a datatable of 400,000 rows
 // of three columns, counted, and a chain of 300,000 constant terms, folded as it is compiled.
 func BenchmarkRunBigDatatable(b *testing.B) {

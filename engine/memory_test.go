@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,45 @@ func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{512: "512 B", 1536: "1.5 KiB", 1<<30 - 16: "1.0 GiB", 3 << 40: "3.0 TiB"} {
 		if got := FormatBytes(n); got != want {
 			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestComputedColumnsCountAgainstTheBudget: the string and dynamic columns extend and project
+// compute for a batch are reserved from the budget, so a batch of large values stops with the
+// low-memory error, while columns passed through (t = s) and constants are not counted again.
+func TestComputedColumnsCountAgainstTheBudget(t *testing.T) {
+	eng := newBudgetEngine(4<<20, 1<<30, 0)
+	defer closeEngine(t, eng)
+	// c1 … c5 are constant strings of 10, 100, … 100,000 characters.
+	lets := `let c1 = "xxxxxxxxxx"; `
+	for i := 2; i <= 5; i++ {
+		lets += fmt.Sprintf("let c%d = strcat(%s); ", i, strings.Repeat(fmt.Sprintf("c%d, ", i-1), 9)+fmt.Sprintf("c%d", i-1))
+	}
+	rows := lets + "range x from 1 to 3000 step 1"
+	// 1,024 rows of 10 kB in a batch are 10 MB: past the budget, though each value is far under
+	// MaxValueSize.
+	for _, q := range []string{
+		rows + " | extend s = strcat(tostring(x % 10), c4) | summarize max(strlen(s))",
+		rows + " | project s = strcat(tostring(x % 10), c4) | summarize max(strlen(s))",
+		rows + " | extend d = pack_array(strcat(tostring(x % 10), c4)) | summarize count() by tostring(d)",
+		rows + " | extend s = strcat(tostring(x % 10), c3), t = strcat(s, s), u = strcat(t, t) | summarize max(strlen(u))",
+	} {
+		wantLowMemory(t, eng, q)
+	}
+	s := eng.NewSession()
+	for query, want := range map[string]any{
+		// 2 MB a batch, passed through twice: counted once.
+		rows + " | extend s = strcat(tostring(x % 10), c3, c3), t = s | project t, u = t | summarize max(strlen(u))": int64(2001),
+		// A constant of 1 MB is one value, not 1,024.
+		rows + " | extend s = strcat(c5, c5, c5, c5, c5, c5, c5, c5, c5, c5) | summarize max(strlen(s))": int64(1000000),
+		rows + " | extend s = strcat(tostring(x % 10), c2) | summarize max(strlen(s))":                   int64(101),
+	} {
+		if got := queryScalar(t, s, query); got != want {
+			t.Errorf("%s = %v, want %v", query, got, want)
+		}
+		if used := eng.Memory().Used(); used != 0 {
+			t.Errorf("%s: %d bytes still reserved after the query", query, used)
 		}
 	}
 }

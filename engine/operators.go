@@ -240,7 +240,7 @@ func compileProject(c *compiler, in Node, op parser.Operator) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &computeNode{in: in, verb: "project"}
+	n := &computeNode{in: in, verb: "project", budget: c.sess.eng.budget}
 	unnamed := 0
 	for _, col := range columns {
 		name, e, err := c.namedColumn(sc, col, &unnamed, n.schema)
@@ -264,7 +264,7 @@ func compileExtend(c *compiler, in Node, op parser.Operator) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &computeNode{in: in, verb: "extend", schema: append(Schema(nil), in.Schema()...), keepInput: true}
+	n := &computeNode{in: in, verb: "extend", schema: append(Schema(nil), in.Schema()...), keepInput: true, budget: c.sess.eng.budget}
 	unnamed := 0
 	for _, col := range columns {
 		name, e, err := c.namedColumn(&scope{schema: n.schema, c: c, windows: sc.windows}, col, &unnamed, n.schema)
@@ -291,6 +291,7 @@ type computeNode struct {
 	schema    Schema
 	steps     []computeStep
 	keepInput bool // the output starts as the input's columns (extend)
+	budget    *Budget
 }
 
 type computeStep struct {
@@ -314,22 +315,31 @@ func (n *computeNode) Open(ctx context.Context) Operator {
 	o := &computeOperator{node: n, in: n.in.Open(ctx), batch: Batch{Cols: make([]Column, len(n.schema))}}
 	for _, s := range n.steps {
 		o.evals = append(o.evals, s.e.evaluator())
+		// Only string and dynamic values grow past their header; a constant is one value, its
+		// column of a batch's length sharing it.
+		o.charged = append(o.charged, n.budget != nil && !s.e.isConst() && (s.e.typ == kusto.TypeString || s.e.typ == kusto.TypeDynamic))
 	}
 	return o
 }
 
 // computeOperator evaluates each step with an evaluator of its own, whose scratch columns the
-// output batch holds until the next call to Next.
+// output batch holds until the next call to Next. The string and dynamic columns it computes
+// for a batch are reserved from the budget until the batch is reused: a value is held to
+// MaxValueSize, but a batch of them is not.
 type computeOperator struct {
-	node  *computeNode
-	in    Operator
-	evals []func(*Batch) Column
-	batch Batch
+	node     *computeNode
+	in       Operator
+	evals    []func(*Batch) Column
+	charged  []bool // per step: its columns are reserved from the budget
+	batch    Batch
+	reserved int64 // for the batch last returned
 }
 
 func (o *computeOperator) Next() (_ *Batch, err error) {
 	defer catchFailure(&err)
 	b, err := o.in.Next()
+	o.node.budget.release(o.reserved)
+	o.reserved = 0
 	if b == nil || err != nil {
 		return nil, err
 	}
@@ -343,15 +353,45 @@ func (o *computeOperator) Next() (_ *Batch, err error) {
 		if o.node.keepInput {
 			in = out // extend's later steps see the earlier ones
 		}
-		out.Cols[s.slot] = o.evals[i](in)
+		col := o.evals[i](in)
+		out.Cols[s.slot] = col
+		// Each step is charged as it is made, so a batch of huge values stops at the step that
+		// passes the budget, not after the whole batch.
+		if o.charged[i] && o.computed(col, b, out, i) {
+			cost := memoryCost(col)
+			if err := o.node.budget.reserve(cost); err != nil {
+				return nil, err
+			}
+			o.reserved += cost
+		}
 	}
 	return out, nil
+}
+
+// computed reports whether col, made by step i, is a column of its own rather than one the
+// batch already holds (extend t = s, project s): the input's, or an earlier step's.
+func (o *computeOperator) computed(col Column, in, out *Batch, i int) bool {
+	for _, c := range in.Cols {
+		if c == col {
+			return false
+		}
+	}
+	for _, s := range o.node.steps[:i] {
+		if s.slot != o.node.steps[i].slot && out.Cols[s.slot] == col {
+			return false
+		}
+	}
+	return true
 }
 
 // countRows: computing columns does not change how many rows there are.
 func (o *computeOperator) countRows() (int64, error) { return countRows(o.in) }
 
-func (o *computeOperator) Close() { o.in.Close() }
+func (o *computeOperator) Close() {
+	o.node.budget.release(o.reserved)
+	o.reserved = 0
+	o.in.Close()
+}
 
 // selectOperator passes some of its input's columns through (shapeNode, shape.go).
 type selectOperator struct {

@@ -39,12 +39,13 @@ func checkSetOption(src *kusto.Source, s *parser.SetOption) error {
 	switch {
 	case want == kusto.TypeDateTime && v.Type == kusto.TypeString:
 		if _, err := kusto.ParseDateTime(strings.TrimSpace(v.Value.(string))); err != nil {
-			return kusto.Errorf(kusto.KindSyntax, src, s.Pos.Offset, "set %s: %v", name, err)
+			return kusto.Errorf(kusto.KindSyntax, src, s.ValueAt, "set %s: %v", name, err)
 		}
 	case v.Type != want || v.Value == nil:
-		return kusto.Errorf(kusto.KindSyntax, src, s.Pos.Offset, "set %s needs %s value, not %s", name, article(want), v.Type)
+		return kusto.Errorf(kusto.KindSyntax, src, s.ValueAt, "set %s needs %s value, not %s", name, article(want), v.Type)
 	case want == kusto.TypeLong && v.Value.(int64) <= 0:
-		return kusto.Errorf(kusto.KindSyntax, src, s.Pos.Offset, "set %s needs a positive number, not %d", name, v.Value)
+		// Zero is not "no limit": that is notruncation.
+		return kusto.Errorf(kusto.KindSyntax, src, s.ValueAt, "set %s takes a positive number, not %d", name, v.Value)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -254,11 +255,37 @@ func (e *signedExpr) lower(src *kusto.Source) (Expr, error) {
 	if e.Signed == nil {
 		return e.Operand.lower(src)
 	}
+	if e.Op == "-" && e.Signed.isMinLongMagnitude() {
+		return &LiteralExpr{At: e.Pos.Offset, Literal: minLong}, nil
+	}
 	operand, err := e.Signed.lower(src)
 	if err != nil || e.Op != "-" {
 		return operand, err
 	}
 	return &NegateExpr{At: e.Pos.Offset, Operand: operand}, nil
+}
+
+// isMinLongMagnitude reports whether e is the bare literal 9223372036854775808, which is a long
+// only with a minus before it.
+func (e *signedExpr) isMinLongMagnitude() bool {
+	if e.Signed != nil || len(e.Operand.Access) > 0 || e.Operand.Operand.Literal == nil {
+		return false
+	}
+	return isMinLongMagnitude(e.Operand.Operand.Literal.Tokens[0])
+}
+
+// minLong is the literal -9223372036854775808. Its magnitude is not a long, so it cannot be read
+// as minus applied to a literal, as other negative numbers are.
+var minLong = kusto.Literal{Type: kusto.TypeLong, Value: int64(math.MinInt64)}
+
+// isMinLongMagnitude reports whether tok is an integer literal of 9223372036854775808, the
+// magnitude of the minimum long.
+func isMinLongMagnitude(tok lexer.Token) bool {
+	if tok.Type != TokInt {
+		return false
+	}
+	n, err := kusto.ParseInteger("-"+tok.Value, 64)
+	return err == nil && n == math.MinInt64
 }
 
 func (e *postfixExpr) lower(src *kusto.Source) (Expr, error) {

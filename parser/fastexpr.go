@@ -242,6 +242,14 @@ func (p *fastParser) signed() (Expr, bool) {
 		return p.postfix()
 	}
 	p.lex.Next()
+	if t.Value == "-" && isMinLongMagnitude(*p.lex.Peek()) {
+		at := p.lex.Checkpoint
+		p.lex.Next()
+		if !startsAccessor(p.lex.Peek()) {
+			return &LiteralExpr{At: t.Pos.Offset, Literal: minLong}, true
+		}
+		p.lex.Checkpoint = at // an accessor after a number: the grammar reports it
+	}
 	operand, ok := p.signed()
 	if !ok || t.Value == "+" {
 		return operand, ok
@@ -317,4 +325,9 @@ func (p *fastParser) primary() (Expr, bool) {
 		return e, ok && p.expect(")")
 	}
 	return nil, false
+}
+
+// startsAccessor reports whether t begins a dynamic accessor (postfix): '.', '[' or ['name'].
+func startsAccessor(t *lexer.Token) bool {
+	return t.Type == TokQuotedIdent || t.Type == TokPunct && (t.Value == "." || t.Value == "[")
 }

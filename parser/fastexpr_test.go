@@ -158,6 +158,9 @@ func TestFastPathMatchesGrammar(t *testing.T) {
 		"print", "print 1,", "print 1 ;;", "print 1; print 2", "print 1 | count", "print 1 2", "print a = 1, a = 2", "print x = 1 between (0 .. 2)",
 		"Print 1", "print(1)", "print [\"a\"] = 1", "print ['a'", "let x = 1; print x", "print 1 // a comment",
 		"range x from 1 to 10 step 1", "range x from 1 to 10 step 1;", "range ['x y'] from -1 to 2 * 5 step 1 + 1", "range x from 1 to 10",
+		"print a = -9223372036854775808, b = - 9223372036854775808, c = - -9223372036854775808", "print d = 1 -9223372036854775808",
+		"print a = -9223372036854775808 + 1", "print a = -(9223372036854775808)", "print a = -9223372036854775808[0]", "print a = -9223372036854775808.x",
+		"print a = -9223372036854775809", "datatable(a:long)[- 9223372036854775808, -9223372036854775807]",
 		"range x from 1 to 10 step 1 | take 1", "range from 1 to 10 step 1", "range x from 1 step 1 to 10", "range x from to 1 step 1",
 		"range x from datetime(2020-01-01) to now() step 1d", "range x from 1 to 10 step", "range x in 1 to 10 step 1", "range x from 1 to 10 step 1 x",
 	)

@@ -290,7 +290,15 @@ func decodeValues(src *kusto.Source, offset int, token string) ([]LiteralExpr, e
 		if !ok {
 			return nil, s.errorf(i, "invalid datatable value") // the lexer has checked them all
 		}
-		lit, err := literalValue(lexer.Token{Type: typ, Value: value})
+		tok := lexer.Token{Type: typ, Value: value}
+		if negative && isMinLongMagnitude(tok) {
+			out = append(out, LiteralExpr{At: i, Literal: minLong})
+			if i, _ = kusto.SkipSpace(text, end); text[i] == ',' {
+				i++
+			}
+			continue
+		}
+		lit, err := literalValue(tok)
 		if err != nil {
 			return nil, s.errorf(end-len(value), "%v", err)
 		}
@@ -534,7 +542,9 @@ func (s *scanner) scanNumber(off int) (lexer.TokenType, int, error) {
 		return 0, 0, s.errorf(off, "invalid number %q; a number may be followed only by a timespan unit such as d, h, m, s, ms or tick", text[off:stop])
 	}
 	if typ == TokInt {
-		if _, err := strconv.ParseInt(text[off:end], 10, 64); err != nil {
+		// 9223372036854775808 lexes, as the magnitude of the minimum long written with its sign
+		// (-9223372036854775808); anywhere else it fails as out of range where it is decoded.
+		if u, err := strconv.ParseUint(text[off:end], 10, 64); err != nil || u > 1<<63 {
 			return 0, 0, s.errorf(off, "number %s is out of range for long", text[off:end])
 		}
 	} else if _, err := strconv.ParseFloat(text[off:end], 64); err != nil {

@@ -198,7 +198,9 @@ func TestTokenizeErrors(t *testing.T) {
 		{"123abc", 1, 1, `invalid number "123abc"`},
 		{"1e3d", 1, 1, `invalid number "1e3d"`},
 		{"10y", 1, 1, `invalid number "10y"`},
-		{"9223372036854775808", 1, 1, "number 9223372036854775808 is out of range for long"},
+		// 9223372036854775808 lexes (as the magnitude of -9223372036854775808) and fails where it is decoded.
+		{"9223372036854775809", 1, 1, "number 9223372036854775809 is out of range for long"},
+		{"-18446744073709551616", 1, 2, "number 18446744073709551616 is out of range for long"},
 		{"x + 1e999", 1, 5, "number 1e999 is out of range for real"},
 		{"0x", 1, 1, `invalid hexadecimal number "0x"`},
 		{"0x1FFFFFFFFFFFFFFFF", 1, 1, `invalid hexadecimal number "0x1FFFFFFFFFFFFFFFF"`},

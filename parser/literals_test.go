@@ -41,6 +41,9 @@ func TestScalarLiterals(t *testing.T) {
 		{"010", kusto.Literal{Type: kusto.TypeLong, Value: int64(10)}}, // decimal, not octal
 		{"0x2A", kusto.Literal{Type: kusto.TypeLong, Value: int64(42)}},
 		{"9223372036854775807", kusto.Literal{Type: kusto.TypeLong, Value: int64(math.MaxInt64)}},
+		// The minimum long is one literal: its magnitude alone is not a long.
+		{"-9223372036854775808", kusto.Literal{Type: kusto.TypeLong, Value: int64(math.MinInt64)}},
+		{"- 9223372036854775808", kusto.Literal{Type: kusto.TypeLong, Value: int64(math.MinInt64)}},
 		{"long(010)", kusto.Literal{Type: kusto.TypeLong, Value: int64(10)}},
 		{"long(+7)", kusto.Literal{Type: kusto.TypeLong, Value: int64(7)}},
 		{"long(-9223372036854775808)", kusto.Literal{Type: kusto.TypeLong, Value: int64(math.MinInt64)}},

@@ -60,9 +60,12 @@ type SetOption struct {
 	Pos    lexer.Position
 	Name   *Name `parser:"'set' @@"`
 	Tokens []lexer.Token
-	Text   string `parser:"( '=' @( String | Int | Real | Timespan | TypedLit | GUID | Ident ) )?"`
+	Text   string `parser:"( '=' @'-'? @( String | Int | Real | Timespan | TypedLit | GUID | Ident ) )?"`
 	// Value is the value written, decoded; a set without one (set notruncation) is true.
 	Value kusto.Literal
+	// ValueAt is the offset of the value, its sign included, or of the name when there is no
+	// value: where a bad value is reported.
+	ValueAt int
 }
 
 // CallSource is a call of a tabular user-defined function as a pipeline's source: `f(…)`. As
@@ -190,11 +193,18 @@ func (f *finisher) params(list []*Param, what string) {
 
 // setOption decodes a set statement's value.
 func (f *finisher) setOption(s *SetOption) {
+	s.ValueAt = s.Name.Pos.Offset
 	if s.Text == "" {
 		s.Value = kusto.Literal{Type: kusto.TypeBool, Value: true}
 		return
 	}
 	tok := s.Tokens[len(s.Tokens)-1]
+	s.ValueAt = tok.Pos.Offset
+	if sign := s.Tokens[len(s.Tokens)-2]; sign.Type == TokPunct && sign.Value == "-" {
+		s.ValueAt = sign.Pos.Offset
+		f.negativeSetValue(s, tok)
+		return
+	}
 	if tok.Type == TokIdent {
 		b, err := kusto.ParseBool(tok.Value)
 		if err != nil {
@@ -210,6 +220,34 @@ func (f *finisher) setOption(s *SetOption) {
 		return
 	}
 	s.Value = lit
+}
+
+// negativeSetValue decodes the value of `set name = -tok`: a sign goes only before a number.
+func (f *finisher) negativeSetValue(s *SetOption, tok lexer.Token) {
+	switch tok.Type {
+	case TokInt:
+		n, err := kusto.ParseInteger("-"+tok.Value, 64)
+		if err != nil {
+			f.fail(tok.Pos, "number %s is out of range for long", tok.Value)
+			return
+		}
+		s.Value = kusto.Literal{Type: kusto.TypeLong, Value: n}
+	case TokReal, TokTimespan:
+		lit, err := tokenLiteral(f.src, tok)
+		if err != nil {
+			f.err = err
+			return
+		}
+		switch v := lit.Value.(type) {
+		case float64:
+			lit.Value = -v
+		case kusto.Timespan:
+			lit.Value = -v
+		}
+		s.Value = lit
+	default:
+		f.fail(lexer.Position{Offset: s.ValueAt}, "set %s: a minus sign goes only before a number", s.Name.String())
+	}
 }
 
 // funcArgs finishes the arguments of a function called as a source or with invoke.
