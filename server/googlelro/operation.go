@@ -38,7 +38,9 @@ func (s *Service) operation(snap ops.Snapshot, projectStyle bool) *longrunningpb
 	if !op.Done {
 		return op
 	}
-	if snap.State == ops.Succeeded {
+	// Skipped (ingestIfNotExists found its tag) is a success that ingested nothing, as Kusto
+	// and the script runner count it: a response with no extents, not an error.
+	if snap.State == ops.Succeeded || snap.State == ops.Skipped {
 		resp := map[string]any{}
 		if extents, ok := engine.IngestExtents(snap); ok {
 			resp["extents"] = frameRows(extents)
@@ -64,7 +66,7 @@ func endCode(state ops.State) codes.Code {
 	case ops.Abandoned:
 		return codes.Aborted
 	}
-	return codes.Unknown // Failed, PartiallySucceeded, Skipped
+	return codes.Unknown // Failed, PartiallySucceeded
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -151,6 +151,9 @@ func TestRESTSurface(t *testing.T) {
 	tr.do("WaitOperation over REST, as Google's REST client tries it", "GET", "/?name=operations%2F"+other.String()+"&timeout=1s", "")
 	release2()
 	waitDone(t, eng, other)
+	run(t, eng, `.set-or-append T with (tags = '["ingest-by:a"]') <| print x=2`)    // 5
+	run(t, eng, `.set-or-append T with (ingestIfNotExists = '["a"]') <| print x=3`) // 6: Skipped
+	tr.do("get a skipped ingest: a success with no extents", "GET", "/v1/operations/00000000-0000-0000-0000-000000000006", "")
 	tr.do("the server is unharmed", "GET", "/v1/operations?filter="+url.QueryEscape("done = false"), "")
 	golden(t, "rest", tr.out.String())
 }
