@@ -28,14 +28,16 @@ import (
 //	long      INT64 (INT(64, signed))
 //	real      DOUBLE
 //	string    BYTE_ARRAY (STRING)
-//	datetime  INT64 TIMESTAMP(NANOS, UTC) holding ticks×100 from the Unix epoch; a column with
-//	          a value outside 1677-09-21..2262-04-11, the nanosecond range, is plain INT64 ticks
-//	          from 0001-01-01 instead (the extent's metadata says which)
+//	datetime  INT64 TIMESTAMP(NANOS, isAdjustedToUTC=false; the values are UTC) holding
+//	          ticks×100 from the Unix epoch; a column with a value outside 1677-09-21..2262-04-11,
+//	          the nanosecond range, is plain INT64 ticks from 0001-01-01 instead (the extent's
+//	          metadata says which)
 //	timespan  INT64, ticks (100 ns)
 //	guid      FIXED_LEN_BYTE_ARRAY(16) (UUID)
 //	dynamic   BYTE_ARRAY (JSON), the value's JSON text
 //
-// Every column is OPTIONAL; a Kusto null is a Parquet null.
+// A column is OPTIONAL where the extent holds a null in it, else REQUIRED; a Kusto null is a
+// Parquet null.
 
 const unixEpochTicks = 621_355_968_000_000_000 // ticks from 0001-01-01 to 1970-01-01
 
@@ -56,7 +58,10 @@ func parquetNode(t kusto.Type, ticks, optional bool) (parquet.Node, error) {
 		if ticks {
 			n = parquet.Int(64)
 		} else {
-			n = parquet.Timestamp(parquet.Nanosecond)
+			// Not adjusted to UTC, though Kusto's datetimes are UTC: DuckDB reads an adjusted
+			// nanosecond timestamp as a TIMESTAMPTZ, of microseconds, and drops the last digit of
+			// the tick; an unadjusted one is its TIMESTAMP_NS (compat/node/duckdb.test.mjs).
+			n = parquet.TimestampAdjusted(parquet.Nanosecond, false)
 		}
 	case kusto.TypeGUID:
 		n = parquet.UUID()

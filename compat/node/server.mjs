@@ -12,7 +12,8 @@ const repoRoot = resolve(import.meta.dirname, "../..");
 const startTimeoutMs = 15_000;
 const stopTimeoutMs = 5_000;
 
-async function buildBinary() {
+/** buildBinary builds kustard from this checkout (or takes $KUSTARD_BIN); cleanup removes it. */
+export async function buildBinary() {
   if (process.env.KUSTARD_BIN) {
     return { bin: process.env.KUSTARD_BIN, cleanup: async () => {} };
   }
