@@ -19,6 +19,7 @@ import (
 	"github.com/kustard/kustard/kusto"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding"
 )
 
 // The type mapping, lossless both ways (README, "Durable storage"):
@@ -447,7 +448,65 @@ func (d *fileData) decode(i int) (engine.Column, error) {
 		return nil, fmt.Errorf("the file has no column %q", d.rec.Columns[i])
 	}
 	ticks := d.rec.Ticks != nil && d.rec.Ticks[i]
-	var vals []parquet.Value
+	var dec decoder
+	switch d.types[i] {
+	case kusto.TypeBool:
+		dec = &typedDecoder[bool]{t: d.types[i], value: func(v parquet.Value) bool { return v.Boolean() }}
+	case kusto.TypeInt:
+		dec = &typedDecoder[int32]{t: d.types[i], value: func(v parquet.Value) int32 { return v.Int32() },
+			kind: parquet.Int32, fast: func(x encoding.Values) []int32 { return x.Int32() }}
+	case kusto.TypeLong:
+		dec = int64Decoder(d.types[i], func(x int64) int64 { return x })
+	case kusto.TypeDateTime:
+		if ticks {
+			dec = int64Decoder(d.types[i], func(x int64) kusto.DateTime { return kusto.DateTime(x) })
+		} else {
+			dec = int64Decoder(d.types[i], func(x int64) kusto.DateTime { return kusto.DateTime(x/100 + unixEpochTicks) })
+		}
+	case kusto.TypeTimespan:
+		dec = int64Decoder(d.types[i], func(x int64) kusto.Timespan { return kusto.Timespan(x) })
+	case kusto.TypeReal:
+		dec = &typedDecoder[float64]{t: d.types[i], value: func(v parquet.Value) float64 { return v.Double() },
+			kind: parquet.Double, fast: func(x encoding.Values) []float64 { return x.Double() }}
+	case kusto.TypeString:
+		// A string column is usually of few distinct values (dictionary-encoded on disk): the
+		// first few thousand distinct strings are kept and shared, not allocated once a row.
+		seen := map[string]string{}
+		dec = &typedDecoder[string]{t: d.types[i], value: func(v parquet.Value) string {
+			b := v.ByteArray()
+			if s, ok := seen[string(b)]; ok {
+				return s
+			}
+			s := string(b)
+			if len(seen) < 1<<12 {
+				seen[s] = s
+			}
+			return s
+		}}
+	case kusto.TypeGUID:
+		g := &typedDecoder[uuid.UUID]{t: d.types[i]}
+		g.value = func(v parquet.Value) uuid.UUID {
+			u, err := uuid.FromBytes(v.ByteArray())
+			if err != nil && g.bad == nil {
+				g.bad = err
+			}
+			return u
+		}
+		dec = g
+	case kusto.TypeDynamic:
+		y := &typedDecoder[any]{t: d.types[i]}
+		y.value = func(v parquet.Value) any {
+			x, err := kusto.ParseDynamic(string(v.ByteArray()))
+			if err != nil && y.bad == nil {
+				y.bad = err
+			}
+			return x
+		}
+		dec = y
+	default:
+		return nil, fmt.Errorf("columns of type %s cannot be read", d.types[i])
+	}
+	dec.reserve(d.rec.Rows)
 	buf := make([]parquet.Value, 4096)
 	for _, rg := range d.file.RowGroups() {
 		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
@@ -456,99 +515,123 @@ func (d *fileData) decode(i int) (engine.Column, error) {
 			if err == io.EOF {
 				break
 			}
+			if err == nil {
+				err = dec.page(p, leaf.MaxDefinitionLevel, buf)
+				parquet.Release(p)
+			}
 			if err != nil {
 				pages.Close()
 				return nil, err
 			}
-			r := p.Values()
-			for {
-				n, err := r.ReadValues(buf)
-				for _, v := range buf[:n] {
-					vals = append(vals, v.Clone())
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					pages.Close()
-					return nil, err
-				}
-				if n == 0 {
-					break
-				}
-			}
-			parquet.Release(p)
 		}
 		pages.Close()
 	}
-	if len(vals) != d.rec.Rows {
-		return nil, fmt.Errorf("%d values, not %d", len(vals), d.rec.Rows)
-	}
-	return column(d.types[i], vals, ticks)
+	return dec.column(d.rec.Rows)
 }
 
-func column(t kusto.Type, vals []parquet.Value, ticks bool) (engine.Column, error) {
-	var nulls []bool
-	null := func(i int) bool {
-		if vals[i].IsNull() {
-			if nulls == nil {
-				nulls = make([]bool, len(vals))
-			}
-			nulls[i] = true
-			return true
-		}
-		return false
-	}
-	switch t {
-	case kusto.TypeBool:
-		return build(t, vals, null, &nulls, func(v parquet.Value) bool { return v.Boolean() }), nil
-	case kusto.TypeInt:
-		return build(t, vals, null, &nulls, func(v parquet.Value) int32 { return v.Int32() }), nil
-	case kusto.TypeLong:
-		return build(t, vals, null, &nulls, func(v parquet.Value) int64 { return v.Int64() }), nil
-	case kusto.TypeReal:
-		return build(t, vals, null, &nulls, func(v parquet.Value) float64 { return v.Double() }), nil
-	case kusto.TypeString:
-		return build(t, vals, null, &nulls, func(v parquet.Value) string { return string(v.ByteArray()) }), nil
-	case kusto.TypeDateTime:
-		return build(t, vals, null, &nulls, func(v parquet.Value) kusto.DateTime {
-			if ticks {
-				return kusto.DateTime(v.Int64())
-			}
-			return kusto.DateTime(v.Int64()/100 + unixEpochTicks)
-		}), nil
-	case kusto.TypeTimespan:
-		return build(t, vals, null, &nulls, func(v parquet.Value) kusto.Timespan { return kusto.Timespan(v.Int64()) }), nil
-	case kusto.TypeGUID:
-		var bad error
-		c := build(t, vals, null, &nulls, func(v parquet.Value) uuid.UUID {
-			u, err := uuid.FromBytes(v.ByteArray())
-			if err != nil {
-				bad = err
-			}
-			return u
-		})
-		return c, bad
-	case kusto.TypeDynamic:
-		var bad error
-		c := build(t, vals, null, &nulls, func(v parquet.Value) any {
-			x, err := kusto.ParseDynamic(string(v.ByteArray()))
-			if err != nil {
-				bad = err
-			}
-			return x
-		})
-		return c, bad
-	}
-	return nil, fmt.Errorf("columns of type %s cannot be read", t)
+// decoder turns the pages of one Parquet column into an engine column.
+type decoder interface {
+	reserve(rows int)
+	page(p parquet.Page, maxDef int, buf []parquet.Value) error
+	column(rows int) (engine.Column, error)
 }
 
-func build[T any](t kusto.Type, vals []parquet.Value, null func(int) bool, nulls *[]bool, get func(parquet.Value) T) engine.Column {
-	data := make([]T, len(vals))
-	for i, v := range vals {
-		if !null(i) {
-			data[i] = get(v)
+// typedDecoder decodes a column of element type T. Where the pages hold plain values of the
+// Parquet kind the type is written as (not dictionary-encoded), fast reads them as a slice;
+// any other page is read value by value.
+type typedDecoder[T any] struct {
+	t     kusto.Type
+	value func(parquet.Value) T
+	kind  parquet.Kind
+	fast  func(encoding.Values) []T
+	data  []T
+	nulls []bool
+	bad   error
+}
+
+func int64Decoder[T any](t kusto.Type, conv func(int64) T) *typedDecoder[T] {
+	var scratch []T
+	return &typedDecoder[T]{t: t, value: func(v parquet.Value) T { return conv(v.Int64()) }, kind: parquet.Int64,
+		fast: func(x encoding.Values) []T {
+			ints := x.Int64()
+			scratch = scratch[:0]
+			for _, n := range ints {
+				scratch = append(scratch, conv(n))
+			}
+			return scratch
+		}}
+}
+
+func (d *typedDecoder[T]) reserve(rows int) { d.data = make([]T, 0, rows) }
+
+func (d *typedDecoder[T]) null() {
+	if d.nulls == nil {
+		d.nulls = make([]bool, len(d.data), cap(d.data))
+	}
+	var zero T
+	d.data = append(d.data, zero)
+	d.nulls = append(d.nulls, true)
+}
+
+func (d *typedDecoder[T]) add(v T) {
+	d.data = append(d.data, v)
+	if d.nulls != nil {
+		d.nulls = append(d.nulls, false)
+	}
+}
+
+func (d *typedDecoder[T]) page(p parquet.Page, maxDef int, buf []parquet.Value) error {
+	if d.fast != nil && p.Dictionary() == nil && p.Type().Kind() == d.kind && p.NumValues() <= int64(cap(d.data)-len(d.data)) {
+		vals := d.fast(p.Data())
+		if p.NumNulls() == 0 {
+			if int64(len(vals)) != p.NumValues() {
+				return fmt.Errorf("a page of %d values holds %d", p.NumValues(), len(vals))
+			}
+			for _, v := range vals {
+				d.add(v)
+			}
+			return nil
+		}
+		levels := p.DefinitionLevels()
+		if int64(len(levels)) != p.NumValues() || int64(len(vals)) != p.NumValues()-p.NumNulls() {
+			return fmt.Errorf("a page of %d values holds %d levels and %d values", p.NumValues(), len(levels), len(vals))
+		}
+		k := 0
+		for _, l := range levels {
+			if int(l) != maxDef {
+				d.null()
+				continue
+			}
+			d.add(vals[k])
+			k++
+		}
+		return nil
+	}
+	r := p.Values()
+	for {
+		n, err := r.ReadValues(buf)
+		for _, v := range buf[:n] {
+			if v.IsNull() {
+				d.null()
+			} else {
+				d.add(d.value(v))
+			}
+		}
+		if err == io.EOF || (err == nil && n == 0) {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
-	return engine.NewVector(t, data, *nulls)
+}
+
+func (d *typedDecoder[T]) column(rows int) (engine.Column, error) {
+	if len(d.data) != rows {
+		return nil, fmt.Errorf("%d values, not %d", len(d.data), rows)
+	}
+	if d.bad != nil {
+		return nil, d.bad
+	}
+	return engine.NewVector(d.t, d.data, d.nulls), nil
 }
