@@ -12,9 +12,10 @@
 //	staging/            extents being written, renamed into extents/ before their commit
 //
 // An ingest's extent is written to staging/ (before the catalog's commit lock: Stage), synced,
-// renamed into extents/ (the directory synced), and only then committed, with its SHA-256, in one bbolt transaction; a commit that
-// fails removes its files. At open, files in staging/ and extent files no table lists are
-// removed, and operations that were live when the process died are marked Abandoned. Open reads
+// renamed into extents/ (the directory synced), and only then committed, with its SHA-256 and
+// its operation's completion, in one bbolt transaction; a commit that fails removes its files. At open, files in staging/ and extent files no table lists are
+// removed, and operations that were live when the process died are marked Completed when their
+// commit recorded their completion, Abandoned otherwise. Open reads
 // metadata only: an extent's file is read, and its checksum checked, the first time a scan asks
 // for one of its columns, and only the columns asked for are decoded.
 package store
@@ -46,6 +47,9 @@ var (
 	bucketTables    = []byte("tables")
 	bucketOps       = []byte("operations")
 	bucketLog       = []byte("operations_log")
+	// bucketCompleted holds, by operation id, the completion of an operation whose data a
+	// catalog commit recorded, until the operation's own record says it ended.
+	bucketCompleted = []byte("operations_completed")
 	keyFormat       = []byte("format")
 )
 
@@ -173,7 +177,7 @@ func (s *Store) checkFormat() error {
 		} else if err := meta.Put(keyFormat, []byte(strconv.Itoa(FormatVersion))); err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bucketDatabases, bucketTables, bucketOps, bucketLog} {
+		for _, b := range [][]byte{bucketDatabases, bucketTables, bucketOps, bucketLog, bucketCompleted} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
