@@ -22,8 +22,10 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
 	bolt "go.etcd.io/bbolt"
@@ -67,6 +70,12 @@ type Options struct {
 	// Now is the clock that stamps operations found live at open when they are marked
 	// Abandoned; default time.Now.
 	Now func() time.Time
+	// Seen, when set, is told at open, before anything is stamped, of every id the store holds
+	// (databases, tables, extents, operations and their activities) and the latest time an
+	// operation recorded, so that a deterministic run's clock and id sources (kustard
+	// --deterministic) continue after them instead of making them again: a table or extent id
+	// made twice would overwrite the stored one.
+	Seen func(ids iter.Seq[uuid.UUID], latest time.Time)
 }
 
 // Store is an open data directory. Catalog and Operations are the stores an engine is opened
@@ -117,6 +126,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := s.checkFormat(); err != nil {
 		return nil, err
+	}
+	if opts.Seen != nil {
+		latest, err := s.latest()
+		if err != nil {
+			return nil, err
+		}
+		opts.Seen(s.ids(), latest)
 	}
 	s.cat = &catalogStore{s: s}
 	if err := s.cat.recover(); err != nil {
@@ -292,3 +308,80 @@ func unwrapPath(err error) error {
 }
 
 func u64key(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// ids yields every id the store holds: databases, tables and their extents, operations and
+// their activities (records and log).
+func (s *Store) ids() iter.Seq[uuid.UUID] {
+	return func(yield func(uuid.UUID) bool) {
+		s.db.View(func(tx *bolt.Tx) error {
+			stop := errors.New("stop")
+			key := func(k, _ []byte) error {
+				if id, err := uuid.FromBytes(k); err == nil && !yield(id) {
+					return stop
+				}
+				return nil
+			}
+			if tx.Bucket(bucketDatabases).ForEach(key) != nil || tx.Bucket(bucketTables).ForEach(key) != nil {
+				return nil
+			}
+			err := tx.Bucket(bucketTables).ForEach(func(_, v []byte) error {
+				var t tableRec
+				if json.Unmarshal(v, &t) != nil {
+					return nil // Load reports it
+				}
+				for _, e := range t.Extents {
+					if !yield(e.ID) {
+						return stop
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return nil
+			}
+			for _, b := range [][]byte{bucketOps, bucketLog} {
+				err := tx.Bucket(b).ForEach(func(_, v []byte) error {
+					var r opRec
+					if json.Unmarshal(v, &r) != nil {
+						return nil // openOps reports it
+					}
+					if !yield(r.ID) || !yield(r.ActivityID) {
+						return stop
+					}
+					return nil
+				})
+				if err != nil {
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// latest is the latest time an operation recorded (zero for none).
+func (s *Store) latest() (time.Time, error) {
+	var latest time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketOps, bucketLog} {
+			err := tx.Bucket(b).ForEach(func(k, v []byte) error {
+				var r opRec
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("operation record %x: %w", k, err)
+				}
+				if r.Updated.After(latest) {
+					latest = r.Updated
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("data directory %s: the operations are unreadable: %w", s.dir, err)
+	}
+	return latest, nil
+}
