@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
@@ -102,7 +103,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	dir = abs
 	for _, d := range []string{dir, filepath.Join(dir, extentsDir), filepath.Join(dir, stagingDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o755); errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("data directory %s is not writable: %w", dir, unwrapPath(err))
+		} else if err != nil {
 			return nil, fmt.Errorf("data directory %s cannot be created: %w", dir, unwrapPath(err))
 		}
 	}
