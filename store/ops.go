@@ -194,11 +194,7 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 			return err
 		}
 		for _, snap := range behind {
-			b, err := encodeOp(snap)
-			if err != nil {
-				return err
-			}
-			if err := o.appendTx(logB, snap, b); err != nil {
+			if err := o.appendTx(logB, snap); err != nil {
 				return err
 			}
 		}
@@ -210,7 +206,7 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 			if err := opsB.Put(u64key(snap.Seq), b); err != nil {
 				return err
 			}
-			if err := o.appendTx(logB, snap, b); err != nil {
+			if err := o.appendTx(logB, snap); err != nil {
 				return err
 			}
 		}
@@ -244,7 +240,13 @@ func complete(snap *ops.Snapshot, c completionRec, now func() time.Time) error {
 	return nil
 }
 
-func (o *opsStore) appendTx(logB *bolt.Bucket, rec ops.Snapshot, b []byte) error {
+// appendTx adds a log record in tx, without the operation's result (see Append).
+func (o *opsStore) appendTx(logB *bolt.Bucket, rec ops.Snapshot) error {
+	rec.Result = nil
+	b, err := encodeOp(rec)
+	if err != nil {
+		return err
+	}
 	if err := logB.Put(u64key(o.nextLog), b); err != nil {
 		return err
 	}
@@ -276,6 +278,8 @@ func (o *opsStore) Put(s ops.Snapshot) error {
 }
 
 func (o *opsStore) Append(rec ops.Snapshot) error {
+	// The log shows states; an operation's result is read from its own record.
+	rec.Result = nil
 	b, err := encodeOp(rec)
 	if err != nil {
 		return err
