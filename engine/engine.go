@@ -207,11 +207,10 @@ func (e *Engine) Ops() *ops.Registry { return e.ops }
 // IngestedRows returns how many rows an ingest operation committed, once it has completed.
 func (e *Engine) IngestedRows(id uuid.UUID) (int64, bool) {
 	s, err := e.ops.Get(id)
-	out, ok := ops.ResultAs[*ingestOutcome](s)
-	if err != nil || !ok || s.State != ops.Succeeded {
+	if err != nil || s.State != ops.Succeeded {
 		return 0, false
 	}
-	return out.rows, true
+	return ResultRows(s.Result)
 }
 
 // Options returns the engine's effective options.

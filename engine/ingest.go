@@ -51,8 +51,7 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 	if in.Async {
 		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (_ any, err error) {
 			defer recoverInternal(&err)
-			f, err := job.run(ctx)
-			return job.details(f), err
+			return job.run(ctx)
 		})
 		if err != nil {
 			return nil, err
@@ -64,9 +63,12 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 	job.progress = c.req.Progress
 	var result *Frame
 	_, _, err = c.sess.eng.ops.Run(ctx, spec, func(ctx context.Context) (any, error) {
-		f, err := job.run(ctx)
-		result = f
-		return job.details(f), err
+		out, err := job.run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		result = out.extents
+		return out, nil
 	})
 	var skipped *ops.SkippedError
 	if errors.As(err, &skipped) {
@@ -75,19 +77,8 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 	return result, err
 }
 
-// ingestOutcome is what a finished ingest operation keeps: the extents table a synchronous run
-// returns, which `.show operation <id> details` shows if the command asked to persist it, and
-// the rows it committed, which front doors report when an async ingest ends.
-type ingestOutcome struct {
-	extents   *Frame
-	rows      int64
-	persisted bool
-}
-
-func (j *ingestJob) details(f *Frame) any {
-	if f == nil {
-		return nil
-	}
+// outcome is what the ingest's operation keeps: its extents table, f.
+func (j *ingestJob) outcome(f *Frame) *ingestOutcome {
 	out := &ingestOutcome{extents: f, rows: extentRows(f)}
 	if v, ok := j.props["persistDetails"]; ok && v.Value.(bool) {
 		out.persisted = true
@@ -216,9 +207,9 @@ func matchSchema(t TableInfo, query Schema, extend bool) (Schema, error) {
 // throughput.
 const yieldEvery = 10 * time.Microsecond
 
-// run executes the query into a new extent and commits it. It returns the extents table a
-// synchronous ingest shows.
-func (j *ingestJob) run(ctx context.Context) (_ *Frame, err error) {
+// run executes the query into a new extent and commits it. It returns the operation's outcome,
+// whose extents table a synchronous ingest shows.
+func (j *ingestJob) run(ctx context.Context) (_ *ingestOutcome, err error) {
 	eng := j.c.sess.eng
 	// What the extent costs is reserved from the engine's memory budget as it grows; the table
 	// holds it once the extent commits, and a failed or canceled ingest gives it all back.
@@ -316,24 +307,27 @@ func (j *ingestJob) run(ctx context.Context) (_ *Frame, err error) {
 			extent.CreatedOn = v.Value.(kusto.DateTime)
 		}
 	}
-	h.SetPhase("committing")
-	if err := j.commit(ctx, extent); err != nil {
-		return nil, err
-	}
-	committed = true // the extent's memory is the table's now, given back when it leaves
 	fb := newFrame(extentsSchema)
 	if extent != nil {
 		// Extents live in memory uncompressed: original, extent and column sizes agree.
 		fb.row(extent.ID, extent.Size, extent.Size, extent.Size, int64(0), int64(extent.Rows))
 	}
-	return fb.frame(), nil
+	out := j.outcome(fb.frame())
+	h.SetPhase("committing")
+	if err := j.commit(ctx, extent, h.ID(), out); err != nil {
+		return nil, err
+	}
+	committed = true // the extent's memory is the table's now, given back when it leaves
+	return out, nil
 }
 
 // commit swaps the extent into the table in one transaction, whose preconditions are what must
 // still hold since prepareIngest: the table has the id it had then, the ingest was not canceled
 // (a cancel that arrived before this point wins: nothing is committed), no extent has an
-// ingestIfNotExists tag, and the schema still takes the query's columns.
-func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
+// ingestIfNotExists tag, and the schema still takes the query's columns. A commit that changes
+// the table's data also completes operation op with out, so that a durable store records both
+// at once (CompleteOperation).
+func (j *ingestJob) commit(ctx context.Context, extent *Extent, op uuid.UUID, out *ingestOutcome) error {
 	db := j.c.db.Name
 	_, err := j.c.sess.eng.cat.Update(func(tx *Txn) error {
 		err := tx.Require(func(s *Snapshot) error {
@@ -383,13 +377,18 @@ func (j *ingestJob) commit(ctx context.Context, extent *Extent) error {
 		if extent != nil {
 			extents = append(extents, extent)
 		}
+		if !j.replace && len(extents) == 0 {
+			return nil // nothing to commit: the operation's own record completes it
+		}
 		if j.replace {
-			return tx.ReplaceExtents(db, j.table, extents...)
+			err = tx.ReplaceExtents(db, j.table, extents...)
+		} else {
+			err = tx.AppendExtents(db, j.table, extents...)
 		}
-		if len(extents) == 0 {
-			return nil
+		if err != nil || op == uuid.Nil {
+			return err
 		}
-		return tx.AppendExtents(db, j.table, extents...)
+		return tx.CompleteOperation(op, j.c.sess.eng.ops.Stamp(), out)
 	})
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
@@ -279,6 +280,12 @@ func (tx *Txn) ReplaceExtents(db, name string, extents ...*Extent) error {
 	})
 }
 
+// CompleteOperation records that the transaction is the end of an operation's work, and what
+// the work returns (see the change CompleteOperation).
+func (tx *Txn) CompleteOperation(id uuid.UUID, at time.Time, result any) error {
+	return tx.add(&CompleteOperation{ID: id, At: at, Result: result})
+}
+
 // Abort ends the transaction without changing anything.
 func (tx *Txn) Abort() { tx.done = true }
 
@@ -505,6 +512,19 @@ type ReplaceExtents struct {
 	ID              uuid.UUID
 	Extents         []*Extent
 }
+
+// CompleteOperation marks a commit as the end of an operation's work (an ingest's extents):
+// the catalog has nothing to change, but a durable store records the operation's completion
+// and result in the same transaction as the data, so that after a crash between the commit and
+// the operation's own record the operation comes back complete rather than abandoned, whenever
+// its data is there.
+type CompleteOperation struct {
+	ID     uuid.UUID // the operation
+	At     time.Time // when the work completed
+	Result any       // what its work returns (an ingest's outcome; see EncodeResult)
+}
+
+func (*CompleteOperation) apply(*writer) error { return nil }
 
 func (c *CreateDatabase) apply(w *writer) error {
 	key := strings.ToLower(c.Name)

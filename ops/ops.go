@@ -226,6 +226,17 @@ func (c *StepClock) Advance(d time.Duration) {
 	c.next = c.next.Add(d)
 }
 
+// ContinueAfter makes the clock's next reading later than t, if it would not be: a
+// deterministic run over stored operations (kustard --deterministic --data) then goes on from
+// the latest time they recorded rather than back to the start.
+func (c *StepClock) ContinueAfter(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.next.After(t) {
+		c.next = t.UTC().Add(c.step)
+	}
+}
+
 // SequentialIDs is a deterministic IDSource for tests: 00000000-0000-0000-0000-000000000001, …2, ….
 // Prefix, when set, is the ids' first byte, so that two sequences cannot be mistaken for each
 // other: with 0x10, 10000000-0000-0000-0000-000000000001, ….
@@ -244,6 +255,22 @@ func (s *SequentialIDs) NewID() uuid.UUID {
 		id[15-i] = byte(s.n >> (8 * i))
 	}
 	return id
+}
+
+// ContinueAfter makes the sequence continue after id, if id is one of its own (its prefix, then
+// zeros, then a number, as NewID makes them) and not behind it, so that a deterministic run over
+// stored ids (kustard --deterministic --data) makes none of them again.
+func (s *SequentialIDs) ContinueAfter(id uuid.UUID) {
+	if id[0] != s.Prefix || [7]byte(id[1:8]) != [7]byte{} {
+		return
+	}
+	var n uint64
+	for i := range 8 {
+		n |= uint64(id[15-i]) << (8 * i)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n = max(s.n, n)
 }
 
 // DeterministicIDs are the id sources of a deterministic run (kustard --deterministic).

@@ -213,7 +213,11 @@ func (r *Registry) Clock() Clock { return r.clock }
 // IDs is the registry's id source (Options.IDs), shared with the engine for its own ids.
 func (r *Registry) IDs() IDSource { return r.ids }
 
-// stamp is the time of a fact that is not a state change.
+// Stamp is the time of a fact that is not a state change (a cancel request, the commit of an
+// operation's data): with a deterministic clock, the time of the next state change, without
+// taking a reading that would shift the log's times.
+func (r *Registry) Stamp() time.Time { return r.stamp() }
+
 func (r *Registry) stamp() time.Time {
 	if p, ok := r.clock.(interface{ Peek() time.Time }); ok {
 		return p.Peek()

@@ -358,6 +358,16 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 				}); err != nil {
 					return err
 				}
+			case *engine.CompleteOperation:
+				// With the data, in this transaction: the operation's own record, written
+				// after, may not make it to disk (see openOps).
+				b, err := encodeCompletion(ch)
+				if err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketCompleted).Put(ch.ID[:], b); err != nil {
+					return err
+				}
 			default:
 				return fmt.Errorf("the store cannot record a change of type %T", ch)
 			}

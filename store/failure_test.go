@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,28 +100,77 @@ func TestStagingNotWritable(t *testing.T) {
 	}
 }
 
-// A data directory the process may not write is refused at open, naming it. Root writes
-// regardless of permissions, so the test needs another user.
+// A data directory the process may not write is refused at open, naming it, and the open
+// leaves nothing in it. Root writes whatever the permissions say, so as root the open runs on a
+// thread whose file system user id is nobody's, where the kernel checks them as for any user.
 func TestDataDirectoryNotWritable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores permissions; TestStagingNotWritable covers a write that fails")
-	}
-	dir := filepath.Join(t.TempDir(), "data")
+	base := t.TempDir()
+	dir := filepath.Join(base, "data")
 	if err := os.Mkdir(dir, 0o500); err != nil {
 		t.Fatal(err)
 	}
 	defer os.Chmod(dir, 0o700)
-	st, err := Open(dir, Options{})
+	open := func() (*Store, error) { return Open(dir, Options{}) }
+	if os.Geteuid() == 0 {
+		// nobody must reach the directory: the test's temporary folders are root's, 0700.
+		for _, d := range []string{filepath.Dir(base), base} {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ok bool
+		open, ok = asNobody(open)
+		if !ok {
+			t.Skip("the kernel refused setfsuid(nobody); root would write through the permissions")
+		}
+	}
+	st, err := open()
 	if err == nil {
 		st.Close()
 		t.Fatal("opened a read-only data directory")
 	}
-	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "permission denied") {
+	if !strings.Contains(err.Error(), "data directory "+dir+" is not writable") || !strings.Contains(err.Error(), "permission denied") {
 		t.Errorf("open of a read-only data directory: %v", err)
 	}
 	if es := entries(t, dir); len(es) != 0 {
 		t.Errorf("the failed open left %v", es)
 	}
+}
+
+// nobody is the uid of the user nobody.
+const nobody = 65534
+
+// asNobody makes fn run on a thread of its own whose file system user id is nobody's
+// (setfsuid(2), which also drops root's power to override permissions for that thread); false
+// if the kernel refuses. The thread is never given back to the runtime, so it ends with fn.
+func asNobody(fn func() (*Store, error)) (func() (*Store, error), bool) {
+	type result struct {
+		st  *Store
+		err error
+	}
+	refused := make(chan bool, 1)
+	start := make(chan struct{})
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // not unlocked: the thread exits with this goroutine
+		syscall.RawSyscall(syscall.SYS_SETFSUID, nobody, 0, 0)
+		now, _, _ := syscall.RawSyscall(syscall.SYS_SETFSUID, ^uintptr(0), 0, 0) // -1 only reads it
+		refused <- now != nobody
+		if now != nobody {
+			return
+		}
+		<-start
+		st, err := fn()
+		done <- result{st, err}
+	}()
+	if <-refused {
+		return nil, false
+	}
+	return func() (*Store, error) {
+		close(start)
+		r := <-done
+		return r.st, r.err
+	}, true
 }
 
 // A truncated metadata file is refused at open with an error naming it, not a panic.

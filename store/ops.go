@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,8 +15,9 @@ import (
 )
 
 // opsStore is the ops.Store of a data directory: an ops.MemoryStore serves the reads, and every
-// write goes through to bbolt first. An operation's Result and Detail are Go values of the
-// process that ran it and are not kept; its error is kept as its text and its Kusto Status.
+// write goes through to bbolt first. An operation's Result is kept as the engine encodes it
+// (an ingest's extents, for `.show operation details`); its error as its text and its Kusto
+// Status. Its Detail, a Go value of the process that ran it, is not kept.
 type opsStore struct {
 	s       *Store
 	mem     *ops.MemoryStore
@@ -43,6 +45,22 @@ type opRec struct {
 	Err        string             `json:"error,omitempty"`
 	Status     string             `json:"status,omitempty"`
 	HiddenFrom []string           `json:"hidden_from,omitempty"`
+	Result     json.RawMessage    `json:"result,omitempty"` // engine.EncodeResult
+}
+
+// completionRec is the completion of an operation that a catalog commit recorded with the
+// operation's data (engine.CompleteOperation).
+type completionRec struct {
+	At     time.Time       `json:"at"`
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+func encodeCompletion(c *engine.CompleteOperation) ([]byte, error) {
+	res, err := engine.EncodeResult(c.Result)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(completionRec{At: c.At, Result: res})
 }
 
 // storedError is an operation's error as it comes back from the store: its text, and the Status
@@ -58,6 +76,10 @@ func encodeOp(s ops.Snapshot) ([]byte, error) {
 		Phase: s.Phase, Progress: s.Progress, Cancels: s.Cancels, HiddenFrom: s.HiddenFrom}
 	if s.Err != nil {
 		r.Err, r.Status = s.Err.Error(), engine.KustoStatus(s)
+	}
+	var err error
+	if r.Result, err = engine.EncodeResult(s.Result); err != nil {
+		return nil, err
 	}
 	return json.Marshal(r)
 }
@@ -82,24 +104,48 @@ func decodeOp(b []byte) (ops.Snapshot, error) {
 	if r.Err != "" || r.Status != "" {
 		s.Err = &storedError{r.Err, r.Status}
 	}
+	var err error
+	if s.Result, err = engine.DecodeResult(r.Result); err != nil {
+		return ops.Snapshot{}, fmt.Errorf("operation %s: %w", r.ID, err)
+	}
 	return s, nil
 }
 
 // AbandonedStatus is the Status of an operation that was live when its process stopped.
 const AbandonedStatus = "Abandoned: the kustard process stopped while the operation was %s; found at restart"
 
-// openOps loads the stored operations and log, marking Abandoned (with a log record each) the
-// operations that were live when the process that ran them stopped.
+// openOps loads the stored operations and log. An operation that was live when the process
+// that ran it stopped becomes Completed, with its result, if a catalog commit recorded its
+// completion with its data (the kill came between that commit and the operation's own
+// record), and Abandoned otherwise; each gets a log record.
 func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 	o := &opsStore{s: s, mem: ops.NewMemoryStore()}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		opsB, logB := tx.Bucket(bucketOps), tx.Bucket(bucketLog)
+		opsB, logB, doneB := tx.Bucket(bucketOps), tx.Bucket(bucketLog), tx.Bucket(bucketCompleted)
+		completed := map[uuid.UUID]completionRec{}
+		var doneKeys [][]byte
+		err := doneB.ForEach(func(k, v []byte) error {
+			var c completionRec
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("completion record %x: %w", k, err)
+			}
+			id, err := uuid.FromBytes(k)
+			if err != nil {
+				return err
+			}
+			completed[id] = c
+			doneKeys = append(doneKeys, slices.Clone(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		// The log's last state of each operation: an operation's record and its log record are
 		// two transactions (Put, then Append), so a crash between them leaves the log one state
 		// behind, which is caught up below.
 		logged := map[uuid.UUID]ops.State{}
-		var abandoned, behind []ops.Snapshot
-		err := logB.ForEach(func(k, v []byte) error {
+		var ended, behind []ops.Snapshot
+		err = logB.ForEach(func(k, v []byte) error {
 			rec, err := decodeOp(v)
 			if err != nil {
 				return err
@@ -115,11 +161,16 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 			if err != nil {
 				return err
 			}
-			if !snap.State.Terminal() {
+			if c, ok := completed[snap.ID]; ok && !snap.State.Terminal() {
+				if err := complete(&snap, c, now); err != nil {
+					return err
+				}
+				ended = append(ended, snap)
+			} else if !snap.State.Terminal() {
 				snap.Err = &storedError{msg: fmt.Sprintf(AbandonedStatus, snap.State), status: fmt.Sprintf(AbandonedStatus, snap.State)}
 				snap.State = ops.Abandoned
 				snap.Updated = now()
-				abandoned = append(abandoned, snap)
+				ended = append(ended, snap)
 			} else if st, ok := logged[snap.ID]; ok && st != snap.State {
 				behind = append(behind, snap)
 			}
@@ -143,15 +194,11 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 			return err
 		}
 		for _, snap := range behind {
-			b, err := encodeOp(snap)
-			if err != nil {
-				return err
-			}
-			if err := o.appendTx(logB, snap, b); err != nil {
+			if err := o.appendTx(logB, snap); err != nil {
 				return err
 			}
 		}
-		for _, snap := range abandoned {
+		for _, snap := range ended {
 			b, err := encodeOp(snap)
 			if err != nil {
 				return err
@@ -159,7 +206,13 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 			if err := opsB.Put(u64key(snap.Seq), b); err != nil {
 				return err
 			}
-			if err := o.appendTx(logB, snap, b); err != nil {
+			if err := o.appendTx(logB, snap); err != nil {
+				return err
+			}
+		}
+		// Every completion is in its operation's record now (or its operation is gone).
+		for _, k := range doneKeys {
+			if err := doneB.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -171,7 +224,29 @@ func openOps(s *Store, now func() time.Time) (*opsStore, error) {
 	return o, nil
 }
 
-func (o *opsStore) appendTx(logB *bolt.Bucket, rec ops.Snapshot, b []byte) error {
+// complete makes a live operation's snapshot the Completed one its completion c stands for.
+func complete(snap *ops.Snapshot, c completionRec, now func() time.Time) error {
+	result, err := engine.DecodeResult(c.Result)
+	if err != nil {
+		return fmt.Errorf("operation %s: %w", snap.ID, err)
+	}
+	snap.State, snap.Err, snap.Result, snap.Updated = ops.Succeeded, nil, result, c.At
+	if c.At.IsZero() {
+		snap.Updated = now()
+	}
+	if rows, ok := engine.ResultRows(result); ok {
+		snap.Progress.Done = rows
+	}
+	return nil
+}
+
+// appendTx adds a log record in tx, without the operation's result (see Append).
+func (o *opsStore) appendTx(logB *bolt.Bucket, rec ops.Snapshot) error {
+	rec.Result = nil
+	b, err := encodeOp(rec)
+	if err != nil {
+		return err
+	}
 	if err := logB.Put(u64key(o.nextLog), b); err != nil {
 		return err
 	}
@@ -185,7 +260,17 @@ func (o *opsStore) Put(s ops.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if err := o.s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOps).Put(u64key(s.Seq), b) }); err != nil {
+	err = o.s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketOps).Put(u64key(s.Seq), b); err != nil {
+			return err
+		}
+		if s.State.Terminal() {
+			// The record says how it ended: a completion the catalog recorded is done with.
+			return tx.Bucket(bucketCompleted).Delete(s.ID[:])
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	o.count(s)
@@ -193,6 +278,8 @@ func (o *opsStore) Put(s ops.Snapshot) error {
 }
 
 func (o *opsStore) Append(rec ops.Snapshot) error {
+	// The log shows states; an operation's result is read from its own record.
+	rec.Result = nil
 	b, err := encodeOp(rec)
 	if err != nil {
 		return err

@@ -12,17 +12,21 @@
 //	staging/            extents being written, renamed into extents/ before their commit
 //
 // An ingest's extent is written to staging/ (before the catalog's commit lock: Stage), synced,
-// renamed into extents/ (the directory synced), and only then committed, with its SHA-256, in one bbolt transaction; a commit that
-// fails removes its files. At open, files in staging/ and extent files no table lists are
-// removed, and operations that were live when the process died are marked Abandoned. Open reads
+// renamed into extents/ (the directory synced), and only then committed, with its SHA-256 and
+// its operation's completion, in one bbolt transaction; a commit that fails removes its files. At open, files in staging/ and extent files no table lists are
+// removed, and operations that were live when the process died are marked Completed when their
+// commit recorded their completion, Abandoned otherwise. Open reads
 // metadata only: an extent's file is read, and its checksum checked, the first time a scan asks
 // for one of its columns, and only the columns asked for are decoded.
 package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
 	bolt "go.etcd.io/bbolt"
@@ -46,6 +51,9 @@ var (
 	bucketTables    = []byte("tables")
 	bucketOps       = []byte("operations")
 	bucketLog       = []byte("operations_log")
+	// bucketCompleted holds, by operation id, the completion of an operation whose data a
+	// catalog commit recorded, until the operation's own record says it ended.
+	bucketCompleted = []byte("operations_completed")
 	keyFormat       = []byte("format")
 )
 
@@ -63,6 +71,12 @@ type Options struct {
 	// Now is the clock that stamps operations found live at open when they are marked
 	// Abandoned; default time.Now.
 	Now func() time.Time
+	// Seen, when set, is told at open, before anything is stamped, of every id the store holds
+	// (databases, tables, extents, operations and their activities) and the latest time an
+	// operation recorded, so that a deterministic run's clock and id sources (kustard
+	// --deterministic) continue after them instead of making them again: a table or extent id
+	// made twice would overwrite the stored one.
+	Seen func(ids iter.Seq[uuid.UUID], latest time.Time)
 }
 
 // Store is an open data directory. Catalog and Operations are the stores an engine is opened
@@ -89,7 +103,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	dir = abs
 	for _, d := range []string{dir, filepath.Join(dir, extentsDir), filepath.Join(dir, stagingDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o755); errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("data directory %s is not writable: %w", dir, unwrapPath(err))
+		} else if err != nil {
 			return nil, fmt.Errorf("data directory %s cannot be created: %w", dir, unwrapPath(err))
 		}
 	}
@@ -113,6 +129,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := s.checkFormat(); err != nil {
 		return nil, err
+	}
+	if opts.Seen != nil {
+		latest, err := s.latest()
+		if err != nil {
+			return nil, err
+		}
+		opts.Seen(s.ids(), latest)
 	}
 	s.cat = &catalogStore{s: s}
 	if err := s.cat.recover(); err != nil {
@@ -173,7 +196,7 @@ func (s *Store) checkFormat() error {
 		} else if err := meta.Put(keyFormat, []byte(strconv.Itoa(FormatVersion))); err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bucketDatabases, bucketTables, bucketOps, bucketLog} {
+		for _, b := range [][]byte{bucketDatabases, bucketTables, bucketOps, bucketLog, bucketCompleted} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -288,3 +311,80 @@ func unwrapPath(err error) error {
 }
 
 func u64key(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// ids yields every id the store holds: databases, tables and their extents, operations and
+// their activities (records and log).
+func (s *Store) ids() iter.Seq[uuid.UUID] {
+	return func(yield func(uuid.UUID) bool) {
+		s.db.View(func(tx *bolt.Tx) error {
+			stop := errors.New("stop")
+			key := func(k, _ []byte) error {
+				if id, err := uuid.FromBytes(k); err == nil && !yield(id) {
+					return stop
+				}
+				return nil
+			}
+			if tx.Bucket(bucketDatabases).ForEach(key) != nil || tx.Bucket(bucketTables).ForEach(key) != nil {
+				return nil
+			}
+			err := tx.Bucket(bucketTables).ForEach(func(_, v []byte) error {
+				var t tableRec
+				if json.Unmarshal(v, &t) != nil {
+					return nil // Load reports it
+				}
+				for _, e := range t.Extents {
+					if !yield(e.ID) {
+						return stop
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return nil
+			}
+			for _, b := range [][]byte{bucketOps, bucketLog} {
+				err := tx.Bucket(b).ForEach(func(_, v []byte) error {
+					var r opRec
+					if json.Unmarshal(v, &r) != nil {
+						return nil // openOps reports it
+					}
+					if !yield(r.ID) || !yield(r.ActivityID) {
+						return stop
+					}
+					return nil
+				})
+				if err != nil {
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// latest is the latest time an operation recorded (zero for none).
+func (s *Store) latest() (time.Time, error) {
+	var latest time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketOps, bucketLog} {
+			err := tx.Bucket(b).ForEach(func(k, v []byte) error {
+				var r opRec
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("operation record %x: %w", k, err)
+				}
+				if r.Updated.After(latest) {
+					latest = r.Updated
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("data directory %s: the operations are unreadable: %w", s.dir, err)
+	}
+	return latest, nil
+}

@@ -355,3 +355,42 @@ func TestWaitedOperationsDecideTheExit(t *testing.T) {
 		})
 	}
 }
+
+// TestDeterministicWithData: a deterministic run over a data directory goes on after the ids
+// and times stored there, rather than starting again at 1 and at 2024-01-01: an operation id
+// made twice would be refused, and a table or extent id made twice would overwrite the stored
+// table or extent file.
+func TestDeterministicWithData(t *testing.T) {
+	dir := t.TempDir()
+	const show = "\n\nT | order by x asc\n\n" +
+		".show operations | project OperationId, Operation, State, StartedOn, LastUpdatedOn, RootActivityId"
+	first, stderr, code := kustard(t, "", "--deterministic", "--data", dir, "exec", ".set-or-append T <| print x = 1"+show)
+	if code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	second, stderr, code := kustard(t, "", "--deterministic", "--data", dir, "exec",
+		".set-or-append T <| print x = 2\n\n.set-or-append T <| print x = 3"+show)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	golden.Check(t, "../../testdata/cli/deterministic-data.golden", []byte(first+"--- after a restart\n"+second))
+	// Without continuing, the second run's second extent would be made with the first run's
+	// extent id, and its file would replace that extent's.
+	if !strings.Contains(second, "│ x │\n├───┤\n│ 1 │\n│ 2 │\n│ 3 │\n└") {
+		t.Errorf("T after the second run does not hold 1, 2, 3:\n%s", second)
+	}
+	// Each id appears once in the second run's extents and operations (two records each).
+	for _, id := range []string{"10000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-00000000000"} {
+		seen := map[string]int{}
+		for _, f := range strings.Fields(second) {
+			if strings.HasPrefix(f, id) {
+				seen[f]++
+			}
+		}
+		for f, n := range seen {
+			if n > 2 {
+				t.Errorf("id %s appears %d times after a restart:\n%s", f, n, second)
+			}
+		}
+	}
+}

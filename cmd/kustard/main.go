@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"os/signal"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/render"
@@ -286,7 +288,7 @@ func (c *cli) newEngine(set ...func(*engine.Options)) (*engine.Engine, error) {
 		if opts.Clock != nil {
 			now = opts.Clock.Now
 		}
-		st, err := store.Open(c.dataDir, store.Options{Now: now})
+		st, err := store.Open(c.dataDir, store.Options{Now: now, Seen: continueAfter(opts)})
 		if err != nil {
 			return nil, err
 		}
@@ -300,6 +302,34 @@ func (c *cli) newEngine(set ...func(*engine.Options)) (*engine.Engine, error) {
 		return eng, nil
 	}
 	return engine.New(opts), nil
+}
+
+// continueAfter makes the deterministic clock and id sources of opts (--deterministic) go on
+// after what a data directory holds, so that a restarted deterministic run makes no id twice
+// (a table or extent id made again would overwrite the stored one) and its times do not go
+// back; nil when nothing in opts is deterministic.
+func continueAfter(opts engine.Options) func(iter.Seq[uuid.UUID], time.Time) {
+	type continuer interface{ ContinueAfter(uuid.UUID) }
+	var seqs []continuer
+	for _, src := range []ops.IDSource{opts.IDs, opts.OperationIDs, opts.QueryIDs} {
+		if c, ok := src.(continuer); ok {
+			seqs = append(seqs, c)
+		}
+	}
+	clock, _ := opts.Clock.(interface{ ContinueAfter(time.Time) })
+	if len(seqs) == 0 && clock == nil {
+		return nil
+	}
+	return func(ids iter.Seq[uuid.UUID], latest time.Time) {
+		for id := range ids {
+			for _, s := range seqs {
+				s.ContinueAfter(id)
+			}
+		}
+		if clock != nil {
+			clock.ContinueAfter(latest)
+		}
+	}
 }
 
 // closeStore releases the data directory, once its engine is closed.
