@@ -76,7 +76,7 @@ func init() {
 		Summary:  "Removes a persistent database from the catalog, keeping its data to attach again.",
 		Notes:    "needs `--data`; a volatile database, or the default one, cannot be detached",
 		Result:   detachDatabaseSchema, Kind: "DatabaseDetach",
-		Node:     &parser.DetachDatabase{}, Run: runDetachDatabase,
+		Node: &parser.DetachDatabase{}, Run: runDetachDatabase,
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".attach database", Keywords: []string{"attach", "database"},
@@ -84,8 +84,8 @@ func init() {
 		Summary:  "Attaches a detached database again, with its tables and extents.",
 		Notes:    "needs `--data`; the path is the metadata path the database was created with; attaching a database that is attached from that path succeeds without change",
 		Result:   attachDatabaseSchema, Kind: "DatabaseAttach",
-		Args:     []Arg{{}, {Words: []Word{{"from", `from @"/kustodata/dbs/D/md"`}}}},
-		Node:     &parser.AttachDatabase{}, Run: runAttachDatabase,
+		Args: []Arg{{}, {Words: []Word{{"from", `from @"/kustodata/dbs/D/md"`}}}},
+		Node: &parser.AttachDatabase{}, Run: runAttachDatabase,
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".show database", Keywords: []string{"show", "database"},

@@ -21,13 +21,6 @@ var showExtentsSchema = Schema{
 	{"DeletedRowCount", kusto.TypeLong},
 }
 
-// A StoredData is extent data kept in a file; StoredSize is the file's size in bytes, 0 when
-// it is not known.
-type StoredData interface {
-	ExtentData
-	StoredSize() int64
-}
-
 // extentsFrame lists the extents of tables of database db, table by table in their order.
 // OriginalSize is the size of the extent's column data in memory; ExtentSize and CompressedSize
 // are its file's size when a durable store holds it, else the in-memory size (an extent in
@@ -39,10 +32,8 @@ func (e *Engine) extentsFrame(db string, tables []TableInfo) *Frame {
 		for _, x := range t.Extents {
 			original := float64(x.Size)
 			stored := original
-			if sd, ok := x.Data().(StoredData); ok {
-				if n := sd.StoredSize(); n > 0 {
-					stored = float64(n)
-				}
+			if x.FileSize > 0 {
+				stored = float64(x.FileSize)
 			}
 			fb.row(x.ID, db, t.Name, x.CreatedOn, original, stored, stored, 0.0, int64(1), int64(1), "",
 				int64(x.Rows), x.CreatedOn, strings.Join(x.Tags, "\r\n"), "StorageV3", int64(0))
