@@ -257,13 +257,13 @@ func runDetachDatabase(ctx context.Context, c *call, cmd parser.Command) (*Frame
 		return nil, c.errorf(detach.Database.Pos.Offset, kusto.KindConflict,
 			"database %q is volatile: it lives in memory only, so there is nothing to detach and attach again (only a database created with persist, under --data, can be)", d.Name)
 	}
-	var before *Snapshot
+	var tables []TableInfo // as the commit found them
 	err := c.runDBOperation(ctx, "DatabaseDetach", name, func() error {
 		_, err := e.cat.Update(func(tx *Txn) error {
-			before = tx.Snapshot()
-			if _, ok := before.Database(name); !ok {
+			if _, ok := tx.Snapshot().Database(name); !ok {
 				return doesNotExist(c, detach.Database)
 			}
+			tables = tx.Snapshot().Tables(name)
 			return tx.DetachDatabase(name)
 		})
 		return err
@@ -272,7 +272,7 @@ func runDetachDatabase(ctx context.Context, c *call, cmd parser.Command) (*Frame
 		return nil, err
 	}
 	fb := newFrame(detachDatabaseSchema)
-	for _, t := range before.Tables(name) {
+	for _, t := range tables {
 		fb.row(t.Name, itoa(len(t.Extents)))
 	}
 	return fb.frame(), nil

@@ -267,9 +267,9 @@ type extentRec struct {
 	Tags      []string  `json:"tags,omitempty"`
 	Size      int64     `json:"size"`
 	FileSize  int64     `json:"file_size,omitempty"` // bytes of File; 0 in records written before it was kept
-	File      string    `json:"file"`    // under extents/
-	SHA256    string    `json:"sha256"`  // of the file, hex
-	Columns   []string  `json:"columns"` // the Parquet column of each extent column
+	File      string    `json:"file"`                // under extents/
+	SHA256    string    `json:"sha256"`              // of the file, hex
+	Columns   []string  `json:"columns"`             // the Parquet column of each extent column
 	// Ticks marks the datetime columns written as plain INT64 ticks since 0001-01-01, because
 	// a value lay outside the nanosecond timestamp's range (1677-2262); the others are
 	// TIMESTAMP(NANOS).
