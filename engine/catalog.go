@@ -88,15 +88,26 @@ type Snapshot struct {
 }
 
 type dbState struct {
-	name   string
-	id     uuid.UUID
-	tables map[string]*TableInfo // by name: table names are case-sensitive
+	name     string
+	id       uuid.UUID
+	volatile bool
+	paths    []string
+	tables   map[string]*TableInfo // by name: table names are case-sensitive
+}
+
+func (d *dbState) info() DatabaseInfo {
+	return DatabaseInfo{Name: d.name, ID: d.id, Volatile: d.volatile, Paths: d.paths}
 }
 
 // DatabaseInfo names a database of a snapshot.
 type DatabaseInfo struct {
 	Name string
 	ID   uuid.UUID
+	// Volatile says the database lives in memory only, even under a durable store.
+	Volatile bool
+	// Paths are the persist paths it was created with, as written: the metadata path first,
+	// then the data paths. Kustard records them; the data lives in the store.
+	Paths []string
 }
 
 func (s *Snapshot) db(name string) *dbState { return s.dbs[strings.ToLower(name)] }
@@ -107,14 +118,14 @@ func (s *Snapshot) Database(name string) (DatabaseInfo, bool) {
 	if d == nil {
 		return DatabaseInfo{}, false
 	}
-	return DatabaseInfo{d.name, d.id}, true
+	return d.info(), true
 }
 
 // Databases returns every database, by name.
 func (s *Snapshot) Databases() []DatabaseInfo {
 	out := make([]DatabaseInfo, 0, len(s.dbs))
 	for _, d := range s.dbs {
-		out = append(out, DatabaseInfo{d.name, d.id})
+		out = append(out, d.info())
 	}
 	slices.SortFunc(out, func(a, b DatabaseInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out

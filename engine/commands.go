@@ -148,19 +148,19 @@ func init() {
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".show table", Keywords: []string{"show", "table"},
-		Synopsis:  ".show table TableName (schema as json | cslschema | details)",
-		Summary:   "Shows a table's schema or its details.",
-		ResultDoc: "schema: `" + columnNames(tableSchemaSchema) + "`; details: `TableName, DatabaseName, Folder, DocString, TotalExtents, …`",
+		Synopsis:  ".show table TableName (schema as json | cslschema | details | extents)",
+		Summary:   "Shows a table's schema, its details or its extents.",
+		ResultDoc: "schema: `" + columnNames(tableSchemaSchema) + "`; details: `TableName, DatabaseName, Folder, DocString, TotalExtents, …`; extents: the columns of `.show extents`",
 		Args: []Arg{{Names: TableNames}, {Words: []Word{
 			{"schema", "schema as json"}, {"cslschema", "the schema as a:int, b:string"},
-			{"details", "sizes, row counts and policies"},
+			{"details", "sizes, row counts and policies"}, {"extents", "the table's extents"},
 		}}},
 		Node: &parser.ShowTable{}, Run: runShowTable,
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".show databases", Keywords: []string{"show", "databases"},
 		Synopsis: ".show databases", Summary: "Lists the databases.",
-		Notes:  "one database, `NetDefaultDB`, as in the Kusto emulator",
+		Notes:  "`NetDefaultDB`, as in the Kusto emulator, and those `.create database` made; PersistentStorage is the metadata path a database was created with; a volatile one is `ReadWriteEphemeral`",
 		Result: databasesSchema, Node: &parser.ShowDatabases{}, Run: runShowDatabases,
 	})
 	RegisterCommand(&CommandInfo{

@@ -37,6 +37,12 @@ func TestRegistryMatchesGrammar(t *testing.T) {
 		".show databases":         ".show databases",
 		".show version":           ".show version",
 		".show cluster":           ".show cluster details",
+		".create database":        `.create database D persist (@"/kustodata/dbs/D/md", @"/kustodata/dbs/D/data") ifnotexists`,
+		".drop database":          ".drop database D ifexists",
+		".detach database":        ".detach database D",
+		".attach database":        `.attach database metadata D from @"/kustodata/dbs/D/md"`,
+		".show database":          ".show database D extents",
+		".show extents":           ".show extents",
 		".show kustard_test":      ".show kustard_test with (loud=true)",
 		".show kustard_race":      ".show kustard_race", // registered if TestRegisterWhileParsing ran first
 	}

@@ -191,6 +191,9 @@ func (c *compiler) source(s parser.TabularSource) (Node, error) {
 	case *parser.CallSource:
 		return c.callSource(s)
 	case *parser.TableRef:
+		if s.Database != nil {
+			return c.databaseTable(s)
+		}
 		p, found, err := c.tableRef(s.Name.String(), s.Pos.Offset)
 		if err != nil {
 			return nil, err
@@ -207,6 +210,25 @@ func (c *compiler) source(s parser.TabularSource) (Node, error) {
 		return p, nil
 	}
 	return nil, fmt.Errorf("engine: unknown source %T", s)
+}
+
+// databaseTable resolves database("D").T: table T of database D, read from the snapshot the
+// query reads its own database from. cluster("C") is rejected by name: Kustard is one cluster.
+func (c *compiler) databaseTable(s *parser.TableRef) (Node, error) {
+	if s.Cluster != nil {
+		return nil, c.errorf(s.Pos.Offset, kusto.KindSemantic, "unsupported: cluster(…): Kustard is a single cluster; name another database's table with database(\"D\").T")
+	}
+	name := s.Database.Value
+	d, ok := c.db.snapshot().Database(name)
+	if !ok {
+		return nil, c.errorf(s.Database.Pos.Offset, kusto.KindNotFound, "Entity name '%s' of kind 'Database' does not exist.", name)
+	}
+	db := &Database{Name: d.Name, ID: d.ID, cat: c.db.cat, at: c.db.at}
+	t, ok := db.Table(s.Name.String())
+	if !ok {
+		return nil, c.errorf(s.Name.Pos.Offset, kusto.KindSemantic, "failed to resolve table expression named %q in database %q", s.Name.String(), d.Name)
+	}
+	return &scanNode{table: t}, nil
 }
 
 // tableRef resolves a name to a tabular let, a registered stream or a table of the database.

@@ -18,8 +18,11 @@ type Extent struct {
 	CreatedOn kusto.DateTime
 	Tags      []string
 	Size      int64 // bytes of column data
-	cost      int64 // what it holds of the engine's memory budget, given back when it leaves the catalog
-	data      ExtentData
+	// FileSize is the size of the extent's file, set by a durable store when it writes or loads
+	// the extent before the extent is committed; 0 for an extent in memory only.
+	FileSize int64
+	cost     int64 // what it holds of the engine's memory budget, given back when it leaves the catalog
+	data     ExtentData
 }
 
 // ExtentData holds an extent's column data. In memory it is the columns themselves; a durable

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
@@ -219,6 +218,8 @@ func runShowTable(ctx context.Context, c *call, cmd parser.Command) (*Frame, err
 		return schemaFrame(t, c.db.Name, jsonSchema(t.Name, t.Schema)), nil
 	case "cslschema":
 		return schemaFrame(t, c.db.Name, t.Schema.CSL()), nil
+	case "extents":
+		return c.sess.eng.extentsFrame(c.db.Name, tables), nil
 	default:
 		return tableDetails(tables, c.db.Name), nil
 	}
@@ -247,11 +248,5 @@ func tableDetails(tables []TableInfo, db string) *Frame {
 }
 
 func runShowDatabases(ctx context.Context, c *call, cmd parser.Command) (*Frame, error) {
-	fb := newFrame(databasesSchema)
-	dbs := c.sess.eng.Databases()
-	slices.SortFunc(dbs, func(a, b *Database) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
-	for _, db := range dbs {
-		fb.row(db.Name, "", "v1.0", db.ID == c.db.ID, "ReadWrite", "", db.ID, "", "")
-	}
-	return fb.frame(), nil
+	return databasesFrame(c.sess.eng.cat.Snapshot().Databases(), c), nil
 }

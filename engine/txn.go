@@ -225,6 +225,66 @@ func (tx *Txn) CreateDatabase(name string, id uuid.UUID) error {
 	return tx.add(&CreateDatabase{Name: name, ID: id})
 }
 
+// CreatePersistentDatabase adds a database that a durable store keeps, recording the paths it
+// was created with.
+func (tx *Txn) CreatePersistentDatabase(name string, id uuid.UUID, paths []string) error {
+	return tx.add(&CreateDatabase{Name: name, ID: id, Paths: slices.Clone(paths)})
+}
+
+// CreateVolatileDatabase adds a database that lives in memory only: a store records none of
+// its changes.
+func (tx *Txn) CreateVolatileDatabase(name string, id uuid.UUID) error {
+	return tx.add(&CreateDatabase{Name: name, ID: id, Volatile: true})
+}
+
+// databaseID is the id of a database in the transaction's view.
+func (tx *Txn) databaseID(name string) (uuid.UUID, error) {
+	d, ok := tx.view.snap.Database(name)
+	if !ok {
+		return uuid.Nil, conflictf("database %q does not exist", name)
+	}
+	return d.ID, nil
+}
+
+// DropDatabase removes a database: first each of its tables, as DropTable does (so that a
+// store removes their data the way it removes a dropped table's), then the database.
+func (tx *Txn) DropDatabase(name string) error {
+	id, err := tx.databaseID(name)
+	if err != nil {
+		return err
+	}
+	for _, t := range tx.view.snap.Tables(name) {
+		if err := tx.DropTable(name, t.Name); err != nil {
+			return err
+		}
+	}
+	return tx.add(&DropDatabase{Name: name, ID: id})
+}
+
+// DetachDatabase removes a database from the catalog; a durable store keeps its tables, to
+// attach again.
+func (tx *Txn) DetachDatabase(name string) error {
+	id, err := tx.databaseID(name)
+	if err != nil {
+		return err
+	}
+	return tx.add(&DetachDatabase{Name: name, ID: id})
+}
+
+// AttachDatabase brings back a database a store kept detached: the database, then its tables
+// and extents, as the store's changes give them.
+func (tx *Txn) AttachDatabase(d *DetachedDatabase) error {
+	if err := tx.add(&AttachDatabase{Name: d.Name, ID: d.ID, Paths: slices.Clone(d.Paths)}); err != nil {
+		return err
+	}
+	for _, ch := range d.Tables {
+		if err := tx.add(ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CreateTable adds an empty table.
 func (tx *Txn) CreateTable(db, name string, id uuid.UUID, schema Schema, folder, docString string) error {
 	return tx.add(&CreateTable{Database: db, Name: name, ID: id, Schema: slices.Clone(schema), Folder: folder, DocString: docString})
@@ -349,7 +409,7 @@ func (tx *Txn) commit() (*Snapshot, error) {
 func removesExtents(changes []Change) bool {
 	return slices.ContainsFunc(changes, func(ch Change) bool {
 		switch ch.(type) {
-		case *DropTable, *ReplaceExtents:
+		case *DropTable, *ReplaceExtents, *DetachDatabase:
 			return true
 		}
 		return false
@@ -412,7 +472,7 @@ func (w *writer) db(name string) (*dbState, error) {
 		return nil, conflictf("database %q does not exist", name)
 	}
 	if !w.ownDB[d] {
-		d = &dbState{name: d.name, id: d.id, tables: maps.Clone(d.tables)}
+		d = &dbState{name: d.name, id: d.id, volatile: d.volatile, paths: d.paths, tables: maps.Clone(d.tables)}
 		w.snap.dbs[strings.ToLower(name)] = d
 		w.ownDB[d] = true
 	}
@@ -462,6 +522,31 @@ type Change interface {
 type CreateDatabase struct {
 	Name string
 	ID   uuid.UUID
+	// Volatile: the database lives in memory only, and a store records none of its changes.
+	Volatile bool
+	// Paths are the persist paths as written (metadata path first), recorded and shown.
+	Paths []string
+}
+
+// DropDatabase removes a database that has no tables left (DropDatabase drops them first).
+type DropDatabase struct {
+	Name string
+	ID   uuid.UUID
+}
+
+// DetachDatabase removes a database and its tables from the catalog; a durable store keeps
+// them, marked detached, for AttachDatabase.
+type DetachDatabase struct {
+	Name string
+	ID   uuid.UUID
+}
+
+// AttachDatabase adds back a database a store kept detached; the CreateTable and
+// AppendExtents changes after it in the same commit bring back its tables.
+type AttachDatabase struct {
+	Name  string
+	ID    uuid.UUID
+	Paths []string
 }
 
 // CreateTable adds an empty table.
@@ -527,14 +612,50 @@ type CompleteOperation struct {
 func (*CompleteOperation) apply(*writer) error { return nil }
 
 func (c *CreateDatabase) apply(w *writer) error {
-	key := strings.ToLower(c.Name)
+	return w.addDatabase(&dbState{name: c.Name, id: c.ID, volatile: c.Volatile, paths: c.Paths, tables: map[string]*TableInfo{}})
+}
+
+func (c *AttachDatabase) apply(w *writer) error {
+	return w.addDatabase(&dbState{name: c.Name, id: c.ID, paths: c.Paths, tables: map[string]*TableInfo{}})
+}
+
+func (w *writer) addDatabase(d *dbState) error {
+	key := strings.ToLower(d.name)
 	if _, ok := w.snap.dbs[key]; ok {
-		return conflictf("database %q already exists", c.Name)
+		return conflictf("database %q already exists", d.name)
 	}
-	d := &dbState{name: c.Name, id: c.ID, tables: map[string]*TableInfo{}}
 	w.snap.dbs[key] = d
 	w.ownDB[d] = true
 	return nil
+}
+
+// removeDatabase removes database name, which must still have the id id.
+func (w *writer) removeDatabase(name string, id uuid.UUID) (*dbState, error) {
+	key := strings.ToLower(name)
+	d := w.snap.dbs[key]
+	if d == nil || d.id != id {
+		return nil, conflictf("database %q was dropped or recreated", name)
+	}
+	delete(w.snap.dbs, key)
+	return d, nil
+}
+
+func (c *DropDatabase) apply(w *writer) error {
+	d, err := w.removeDatabase(c.Name, c.ID)
+	if err == nil && len(d.tables) > 0 {
+		return conflictf("database %q still has tables", c.Name)
+	}
+	return err
+}
+
+func (c *DetachDatabase) apply(w *writer) error {
+	d, err := w.removeDatabase(c.Name, c.ID)
+	if err == nil {
+		for _, t := range d.tables {
+			delete(w.touched, t)
+		}
+	}
+	return err
 }
 
 func (c *CreateTable) apply(w *writer) error {

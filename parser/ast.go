@@ -101,7 +101,50 @@ type ShowTables struct {
 type ShowTable struct {
 	Pos   lexer.Position
 	Table *Name  `parser:"'.' 'show' 'table' @@"`
-	What  string `parser:"( @'schema' 'as' 'json' | @'cslschema' | @'details' )"`
+	What  string `parser:"( @'schema' 'as' 'json' | @'cslschema' | @'details' | @'extents' )"`
+}
+
+// CreateDatabase is `.create database D persist (@"<md path>", @"<data path>", …) [ifnotexists]`
+// or `.create database D volatile [ifnotexists]`.
+type CreateDatabase struct {
+	Pos         lexer.Position
+	Database    *Name        `parser:"'.' 'create' 'database' @@"`
+	Paths       []*StringArg `parser:"( 'persist' '(' @@ ( ',' @@ )* ')'"`
+	Volatile    bool         `parser:"| @'volatile' )"`
+	IfNotExists bool         `parser:"@'ifnotexists'?"`
+}
+
+// DropDatabase is `.drop database D [ifexists]`.
+type DropDatabase struct {
+	Pos      lexer.Position
+	Database *Name `parser:"'.' 'drop' 'database' @@"`
+	IfExists bool  `parser:"@'ifexists'?"`
+}
+
+// DetachDatabase is `.detach database D`.
+type DetachDatabase struct {
+	Pos      lexer.Position
+	Database *Name `parser:"'.' 'detach' 'database' @@"`
+}
+
+// AttachDatabase is `.attach database [metadata] D from @"<md path>"`.
+type AttachDatabase struct {
+	Pos      lexer.Position
+	Metadata bool       `parser:"'.' 'attach' 'database' @( 'metadata' (?= Ident | QuotedIdent ) )?"`
+	Database *Name      `parser:"@@"`
+	Path     *StringArg `parser:"'from' @@"`
+}
+
+// ShowDatabase is `.show database` (the current database) or `.show database D extents`.
+type ShowDatabase struct {
+	Pos      lexer.Position
+	Database *Name `parser:"'.' 'show' 'database' ( @@ 'extents' )?"`
+}
+
+// ShowExtents is `.show extents`: the extents of the current database.
+type ShowExtents struct {
+	Pos lexer.Position
+	Dot string `parser:"'.' 'show' @'extents'"`
 }
 
 // ShowDatabases is `.show databases`.
@@ -136,13 +179,20 @@ func (*ShowTable) command()            {}
 func (*ShowDatabases) command()        {}
 func (*ShowVersion) command()          {}
 func (*ShowCluster) command()          {}
+func (*CreateDatabase) command()       {}
+func (*DropDatabase) command()         {}
+func (*DetachDatabase) command()       {}
+func (*AttachDatabase) command()       {}
+func (*ShowDatabase) command()         {}
+func (*ShowExtents) command()          {}
 
 // commandMembers lists the command union in the order participle tries it: the built-in
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
 	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
 	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
-	&ShowCluster{},
+	&ShowCluster{}, &CreateDatabase{}, &DropDatabase{}, &DetachDatabase{}, &AttachDatabase{}, &ShowDatabase{},
+	&ShowExtents{},
 }
 
 // Name is an identifier or a bracketed name (['a b']); Value is the name itself.
@@ -273,9 +323,14 @@ type ParenSource struct {
 
 // TableRef names a table or a tabular let. Keywords that start a statement or a source are not
 // table names (['print'] is), so that `print )` is reported as a bad print, not a bad table.
+//
+// database("D").T names table T of database D; cluster("C").database("D").T parses so that the
+// engine can reject cluster() by name.
 type TableRef struct {
-	Pos  lexer.Position
-	Name *Name `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' ) @@"`
+	Pos      lexer.Position
+	Cluster  *StringArg `parser:"( 'cluster' '(' @@ ')' '.' )?"`
+	Database *StringArg `parser:"( 'database' '(' @@ ')' '.' )?"`
+	Name     *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' ) @@"`
 }
 
 func (*RangeSource) tabularSource()     {}

@@ -17,7 +17,7 @@ var errorCases = []struct{ name, in string }{
 	// Commands that Kusto has and Kustard does not, or that no one has.
 	{"unknown command", ".frobnicate"},
 	{"unsupported command", `.alter table T policy retention "{}"`},
-	{"unsupported show", ".show extents"},
+	{"unsupported show", ".show functions"},
 	{"unsupported show databases form", ".show databases details"},
 	{"unsupported based-on", ".create table T based-on Other"},
 	{"unsupported AdminThenQuery", ".show operations; $command_results | count"},
@@ -25,7 +25,7 @@ var errorCases = []struct{ name, in string }{
 	{"unsupported plural drop", ".drop tables (A, B)"},
 	{"cancel query takes a string", `.cancel query 12`},
 	{"stored query result is another command", ".set stored_query_result R <| print 1"},
-	{"unsupported table subcommand", ".show table T extents"},
+	{"unsupported table subcommand", ".show table T policy retention"},
 	{"misspelled entity", ".show operatoins"},
 	{"dot alone", "."},
 	{"uppercase command", ".SHOW operations"},

@@ -97,6 +97,9 @@ func (f *finisher) joinSides(verb string, right *JoinRight, on []*JoinCondition)
 	if right.Paren != nil {
 		f.pipeline(right.Paren)
 	}
+	if right.Table != nil {
+		right.Table.finish(f)
+	}
 	for _, c := range on {
 		if c.Column != nil {
 			if strings.HasPrefix(c.Column.String(), "$") {
@@ -123,6 +126,18 @@ func (f *finisher) union(params []*OperatorParam, legs []*UnionLeg) {
 		}
 		if l.Paren != nil {
 			f.pipeline(l.Paren)
+		}
+		if l.Table != nil {
+			l.Table.finish(f)
+		}
+	}
+}
+
+// finish decodes the names of database("D") and cluster("C").
+func (t *TableRef) finish(f *finisher) {
+	for _, a := range []*StringArg{t.Cluster, t.Database} {
+		if a != nil {
+			f.stringArg(a)
 		}
 	}
 }

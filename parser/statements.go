@@ -72,7 +72,7 @@ type SetOption struct {
 // with TableRef, the keywords that start statements and sources are not function names.
 type CallSource struct {
 	Pos  lexer.Position
-	Func *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' | 'union' ) @@ '('"`
+	Func *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' | 'union' | 'database' | 'cluster' ) @@ '('"`
 	Args []*FuncArg `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 

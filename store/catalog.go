@@ -24,6 +24,120 @@ type catalogStore struct {
 
 	mu     sync.Mutex
 	staged map[*engine.Extent]extentRec // written by Stage, awaiting their Commit
+	// volatile holds the lower-cased names of the volatile databases: the store records none
+	// of their changes, and writes none of their extents.
+	volatile map[string]bool
+}
+
+// isVolatile reports whether database db is volatile.
+func (c *catalogStore) isVolatile(db string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.volatile[strings.ToLower(db)]
+}
+
+func (c *catalogStore) setVolatile(db string, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.volatile == nil {
+		c.volatile = map[string]bool{}
+	}
+	if on {
+		c.volatile[strings.ToLower(db)] = true
+	} else {
+		delete(c.volatile, strings.ToLower(db))
+	}
+}
+
+// changeDatabase is the database a table change names.
+func changeDatabase(ch engine.Change) (string, bool) {
+	switch ch := ch.(type) {
+	case *engine.CreateTable:
+		return ch.Database, true
+	case *engine.SetSchema:
+		return ch.Database, true
+	case *engine.SetFolder:
+		return ch.Database, true
+	case *engine.SetDocString:
+		return ch.Database, true
+	case *engine.DropTable:
+		return ch.Database, true
+	case *engine.AppendExtents:
+		return ch.Database, true
+	case *engine.ReplaceExtents:
+		return ch.Database, true
+	}
+	return "", false
+}
+
+// Dir is the data directory (engine.DatabaseStore).
+func (c *catalogStore) Dir() string { return c.s.dir }
+
+// Detached returns the detached database named name, with the changes that bring back its
+// tables and their extents (engine.DatabaseStore).
+func (c *catalogStore) Detached(name string) (*engine.DetachedDatabase, error) {
+	var out *engine.DetachedDatabase
+	err := c.s.db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketDatabases).ForEach(func(k, v []byte) error {
+			var d databaseRec
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("database record %x: %w", k, err)
+			}
+			if d.Detached && strings.EqualFold(d.Name, name) {
+				id, err := uuid.FromBytes(k)
+				if err != nil {
+					return err
+				}
+				out = &engine.DetachedDatabase{Name: d.Name, ID: id, Paths: d.Paths}
+			}
+			return nil
+		})
+		if err != nil || out == nil {
+			return err
+		}
+		return tx.Bucket(bucketTables).ForEach(func(k, v []byte) error {
+			var t tableRec
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("table record %x: %w", k, err)
+			}
+			if !strings.EqualFold(t.Database, out.Name) {
+				return nil
+			}
+			t.Database = out.Name
+			changes, err := c.tableChanges(k, t)
+			out.Tables = append(out.Tables, changes...)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: the metadata is unreadable: %w", c.s.dir, err)
+	}
+	return out, nil
+}
+
+// tableChanges are the changes that make the catalog's table of a record: CreateTable, and
+// AppendExtents with its extents, whose data is read from their files when a scan first
+// needs it.
+func (c *catalogStore) tableChanges(k []byte, t tableRec) ([]engine.Change, error) {
+	id, err := uuid.FromBytes(k)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := t.schema()
+	if err != nil {
+		return nil, err
+	}
+	changes := []engine.Change{&engine.CreateTable{Database: t.Database, Name: t.Name, ID: id, Schema: schema, Folder: t.Folder, DocString: t.DocString}}
+	if len(t.Extents) == 0 {
+		return changes, nil
+	}
+	extents := make([]*engine.Extent, len(t.Extents))
+	for i, er := range t.Extents {
+		if extents[i], err = c.extent(t, er); err != nil {
+			return nil, err
+		}
+	}
+	return append(changes, &engine.AppendExtents{Database: t.Database, Table: t.Name, ID: id, Extents: extents}), nil
 }
 
 // Stage writes the files of the extents a commit adds before the catalog's commit lock is
@@ -63,6 +177,9 @@ func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error
 		return t, err
 	}
 	for _, ch := range changes {
+		if db, ok := changeDatabase(ch); ok && c.isVolatile(db) {
+			continue // a volatile database's extents stay in memory
+		}
 		var extents []*engine.Extent
 		var id uuid.UUID
 		var name string
@@ -120,6 +237,11 @@ func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error
 
 type databaseRec struct {
 	Name string `json:"name"`
+	// Paths are the persist paths the database was created with, as written (metadata first).
+	Paths []string `json:"paths,omitempty"`
+	// Detached: the database is not loaded at open; its tables' records and files are kept
+	// (recovery removes none of them) for .attach database.
+	Detached bool `json:"detached,omitempty"`
 }
 
 type columnRec struct {
@@ -144,9 +266,10 @@ type extentRec struct {
 	CreatedOn int64     `json:"created_on"` // ticks
 	Tags      []string  `json:"tags,omitempty"`
 	Size      int64     `json:"size"`
-	File      string    `json:"file"`    // under extents/
-	SHA256    string    `json:"sha256"`  // of the file, hex
-	Columns   []string  `json:"columns"` // the Parquet column of each extent column
+	FileSize  int64     `json:"file_size,omitempty"` // bytes of File; 0 in records written before it was kept
+	File      string    `json:"file"`                // under extents/
+	SHA256    string    `json:"sha256"`              // of the file, hex
+	Columns   []string  `json:"columns"`             // the Parquet column of each extent column
 	// Ticks marks the datetime columns written as plain INT64 ticks since 0001-01-01, because
 	// a value lay outside the nanosecond timestamp's range (1677-2262); the others are
 	// TIMESTAMP(NANOS).
@@ -182,11 +305,12 @@ func (r tableRec) schema() (engine.Schema, error) {
 }
 
 // Load replays the stored catalog as one commit: its databases, their tables, and each table's
-// extents, whose data is read from their files when a scan first needs it.
+// extents, whose data is read from their files when a scan first needs it. Detached databases,
+// and their tables, stay in the store.
 func (c *catalogStore) Load(replay func(*engine.Commit) error) error {
 	var changes []engine.Change
 	err := c.s.db.View(func(tx *bolt.Tx) error {
-		dbNames := map[string]string{} // lower-cased → as created
+		detached := map[string]bool{} // lower-cased names
 		err := tx.Bucket(bucketDatabases).ForEach(func(k, v []byte) error {
 			var d databaseRec
 			if err := json.Unmarshal(v, &d); err != nil {
@@ -196,8 +320,11 @@ func (c *catalogStore) Load(replay func(*engine.Commit) error) error {
 			if err != nil {
 				return err
 			}
-			dbNames[strings.ToLower(d.Name)] = d.Name
-			changes = append(changes, &engine.CreateDatabase{Name: d.Name, ID: id})
+			if d.Detached {
+				detached[strings.ToLower(d.Name)] = true
+				return nil
+			}
+			changes = append(changes, &engine.CreateDatabase{Name: d.Name, ID: id, Paths: d.Paths})
 			return nil
 		})
 		if err != nil {
@@ -208,26 +335,12 @@ func (c *catalogStore) Load(replay func(*engine.Commit) error) error {
 			if err := json.Unmarshal(v, &t); err != nil {
 				return fmt.Errorf("table record %x: %w", k, err)
 			}
-			id, err := uuid.FromBytes(k)
-			if err != nil {
-				return err
-			}
-			schema, err := t.schema()
-			if err != nil {
-				return err
-			}
-			changes = append(changes, &engine.CreateTable{Database: t.Database, Name: t.Name, ID: id, Schema: schema, Folder: t.Folder, DocString: t.DocString})
-			if len(t.Extents) == 0 {
+			if detached[strings.ToLower(t.Database)] {
 				return nil
 			}
-			extents := make([]*engine.Extent, len(t.Extents))
-			for i, er := range t.Extents {
-				if extents[i], err = c.extent(t, er); err != nil {
-					return err
-				}
-			}
-			changes = append(changes, &engine.AppendExtents{Database: t.Database, Table: t.Name, ID: id, Extents: extents})
-			return nil
+			tc, err := c.tableChanges(k, t)
+			changes = append(changes, tc...)
+			return err
 		})
 	})
 	if err != nil {
@@ -251,6 +364,12 @@ func (c *catalogStore) extent(t tableRec, er extentRec) (*engine.Extent, error) 
 	data := &fileData{path: filepath.Join(c.s.dir, extentsDir, er.File), rec: er, types: types, table: t.Name, database: t.Database}
 	e := engine.NewExtent(er.ID, er.Rows, types, data)
 	e.CreatedOn, e.Tags, e.Size = kusto.DateTime(er.CreatedOn), er.Tags, er.Size
+	e.FileSize = er.FileSize
+	if e.FileSize == 0 {
+		if info, err := os.Stat(data.path); err == nil {
+			e.FileSize = info.Size()
+		}
+	}
 	return e, nil
 }
 
@@ -258,6 +377,9 @@ func (c *catalogStore) extent(t tableRec, er extentRec) (*engine.Extent, error) 
 // transaction. Nothing of a commit that fails stays: its files are removed.
 func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	var written []string
+	// The volatile set changes once the commit is recorded; until then a change of the commit
+	// reads it as it was.
+	volatileAfter := map[string]bool{}
 	defer func() {
 		if err != nil {
 			for _, p := range written {
@@ -313,11 +435,50 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 			}
 			return out, nil
 		}
+		putDB := func(id uuid.UUID, d databaseRec) error {
+			b, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			return dbs.Put(id[:], b)
+		}
 		for _, ch := range cm.Changes {
+			if db, ok := changeDatabase(ch); ok && c.isVolatile(db) {
+				continue // a volatile database lives in memory only
+			}
 			switch ch := ch.(type) {
 			case *engine.CreateDatabase:
-				b, _ := json.Marshal(databaseRec{Name: ch.Name})
-				if err := dbs.Put(ch.ID[:], b); err != nil {
+				if ch.Volatile {
+					volatileAfter[ch.Name] = true
+					continue
+				}
+				if err := putDB(ch.ID, databaseRec{Name: ch.Name, Paths: ch.Paths}); err != nil {
+					return err
+				}
+			case *engine.AttachDatabase:
+				if err := putDB(ch.ID, databaseRec{Name: ch.Name, Paths: ch.Paths}); err != nil {
+					return err
+				}
+			case *engine.DetachDatabase:
+				v := dbs.Get(ch.ID[:])
+				if v == nil {
+					return fmt.Errorf("database %q is not in the store", ch.Name)
+				}
+				var d databaseRec
+				if err := json.Unmarshal(v, &d); err != nil {
+					return err
+				}
+				d.Detached = true
+				if err := putDB(ch.ID, d); err != nil {
+					return err
+				}
+			case *engine.DropDatabase:
+				// Its tables went first, each a DropTable change.
+				if c.isVolatile(ch.Name) {
+					volatileAfter[ch.Name] = false
+					continue
+				}
+				if err := dbs.Delete(ch.ID[:]); err != nil {
 					return err
 				}
 			case *engine.CreateTable:
@@ -377,6 +538,9 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	if err != nil {
 		return c.recordErr(err)
 	}
+	for name, on := range volatileAfter {
+		c.setVolatile(name, on)
+	}
 	c.mu.Lock()
 	for _, ch := range cm.Changes {
 		switch ch := ch.(type) {
@@ -417,6 +581,10 @@ func (c *catalogStore) writeExtent(t tableRec, e *engine.Extent) (extentRec, str
 		return er, final, err
 	}
 	er.File = name
+	if info, err := os.Stat(final); err == nil {
+		er.FileSize = info.Size()
+		e.FileSize = er.FileSize // the extent is not committed yet: no one else reads it
+	}
 	return er, final, nil
 }
 
