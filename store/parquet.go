@@ -2,12 +2,10 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"os"
@@ -239,8 +237,9 @@ func parquetValue(c engine.Column, r int, ticks bool) parquet.Value {
 	}
 }
 
-// fileData is the data of a stored extent. Its file is read, and its checksum checked, when a
-// scan first asks for a column; each column is decoded the first time it is asked for.
+// fileData is the data of a stored extent. Each Column call opens the file, decodes that one
+// column and keeps nothing: the engine caches decoded columns within its memory budget. The
+// file's checksum is checked, reading it through once, before its first column is decoded.
 type fileData struct {
 	path            string
 	rec             extentRec
@@ -248,30 +247,23 @@ type fileData struct {
 	table, database string
 
 	once sync.Once
-	file *parquet.File
-	err  error
-
-	mu   sync.Mutex
-	cols []engine.Column
+	err  error // of the checksum check
 }
 
-func (d *fileData) open() {
+// check checks the file's checksum.
+func (d *fileData) check() {
 	d.err = func() error {
-		data, err := os.ReadFile(d.path)
+		f, err := os.Open(d.path)
 		if err != nil {
 			return d.corrupt("cannot be read: %v", unwrapPath(err))
 		}
-		var h hash.Hash = sha256.New()
-		h.Write(data)
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return d.corrupt("cannot be read: %v", unwrapPath(err))
+		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != d.rec.SHA256 {
 			return d.corrupt("is corrupt: the SHA-256 of its file (%s/%s) is %s, not the %s recorded when it was written", extentsDir, d.rec.File, got, d.rec.SHA256)
-		}
-		d.file, err = parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return d.corrupt("is not a readable Parquet file: %v", err)
-		}
-		if d.file.NumRows() != int64(d.rec.Rows) {
-			return d.corrupt("has %d rows, not the %d recorded", d.file.NumRows(), d.rec.Rows)
 		}
 		return nil
 	}()
@@ -281,136 +273,161 @@ func (d *fileData) corrupt(format string, args ...any) error {
 	return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("extent %s of table %q (database %q) ", d.rec.ID, d.table, d.database) + fmt.Sprintf(format, args...)}
 }
 
-// Column decodes column i of the extent.
+// Column decodes column i of the extent from its file.
 func (d *fileData) Column(i int) (engine.Column, error) {
-	d.once.Do(d.open)
+	d.once.Do(d.check)
 	if d.err != nil {
 		return nil, d.err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cols == nil {
-		d.cols = make([]engine.Column, len(d.types))
+	f, err := os.Open(d.path)
+	if err != nil {
+		return nil, d.corrupt("cannot be read: %v", unwrapPath(err))
 	}
-	if d.cols[i] != nil {
-		return d.cols[i], nil
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, d.corrupt("cannot be read: %v", unwrapPath(err))
 	}
-	c, err := d.decode(i)
+	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, d.corrupt("is not a readable Parquet file: %v", err)
+	}
+	if pf.NumRows() != int64(d.rec.Rows) {
+		return nil, d.corrupt("has %d rows, not the %d recorded", pf.NumRows(), d.rec.Rows)
+	}
+	c, err := d.decode(pf, i)
 	if err != nil {
 		return nil, d.corrupt("cannot be decoded: column %d: %v", i, err)
 	}
-	d.cols[i] = c
 	return c, nil
 }
 
-func (d *fileData) decode(i int) (engine.Column, error) {
-	leaf, ok := d.file.Schema().Lookup(d.rec.Columns[i])
+// decode reads column i page by page into a typed column, converting each value as it comes.
+func (d *fileData) decode(f *parquet.File, i int) (engine.Column, error) {
+	leaf, ok := f.Schema().Lookup(d.rec.Columns[i])
 	if !ok {
 		return nil, fmt.Errorf("the file has no column %q", d.rec.Columns[i])
 	}
-	ticks := d.rec.Ticks != nil && d.rec.Ticks[i]
-	var vals []parquet.Value
+	b, err := newDecoder(d.types[i], d.rec.Rows, d.rec.Ticks != nil && d.rec.Ticks[i])
+	if err != nil {
+		return nil, err
+	}
 	buf := make([]parquet.Value, 4096)
-	for _, rg := range d.file.RowGroups() {
+	for _, rg := range f.RowGroups() {
 		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
-		for {
-			p, err := pages.ReadPage()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				pages.Close()
-				return nil, err
-			}
-			r := p.Values()
+		err := func() error {
+			defer pages.Close()
 			for {
-				n, err := r.ReadValues(buf)
-				for _, v := range buf[:n] {
-					vals = append(vals, v.Clone())
-				}
+				p, err := pages.ReadPage()
 				if err == io.EOF {
-					break
+					return nil
 				}
 				if err != nil {
-					pages.Close()
-					return nil, err
+					return err
 				}
-				if n == 0 {
-					break
+				err = readValues(p.Values(), buf, b)
+				parquet.Release(p)
+				if err != nil {
+					return err
 				}
 			}
-			parquet.Release(p)
+		}()
+		if err != nil {
+			return nil, err
 		}
-		pages.Close()
 	}
-	if len(vals) != d.rec.Rows {
-		return nil, fmt.Errorf("%d values, not %d", len(vals), d.rec.Rows)
+	if b.len() != d.rec.Rows {
+		return nil, fmt.Errorf("%d values, not %d", b.len(), d.rec.Rows)
 	}
-	return column(d.types[i], vals, ticks)
+	return b.column(), nil
 }
 
-func column(t kusto.Type, vals []parquet.Value, ticks bool) (engine.Column, error) {
-	var nulls []bool
-	null := func(i int) bool {
-		if vals[i].IsNull() {
-			if nulls == nil {
-				nulls = make([]bool, len(vals))
+// readValues adds a page's values to b; a byte array is copied before the page is released.
+func readValues(r parquet.ValueReader, buf []parquet.Value, b decoder) error {
+	for {
+		n, err := r.ReadValues(buf)
+		for _, v := range buf[:n] {
+			if err := b.add(v); err != nil {
+				return err
 			}
-			nulls[i] = true
-			return true
 		}
-		return false
+		if err == io.EOF || err == nil && n == 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
+}
+
+// decoder builds a column of one Kusto type from Parquet values.
+type decoder interface {
+	add(v parquet.Value) error
+	len() int
+	column() engine.Column
+}
+
+type typedDecoder[T any] struct {
+	t     kusto.Type
+	data  []T
+	nulls []bool
+	get   func(parquet.Value) (T, error)
+}
+
+func (b *typedDecoder[T]) add(v parquet.Value) error {
+	if v.IsNull() {
+		if b.nulls == nil {
+			b.nulls = make([]bool, len(b.data), cap(b.data))
+		}
+		var zero T
+		b.data = append(b.data, zero)
+		b.nulls = append(b.nulls, true)
+		return nil
+	}
+	x, err := b.get(v)
+	if err != nil {
+		return err
+	}
+	b.data = append(b.data, x)
+	if b.nulls != nil {
+		b.nulls = append(b.nulls, false)
+	}
+	return nil
+}
+
+func (b *typedDecoder[T]) len() int { return len(b.data) }
+
+func (b *typedDecoder[T]) column() engine.Column { return engine.NewVector(b.t, b.data, b.nulls) }
+
+func decoderOf[T any](t kusto.Type, rows int, get func(parquet.Value) (T, error)) decoder {
+	return &typedDecoder[T]{t: t, data: make([]T, 0, rows), get: get}
+}
+
+func newDecoder(t kusto.Type, rows int, ticks bool) (decoder, error) {
 	switch t {
 	case kusto.TypeBool:
-		return build(t, vals, null, &nulls, func(v parquet.Value) bool { return v.Boolean() }), nil
+		return decoderOf(t, rows, func(v parquet.Value) (bool, error) { return v.Boolean(), nil }), nil
 	case kusto.TypeInt:
-		return build(t, vals, null, &nulls, func(v parquet.Value) int32 { return v.Int32() }), nil
+		return decoderOf(t, rows, func(v parquet.Value) (int32, error) { return v.Int32(), nil }), nil
 	case kusto.TypeLong:
-		return build(t, vals, null, &nulls, func(v parquet.Value) int64 { return v.Int64() }), nil
+		return decoderOf(t, rows, func(v parquet.Value) (int64, error) { return v.Int64(), nil }), nil
 	case kusto.TypeReal:
-		return build(t, vals, null, &nulls, func(v parquet.Value) float64 { return v.Double() }), nil
+		return decoderOf(t, rows, func(v parquet.Value) (float64, error) { return v.Double(), nil }), nil
 	case kusto.TypeString:
-		return build(t, vals, null, &nulls, func(v parquet.Value) string { return string(v.ByteArray()) }), nil
+		return decoderOf(t, rows, func(v parquet.Value) (string, error) { return string(v.ByteArray()), nil }), nil
 	case kusto.TypeDateTime:
-		return build(t, vals, null, &nulls, func(v parquet.Value) kusto.DateTime {
+		return decoderOf(t, rows, func(v parquet.Value) (kusto.DateTime, error) {
 			if ticks {
-				return kusto.DateTime(v.Int64())
+				return kusto.DateTime(v.Int64()), nil
 			}
-			return kusto.DateTime(v.Int64()/100 + unixEpochTicks)
+			return kusto.DateTime(v.Int64()/100 + unixEpochTicks), nil
 		}), nil
 	case kusto.TypeTimespan:
-		return build(t, vals, null, &nulls, func(v parquet.Value) kusto.Timespan { return kusto.Timespan(v.Int64()) }), nil
+		return decoderOf(t, rows, func(v parquet.Value) (kusto.Timespan, error) { return kusto.Timespan(v.Int64()), nil }), nil
 	case kusto.TypeGUID:
-		var bad error
-		c := build(t, vals, null, &nulls, func(v parquet.Value) uuid.UUID {
-			u, err := uuid.FromBytes(v.ByteArray())
-			if err != nil {
-				bad = err
-			}
-			return u
-		})
-		return c, bad
+		return decoderOf(t, rows, func(v parquet.Value) (uuid.UUID, error) { return uuid.FromBytes(v.ByteArray()) }), nil
 	case kusto.TypeDynamic:
-		var bad error
-		c := build(t, vals, null, &nulls, func(v parquet.Value) any {
-			x, err := kusto.ParseDynamic(string(v.ByteArray()))
-			if err != nil {
-				bad = err
-			}
-			return x
-		})
-		return c, bad
+		return decoderOf(t, rows, func(v parquet.Value) (any, error) { return kusto.ParseDynamic(string(v.ByteArray())) }), nil
 	}
 	return nil, fmt.Errorf("columns of type %s cannot be read", t)
-}
-
-func build[T any](t kusto.Type, vals []parquet.Value, null func(int) bool, nulls *[]bool, get func(parquet.Value) T) engine.Column {
-	data := make([]T, len(vals))
-	for i, v := range vals {
-		if !null(i) {
-			data[i] = get(v)
-		}
-	}
-	return engine.NewVector(t, data, *nulls)
 }
