@@ -143,6 +143,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.cat != nil {
+		s.cat.close()
+	}
 	return s.release()
 }
 
