@@ -178,7 +178,7 @@ func Open(opts Options) (*Engine, error) {
 	}
 	reg := ops.New(ops.Options{Store: opts.Operations, Clock: opts.Clock, IDs: opts.IDs, OperationIDs: opts.OperationIDs, Capacity: opts.Capacity, Retention: opts.Retention})
 	e := &Engine{opts: opts, ops: reg, queries: newQueryRegistry(opts, reg.Clock()), cat: cat, budget: NewBudget(opts.MaxMemory), streams: map[string]Stream{}}
-	cat.released = e.budget.release
+	cat.released = e.budget.releaseExtents
 	e.started = kusto.DateTimeOf(reg.Clock().Now())
 	if _, ok := cat.Snapshot().Database(DefaultDatabase); !ok {
 		id := reg.IDs().NewID()

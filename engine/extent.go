@@ -23,10 +23,13 @@ type Extent struct {
 	FileSize int64
 	cost     int64 // what it holds of the engine's memory budget, given back when it leaves the catalog
 	data     ExtentData
+	stored   *storedColumns // the decoded columns of data other than MemoryData; nil in memory
 }
 
-// ExtentData holds an extent's column data. In memory it is the columns themselves; a durable
-// store reads a column from its file the first time a scan asks for it.
+// ExtentData holds an extent's column data. In memory (MemoryData) it is the columns themselves.
+// Any other ExtentData is a stored extent (a durable store's file): its Column decodes the column
+// anew on each call and keeps nothing, and the engine caches the decoded columns within its
+// memory budget, evicting them under pressure (colcache.go).
 type ExtentData interface {
 	// Column returns column i, all of the extent's rows.
 	Column(i int) (Column, error)
@@ -41,7 +44,11 @@ func (m MemoryData) Column(i int) (Column, error) { return m[i], nil }
 // NewExtent returns an extent of rows rows whose columns, of the given types, are in data. The
 // caller sets CreatedOn, Tags and Size before the extent is committed.
 func NewExtent(id uuid.UUID, rows int, types []kusto.Type, data ExtentData) *Extent {
-	return &Extent{ID: id, Rows: rows, Types: types, data: data}
+	e := &Extent{ID: id, Rows: rows, Types: types, data: data}
+	if _, ok := data.(MemoryData); !ok {
+		e.stored = &storedColumns{slots: make([]*cachedColumn, len(types))}
+	}
+	return e
 }
 
 // Data returns the extent's column data, for a durable store to write.
@@ -70,8 +77,14 @@ func (e *Extent) typeList() string {
 
 // Open returns a reader of the extent's rows holding the given columns (indexes into schema, its
 // table's schema, in the order given). A column the extent lacks reads as nulls of its type in
-// schema. Only the columns asked for are read from the extent's data.
+// schema. Only the columns asked for are read from the extent's data; a stored extent's are
+// decoded each time, uncached and uncharged (an engine's scans cache them in its budget).
 func (e *Extent) Open(schema Schema, columns []int) (*ExtentReader, error) {
+	return e.open(schema, columns, nil)
+}
+
+// open is Open with the stored columns pinned for p, from the cache of p's budget.
+func (e *Extent) open(schema Schema, columns []int, p *columnPins) (*ExtentReader, error) {
 	r := &ExtentReader{rows: e.Rows, types: make([]kusto.Type, len(columns)), cols: make([]Column, len(columns))}
 	for i, c := range columns {
 		if c < 0 || c >= len(schema) {
@@ -81,7 +94,13 @@ func (e *Extent) Open(schema Schema, columns []int) (*ExtentReader, error) {
 		if c >= len(e.Types) {
 			continue // added by extend_schema after this extent was written
 		}
-		col, err := e.data.Column(c)
+		var col Column
+		var err error
+		if e.stored != nil {
+			col, err = e.storedColumn(c, p)
+		} else {
+			col, err = e.data.Column(c)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -147,13 +166,28 @@ func (s Schema) AllColumns() []int {
 	return out
 }
 
+// scanIn is Scan within a query's memory budget: the stored columns it reads are cached in the
+// budget, and pinned while the scan reads their extent. The query's end closes it.
+func (t TableInfo) scanIn(columns []int, q *queryState) *TableScan {
+	s := t.Scan(columns)
+	if q != nil && q.budget != nil {
+		s.pins = &columnPins{budget: q.budget}
+		q.addScan(s)
+	}
+	return s
+}
+
 // TableScan yields a table snapshot's rows in batches.
 type TableScan struct {
 	table   TableInfo
 	columns []int
 	next    int // the next extent to open
 	cur     *ExtentReader
+	pins    *columnPins // the stored columns of the extent it reads; nil outside a query
 }
+
+// Close unpins the stored columns the scan holds. A scan may be closed more than once.
+func (s *TableScan) Close() { s.pins.unpin() }
 
 // Next returns the next batch, or nil at the end.
 func (s *TableScan) Next() (*Batch, error) {
@@ -164,6 +198,7 @@ func (s *TableScan) Next() (*Batch, error) {
 				return b, err
 			}
 			s.cur = nil
+			s.pins.unpin()
 		}
 		if s.next == len(s.table.Extents) {
 			return nil, nil
@@ -173,7 +208,7 @@ func (s *TableScan) Next() (*Batch, error) {
 		if e.Rows == 0 {
 			continue
 		}
-		r, err := e.Open(s.table.Schema, s.columns)
+		r, err := e.open(s.table.Schema, s.columns, s.pins)
 		if err != nil {
 			return nil, err
 		}

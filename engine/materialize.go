@@ -170,12 +170,23 @@ func (o *materializeOperator) Close() {
 	}
 }
 
-// queryState is what one run of a query holds until it ends: its materialized expressions.
+// queryState is what one run of a query holds until it ends: its materialized expressions, and
+// its table scans, whose pinned columns it unpins.
 type queryState struct {
 	mu     sync.Mutex
 	budget *Budget
 	frames map[*materializeNode]*Frame
 	held   int64
+
+	scanMu sync.Mutex // apart from mu, which a materialize holds while its scans open
+	scans  []*TableScan
+}
+
+// addScan records a scan for the query's end to close.
+func (q *queryState) addScan(s *TableScan) {
+	q.scanMu.Lock()
+	defer q.scanMu.Unlock()
+	q.scans = append(q.scans, s)
 }
 
 type queryStateKey struct{}
@@ -192,6 +203,13 @@ func (q *queryState) release() {
 	defer q.mu.Unlock()
 	q.budget.release(q.held)
 	q.held, q.frames = 0, nil
+	q.scanMu.Lock()
+	scans := q.scans
+	q.scans = nil
+	q.scanMu.Unlock()
+	for _, s := range scans {
+		s.Close()
+	}
 }
 
 // materialized returns the frame of n's expression, running it the first time. The rows it

@@ -17,11 +17,13 @@ import (
 // data of committed tables. Everything that grows with the data reserves what it really costs
 // (memoryCost) before it keeps it, and one that would pass the limit stops with Kusto's
 // low-memory error, E_LOW_MEMORY_CONDITION, committing nothing, while the rest of the engine
-// goes on.
+// goes on. The decoded columns of stored extents are part of the budget too, in a cache that
+// gives them back before any reservation fails (colcache.go).
 type Budget struct {
 	limit int64
 	used  atomic.Int64
 	peak  atomic.Int64
+	cache columnCache
 }
 
 // NewBudget returns a budget of limit bytes.
@@ -36,12 +38,30 @@ func (b *Budget) Used() int64 { return b.used.Load() }
 // Peak is the most ever reserved at once.
 func (b *Budget) Peak() int64 { return b.peak.Load() }
 
-// reserve takes n bytes from the budget, or fails with the low-memory error and takes nothing.
-// A nil budget has no limit.
+// Cached is how many of the bytes reserved are held by decoded columns of stored extents.
+func (b *Budget) Cached() int64 {
+	b.cache.mu.Lock()
+	defer b.cache.mu.Unlock()
+	return b.cache.held
+}
+
+// reserve takes n bytes from the budget, evicting decoded columns of stored extents that no scan
+// is reading if need be, or fails with the low-memory error and takes nothing. A nil budget has
+// no limit.
 func (b *Budget) reserve(n int64) error {
 	if b == nil {
 		return nil
 	}
+	for {
+		err := b.tryReserve(n)
+		if err == nil || !b.cache.reclaim(b, n) {
+			return err
+		}
+	}
+}
+
+// tryReserve is reserve without eviction.
+func (b *Budget) tryReserve(n int64) error {
 	used := b.used.Add(n)
 	if used > b.limit {
 		b.used.Add(-n)
@@ -57,6 +77,17 @@ func (b *Budget) release(n int64) {
 	if b != nil {
 		b.used.Add(-n)
 	}
+}
+
+// releaseExtents gives back what extents that left the catalog held: an in-memory extent's
+// columns, a stored extent's cached ones.
+func (b *Budget) releaseExtents(extents []*Extent) {
+	var n int64
+	for _, e := range extents {
+		n += e.cost
+	}
+	b.release(n)
+	b.cache.forget(b, extents)
 }
 
 // LowMemoryCode is Kusto's error for an operation aborted for lack of memory, from the Kusto docs'

@@ -49,7 +49,8 @@ func (n *scanNode) columns() []int {
 
 func (n *scanNode) Open(ctx context.Context) Operator {
 	cols := n.columns()
-	return &scanOperator{check: newCancelCheck(ctx), scan: n.table.Scan(cols), cols: cols, batch: Batch{Cols: make([]Column, len(n.table.Schema))}}
+	q, _ := ctx.Value(queryStateKey{}).(*queryState)
+	return &scanOperator{check: newCancelCheck(ctx), scan: n.table.scanIn(cols, q), cols: cols, batch: Batch{Cols: make([]Column, len(n.table.Schema))}}
 }
 
 // scanOperator places the columns a table scan reads at their places in the table's schema.
@@ -75,7 +76,7 @@ func (o *scanOperator) Next() (*Batch, error) {
 	return &o.batch, nil
 }
 
-func (o *scanOperator) Close() {}
+func (o *scanOperator) Close() { o.scan.Close() }
 
 // frameNode reads a materialized frame: a command's result, a datatable.
 type frameNode struct {

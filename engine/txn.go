@@ -36,9 +36,9 @@ type Catalog struct {
 	store Store
 	mu    sync.Mutex // serializes commits
 	cur   atomic.Pointer[Snapshot]
-	// released, when set, is told the memory cost of the extents a commit removed (a dropped
-	// table's, a replaced extent list), so that the engine's budget gets it back.
-	released func(cost int64)
+	// released, when set, is told the extents a commit removed (a dropped table's, a replaced
+	// extent list), so that the engine's budget gets back what they hold.
+	released func(removed []*Extent)
 }
 
 // Store is where committed transactions go. Commit is called under the catalog's commit lock,
@@ -401,7 +401,7 @@ func (tx *Txn) commit() (*Snapshot, error) {
 	}
 	c.cur.Store(next)
 	if c.released != nil && removesExtents(tx.changes) {
-		c.released(removedCost(cur, next))
+		c.released(removedExtents(cur, next))
 	}
 	return next, nil
 }
@@ -416,8 +416,8 @@ func removesExtents(changes []Change) bool {
 	})
 }
 
-// removedCost is the memory cost of the extents before has and after has not.
-func removedCost(before, after *Snapshot) int64 {
+// removedExtents are the extents before has and after has not.
+func removedExtents(before, after *Snapshot) []*Extent {
 	kept := map[*Extent]bool{}
 	for _, d := range after.dbs {
 		for _, t := range d.tables {
@@ -426,17 +426,17 @@ func removedCost(before, after *Snapshot) int64 {
 			}
 		}
 	}
-	var n int64
+	var out []*Extent
 	for _, d := range before.dbs {
 		for _, t := range d.tables {
 			for _, e := range t.Extents {
 				if !kept[e] {
-					n += e.cost
+					out = append(out, e)
 				}
 			}
 		}
 	}
-	return n
+	return out
 }
 
 // apply makes the snapshot that follows base with changes.

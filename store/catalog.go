@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"weak"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
@@ -27,6 +28,13 @@ type catalogStore struct {
 	// volatile holds the lower-cased names of the volatile databases: the store records none
 	// of their changes, and writes none of their extents.
 	volatile map[string]bool
+	// files are the records of the extents this process loaded or committed, by extent, for as
+	// long as the extent is reachable (lifetime.go).
+	files map[weak.Pointer[engine.Extent]]extentRec
+	// live are the extent files the metadata lists.
+	live    map[string]bool
+	closed  bool
+	removed int // files removed while running, for tests
 }
 
 // isVolatile reports whether database db is volatile.
@@ -203,7 +211,7 @@ func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error
 			continue
 		}
 		for _, e := range extents {
-			if fd, ok := e.Data().(*fileData); ok && fd.path != "" {
+			if _, ok := c.recorded(e); ok {
 				continue // already stored
 			}
 			c.mu.Lock()
@@ -370,6 +378,9 @@ func (c *catalogStore) extent(t tableRec, er extentRec) (*engine.Extent, error) 
 			e.FileSize = info.Size()
 		}
 	}
+	c.mu.Lock()
+	c.track(e, er)
+	c.mu.Unlock()
 	return e, nil
 }
 
@@ -380,6 +391,22 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	// The volatile set changes once the commit is recorded; until then a change of the commit
 	// reads it as it was.
 	volatileAfter := map[string]bool{}
+	// What the commit changes of the files the metadata lists, applied once it is recorded.
+	type recorded struct {
+		e  *engine.Extent
+		er extentRec
+	}
+	var added []recorded
+	type listing struct {
+		file   string
+		listed bool
+	}
+	var listings []listing // in the commit's order
+	list := func(listed bool, files ...string) {
+		for _, f := range files {
+			listings = append(listings, listing{f, listed})
+		}
+	}
 	defer func() {
 		if err != nil {
 			for _, p := range written {
@@ -415,23 +442,26 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 		stage := func(t tableRec, extents []*engine.Extent) ([]extentRec, error) {
 			out := make([]extentRec, len(extents))
 			for i, e := range extents {
-				if fd, ok := e.Data().(*fileData); ok && fd.path != "" {
-					out[i] = fd.rec // already stored: a .set-or-replace that keeps it
+				if er, ok := c.recorded(e); ok {
+					out[i] = er // already stored: a .set-or-replace that keeps it
 					continue
 				}
 				c.mu.Lock()
 				er, ok := c.staged[e]
 				c.mu.Unlock()
-				if ok {
-					out[i] = er // written by Stage; on failure its discard removes it
-					continue
-				}
-				er, path, err := c.writeExtent(t, e)
-				if err != nil {
-					return nil, err
-				}
-				written = append(written, path)
+				if !ok {
+					var path string
+					var err error
+					if er, path, err = c.writeExtent(t, e); err != nil {
+						return nil, err
+					}
+					written = append(written, path)
+				} // else written by Stage; on failure its discard removes it
 				out[i] = er
+				added = append(added, recorded{e, er})
+			}
+			for _, er := range out {
+				list(true, er.File)
 			}
 			return out, nil
 		}
@@ -498,11 +528,12 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 					return err
 				}
 			case *engine.DropTable:
-				// The dropped table's files go at the next open: a query that began before the
-				// drop may still read them.
-				if err := tables.Delete(ch.ID[:]); err != nil {
+				// The dropped table's files go once no query can read them (lifetime.go).
+				files, err := dropTable(tables, ch.ID)
+				if err != nil {
 					return err
 				}
+				list(false, files...)
 			case *engine.AppendExtents:
 				if err := update(ch.ID, func(t *tableRec) error {
 					recs, err := stage(*t, ch.Extents)
@@ -513,6 +544,9 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 				}
 			case *engine.ReplaceExtents:
 				if err := update(ch.ID, func(t *tableRec) error {
+					for _, old := range t.Extents {
+						list(false, old.File) // a kept one is listed again by stage
+					}
 					recs, err := stage(*t, ch.Extents)
 					t.Extents = recs
 					return err
@@ -542,6 +576,19 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 		c.setVolatile(name, on)
 	}
 	c.mu.Lock()
+	if c.live == nil {
+		c.live = map[string]bool{}
+	}
+	for _, l := range listings {
+		if l.listed {
+			c.live[l.file] = true
+		} else {
+			delete(c.live, l.file)
+		}
+	}
+	for _, a := range added {
+		c.track(a.e, a.er)
+	}
 	for _, ch := range cm.Changes {
 		switch ch := ch.(type) {
 		case *engine.AppendExtents:
@@ -556,6 +603,22 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// dropTable deletes a table's record and returns the files of its extents, which the metadata no
+// longer lists (a dropped database's tables go the same way).
+func dropTable(tables *bolt.Bucket, id uuid.UUID) ([]string, error) {
+	var files []string
+	if v := tables.Get(id[:]); v != nil {
+		var t tableRec
+		if err := json.Unmarshal(v, &t); err != nil {
+			return nil, err
+		}
+		for _, e := range t.Extents {
+			files = append(files, e.File)
+		}
+	}
+	return files, tables.Delete(id[:])
 }
 
 // recordErr is the error of a change the store could not record.
@@ -617,6 +680,7 @@ func (c *catalogStore) recover() error {
 	if err != nil {
 		return fmt.Errorf("data directory %s: the metadata is unreadable: %w", c.s.dir, err)
 	}
+	c.live = live
 	dir := filepath.Join(c.s.dir, extentsDir)
 	entries, err = os.ReadDir(dir)
 	if err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,15 +21,6 @@ func runIn(t *testing.T, eng *engine.Engine, db, text string) string {
 		t.Fatal(err)
 	}
 	return out.String()
-}
-
-func extentFiles(t *testing.T, dir string) int {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, extentsDir, "*"+extentExt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(files)
 }
 
 // A persistent database comes back after a restart with its tables and paths, a volatile one
@@ -54,7 +44,7 @@ func TestDatabasesAcrossRestarts(t *testing.T) {
 .set-or-append T <| print x = 2
 `)+runIn(t, eng, "V", `.set-or-append T <| print v = "volatile"
 `))
-	if n := extentFiles(t, dir); n != 2 {
+	if n := len(extentFiles(t, dir)); n != 2 {
 		t.Fatalf("%d extent files after ingesting two extents into D and one into V; want 2 (V's stay in memory)", n)
 	}
 	shut(t, eng, st)
@@ -88,7 +78,7 @@ database("D").T
 	shut(t, eng, st)
 
 	eng, st = open(t, dir, 3)
-	if n := extentFiles(t, dir); n != 2 {
+	if n := len(extentFiles(t, dir)); n != 2 {
 		t.Errorf("%d extent files after reopening with D detached; want its 2 kept", n)
 	}
 	step("after a restart, D stays detached", run(t, eng, `.show databases | project DatabaseName
@@ -122,7 +112,7 @@ T | count
 
 	eng, st = open(t, dir, 5)
 	defer shut(t, eng, st)
-	if n := extentFiles(t, dir); n != 0 {
+	if n := len(extentFiles(t, dir)); n != 0 {
 		t.Errorf("%d extent files after reopening with D dropped; want 0", n)
 	}
 	step("after a restart, D is gone", run(t, eng, `.show databases | project DatabaseName

@@ -2,12 +2,10 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"os"
@@ -378,8 +376,9 @@ func parquetValue(c engine.Column, r int, ticks bool) parquet.Value {
 	}
 }
 
-// fileData is the data of a stored extent. Its file is read, and its checksum checked, when a
-// scan first asks for a column; each column is decoded the first time it is asked for.
+// fileData is the data of a stored extent. Each Column call opens the file, decodes that one
+// column and keeps nothing: the engine caches decoded columns within its memory budget. The
+// file's checksum is checked, reading it through once, before its first column is decoded.
 type fileData struct {
 	path            string
 	rec             extentRec
@@ -387,30 +386,23 @@ type fileData struct {
 	table, database string
 
 	once sync.Once
-	file *parquet.File
-	err  error
-
-	mu   sync.Mutex
-	cols []engine.Column
+	err  error // of the checksum check
 }
 
-func (d *fileData) open() {
+// check checks the file's checksum.
+func (d *fileData) check() {
 	d.err = func() error {
-		data, err := os.ReadFile(d.path)
+		f, err := os.Open(d.path)
 		if err != nil {
 			return d.corrupt("cannot be read: %v", unwrapPath(err))
 		}
-		var h hash.Hash = sha256.New()
-		h.Write(data)
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return d.corrupt("cannot be read: %v", unwrapPath(err))
+		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != d.rec.SHA256 {
 			return d.corrupt("is corrupt: the SHA-256 of its file (%s/%s) is %s, not the %s recorded when it was written", extentsDir, d.rec.File, got, d.rec.SHA256)
-		}
-		d.file, err = parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return d.corrupt("is not a readable Parquet file: %v", err)
-		}
-		if d.file.NumRows() != int64(d.rec.Rows) {
-			return d.corrupt("has %d rows, not the %d recorded", d.file.NumRows(), d.rec.Rows)
 		}
 		return nil
 	}()
@@ -420,30 +412,38 @@ func (d *fileData) corrupt(format string, args ...any) error {
 	return &kusto.Error{Kind: kusto.KindInternal, Offset: -1, Msg: fmt.Sprintf("extent %s of table %q (database %q) ", d.rec.ID, d.table, d.database) + fmt.Sprintf(format, args...)}
 }
 
-// Column decodes column i of the extent.
+// Column decodes column i of the extent from its file.
 func (d *fileData) Column(i int) (engine.Column, error) {
-	d.once.Do(d.open)
+	d.once.Do(d.check)
 	if d.err != nil {
 		return nil, d.err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cols == nil {
-		d.cols = make([]engine.Column, len(d.types))
+	f, err := os.Open(d.path)
+	if err != nil {
+		return nil, d.corrupt("cannot be read: %v", unwrapPath(err))
 	}
-	if d.cols[i] != nil {
-		return d.cols[i], nil
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, d.corrupt("cannot be read: %v", unwrapPath(err))
 	}
-	c, err := d.decode(i)
+	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, d.corrupt("is not a readable Parquet file: %v", err)
+	}
+	if pf.NumRows() != int64(d.rec.Rows) {
+		return nil, d.corrupt("has %d rows, not the %d recorded", pf.NumRows(), d.rec.Rows)
+	}
+	c, err := d.decode(pf, i)
 	if err != nil {
 		return nil, d.corrupt("cannot be decoded: column %d: %v", i, err)
 	}
-	d.cols[i] = c
 	return c, nil
 }
 
-func (d *fileData) decode(i int) (engine.Column, error) {
-	leaf, ok := d.file.Schema().Lookup(d.rec.Columns[i])
+// decode reads column i page by page into a typed column, converting each value as it comes.
+func (d *fileData) decode(f *parquet.File, i int) (engine.Column, error) {
+	leaf, ok := f.Schema().Lookup(d.rec.Columns[i])
 	if !ok {
 		return nil, fmt.Errorf("the file has no column %q", d.rec.Columns[i])
 	}
@@ -508,7 +508,7 @@ func (d *fileData) decode(i int) (engine.Column, error) {
 	}
 	dec.reserve(d.rec.Rows)
 	buf := make([]parquet.Value, 4096)
-	for _, rg := range d.file.RowGroups() {
+	for _, rg := range f.RowGroups() {
 		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
 		for {
 			p, err := pages.ReadPage()
@@ -524,7 +524,6 @@ func (d *fileData) decode(i int) (engine.Column, error) {
 				return nil, err
 			}
 		}
-		pages.Close()
 	}
 	return dec.column(d.rec.Rows)
 }

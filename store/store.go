@@ -13,11 +13,13 @@
 //
 // An ingest's extent is written to staging/ (before the catalog's commit lock: Stage), synced,
 // renamed into extents/ (the directory synced), and only then committed, with its SHA-256 and
-// its operation's completion, in one bbolt transaction; a commit that fails removes its files. At open, files in staging/ and extent files no table lists are
-// removed, and operations that were live when the process died are marked Completed when their
-// commit recorded their completion, Abandoned otherwise. Open reads
-// metadata only: an extent's file is read, and its checksum checked, the first time a scan asks
-// for one of its columns, and only the columns asked for are decoded.
+// its operation's completion, in one bbolt transaction; a commit that fails removes its files.
+// The file of a dropped or replaced extent is removed once no snapshot reaches the extent
+// (lifetime.go). At open, files in staging/ and extent files no table lists are removed, and
+// operations that were live when the process died are marked Completed when their commit
+// recorded their completion, Abandoned otherwise. Open reads metadata only: an extent's file is
+// read, and its checksum checked, the first time a scan asks for one of its columns, and only the
+// columns asked for are decoded (the engine caches them within its memory budget).
 package store
 
 import (
@@ -166,6 +168,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.cat != nil {
+		s.cat.close()
+	}
 	return s.release()
 }
 
