@@ -2,10 +2,10 @@ package fabric
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
