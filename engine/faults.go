@@ -251,6 +251,9 @@ func (e *Engine) StartTableRestart(spec ops.Spec, database string, tableID uuid.
 				if err != nil {
 					return err
 				}
+				if !sameExtents(fresh, t.Extents) {
+					return conflictf("table %q changed while it was reloaded", t.Name) // Update runs it again
+				}
 				if err := tx.Unchanged(database, t.Name); err != nil {
 					return err
 				}
@@ -260,6 +263,10 @@ func (e *Engine) StartTableRestart(spec ops.Spec, database string, tableID uuid.
 		})
 		return res, err
 	})
+}
+
+func sameExtents(a, b []*Extent) bool {
+	return slices.EqualFunc(a, b, func(x, y *Extent) bool { return x.ID == y.ID })
 }
 
 // abandonedIngest ends an ingest Abandoned: its table was restarted under it.
