@@ -320,7 +320,7 @@ func (e *Engine) StopNode(spec ops.Spec, d time.Duration) (*ops.Operation, error
 	if d <= 0 || d > e.opts.MaxNodeStop {
 		return nil, fmt.Errorf("%w: %v is not between 1s and %v", ErrStopDuration, d, e.opts.MaxNodeStop)
 	}
-	st := &nodeStop{start: make(chan struct{})}
+	st := &nodeStop{op: spec.ID, start: make(chan struct{})} // the id the registry makes, if none, comes below
 	e.faults.mu.Lock()
 	if e.faults.stop != nil {
 		by := e.faults.stop.op
@@ -350,9 +350,9 @@ func (e *Engine) StopNode(spec ops.Spec, d time.Duration) (*ops.Operation, error
 		case <-ctx.Done():
 		}
 		h.SetPhase(PhaseStarting)
-		c, _ := h.Cancellation()
-		if c.Origin == "shutdown" {
-			return nil, context.Cause(ctx)
+		c, asked := h.Cancellation()
+		if !asked || c.Origin == "shutdown" {
+			return nil, context.Cause(ctx) // the engine is closing or abandoning its operations: no start-up to wait for
 		}
 		timer := e.after(e.opts.NodeStartDelay)
 		for c.Mode != ops.Forced {

@@ -274,3 +274,25 @@ func TestNodeStopDurationBounded(t *testing.T) {
 		t.Error("a refused stop left the node down")
 	}
 }
+
+// An engine that abandons its operations (a server stopping) does not wait for a stopped node's
+// start delay.
+func TestNodeStopAbandonedAtShutdown(t *testing.T) {
+	eng, timers := faultEngine(t)
+	op, err := eng.StopNode(ops.Spec{}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-timers
+	if err := eng.Abandon(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if snap := waitFault(t, eng, op); snap.State != ops.Abandoned {
+		t.Errorf("ended %v, want Abandoned", snap.State)
+	}
+	select {
+	case <-timers:
+		t.Error("the stop waited for a start delay")
+	default:
+	}
+}
