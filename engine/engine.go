@@ -92,6 +92,14 @@ type Options struct {
 	// the order they start, so that a deterministic run picks the same rows (kustard
 	// --deterministic); zero seeds them at random.
 	RandomSeed uint64
+	// MaxNodeStop bounds how long StopNode may stop the node (default 4 hours);
+	// NodeStartDelay is how long a stopped node takes to start when its stop is canceled
+	// gracefully (default a second).
+	MaxNodeStop    time.Duration
+	NodeStartDelay time.Duration
+	// After makes the timers of faults (a node stop's end); default time.After. Tests give
+	// channels of their own.
+	After func(time.Duration) <-chan time.Time
 	// Address is where a front door serves the engine (the server's URL), which `.show cluster`
 	// reports; empty says "local".
 	Address string
@@ -121,6 +129,7 @@ type Engine struct {
 	mu      sync.RWMutex
 	streams map[string]Stream
 	samples atomic.Uint64 // sample evaluations started, for RandomSeed
+	faults  faults        // faults.go
 }
 
 // Stream is a table whose rows come from Go code rather than from ingested extents: an embedding
@@ -171,6 +180,12 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if opts.Store == nil {
 		opts.Store = MemoryStore{}
+	}
+	if opts.MaxNodeStop <= 0 {
+		opts.MaxNodeStop = DefaultMaxNodeStop
+	}
+	if opts.NodeStartDelay <= 0 {
+		opts.NodeStartDelay = DefaultNodeStartDelay
 	}
 	cat, err := NewCatalog(opts.Store)
 	if err != nil {
@@ -342,6 +357,9 @@ func (s *Session) Open(ctx context.Context, req Request, b *parser.Block) (cur *
 	defer recoverInternal(&err)
 	if err := checkBlock(b); err != nil {
 		return nil, err
+	}
+	if err := s.eng.Unavailable(); err != nil {
+		return nil, err // a stopped node takes nothing (faults.go)
 	}
 	db, ok := s.eng.Database(s.Database)
 	if !ok {

@@ -211,6 +211,14 @@ const yieldEvery = 10 * time.Microsecond
 // whose extents table a synchronous ingest shows.
 func (j *ingestJob) run(ctx context.Context) (_ *ingestOutcome, err error) {
 	eng := j.c.sess.eng
+	// A restart of the table abandons the ingest (faults.go).
+	ctx, untrack := eng.trackIngest(ctx, j.tableID)
+	defer untrack()
+	defer func() {
+		if ab := abandonment(ctx); err != nil && ab != nil {
+			err = ab
+		}
+	}()
 	// What the extent costs is reserved from the engine's memory budget as it grows; the table
 	// holds it once the extent commits, and a failed or canceled ingest gives it all back.
 	var held int64

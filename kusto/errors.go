@@ -66,9 +66,12 @@ const (
 	// KindRuntime: the query failed while it ran, as an arithmetic overflow does (a partial
 	// query failure, in Kusto's words).
 	KindRuntime
+	// KindUnavailable: the service cannot take requests now (a stopped node); retrying later
+	// may succeed.
+	KindUnavailable
 )
 
-var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error", "limits exceeded", "runtime error"}
+var kindNames = [...]string{"syntax error", "semantic error", "not found", "conflict", "canceled", "throttled", "internal error", "limits exceeded", "runtime error", "service unavailable"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -88,5 +88,9 @@ func (r *Registry) Cancel(ctx context.Context, id uuid.UUID, req CancelRequest) 
 func (r *Registry) requestLocked(op *Operation, c Cancellation) {
 	op.snap.Cancels = append(slices.Clip(op.snap.Cancels), c) // earlier snapshots keep theirs
 	op.h.cancel.Store(&c)
+	select {
+	case op.h.wake <- struct{}{}:
+	default: // one is pending already
+	}
 	r.write(r.store.Put(op.snap))
 }

@@ -17,6 +17,7 @@ type Handle struct {
 	done   atomic.Int64
 	total  atomic.Int64
 	cancel atomic.Pointer[Cancellation] // the latest cancel request
+	wake   chan struct{}                // a value after cancel requests, coalesced
 }
 
 type handleKey struct{}
@@ -67,6 +68,16 @@ func (h *Handle) Cancellation() (Cancellation, bool) {
 		return *c, true
 	}
 	return Cancellation{}, false
+}
+
+// CancelRequests receives a value after each cancel request (requests close together may share
+// one), so that work waiting on something else also hears of a forced cancel that follows a
+// graceful one; Cancellation then says which came last. On a nil Handle it never receives.
+func (h *Handle) CancelRequests() <-chan struct{} {
+	if h == nil {
+		return nil
+	}
+	return h.wake
 }
 
 func (h *Handle) phaseNow() string {

@@ -42,10 +42,13 @@ import (
 )
 
 // Kind is what an operation does: a name ("TableSetOrAppend", "TableCreate", …) and whether an
-// operation of the kind may be canceled. Cancellable operations take a capacity slot.
+// operation of the kind may be canceled. Cancellable operations take a capacity slot, unless
+// NoSlot: control work (a fault injected for a test) must run at once, not queue behind the
+// ingests it acts on, nor hold a slot from them while it waits.
 type Kind struct {
 	Name        string
 	Cancellable bool
+	NoSlot      bool
 }
 
 // State is where an operation is in its lifecycle: Scheduled, Running, then one terminal state.

@@ -338,6 +338,7 @@ func (r *Registry) newOperationLocked(parent context.Context, spec Spec, now tim
 		},
 	}
 	op.h.id = id
+	op.h.wake = make(chan struct{}, 1)
 	op.ctx = context.WithValue(ctx, handleKey{}, &op.h)
 	if err := r.store.Put(op.snap); err != nil {
 		cancel(nil)
@@ -370,7 +371,7 @@ func (r *Registry) start(parent context.Context, spec Spec) (*Operation, error) 
 	}
 	r.wg.Add(1)
 	switch {
-	case !spec.Kind.Cancellable:
+	case !spec.Kind.Cancellable || spec.Kind.NoSlot:
 		close(op.admitted)
 		r.changeLocked(op, Running, now, nil, nil)
 	case r.running < r.capacity && len(r.queue) == 0:

@@ -30,7 +30,10 @@ var errorInfos = map[kusto.Kind]ErrorInfo{
 	kusto.KindThrottled: {http.StatusTooManyRequests, "TooManyRequests", "Kusto.Data.Exceptions.KustoRequestThrottledException", "The request was denied due to throttling.", "", false},
 	kusto.KindLimits:    {http.StatusBadRequest, "LimitsExceeded", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException", "Request exceeded a limit.", "", true},
 	kusto.KindRuntime:   {http.StatusBadRequest, "PartialQueryFailure", "Kusto.Data.Exceptions.KustoServicePartialQueryFailureException", "Query execution has failed before completion.", "", false},
-	kusto.KindInternal:  {520, "ServiceError", "Kusto.Data.Exceptions.KustoServiceException", "Service error while processing the request.", "", false},
+	// A stopped node: 503, as Kusto answers while a cluster's service is unavailable
+	// (KustoServiceException covers the 5xx failures; transient, so SDKs retry).
+	kusto.KindUnavailable: {http.StatusServiceUnavailable, "ServiceUnavailable", "Kusto.Data.Exceptions.KustoServiceException", "Service is unavailable.", "", false},
+	kusto.KindInternal:    {520, "ServiceError", "Kusto.Data.Exceptions.KustoServiceException", "Service error while processing the request.", "", false},
 }
 
 // Classify returns how Kusto reports err.

@@ -26,6 +26,7 @@ type serveOptions struct {
 	tls      tlsOptions
 	limits   serveLimits
 	lro      lroOptions
+	fabric   fabricOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -44,6 +45,8 @@ Authorization headers are ignored. --cors-origin lets browser clients from an or
 
 The same operations are served through Google's google.longrunning.Operations: REST under /v1/operations
 and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given.
+Faults (data loss, a table restart, a node stop) are injected through Service Fabric's Fault
+Analysis API under /Faults/, with the node (this process) at /Nodes/{--node-name}.
 
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --auth-token, unless --insecure is given. SIGINT or SIGTERM stops it: it stops
@@ -59,6 +62,7 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	o.tls.addFlags(cmd)
 	o.limits.flags(cmd)
 	o.lro.addFlags(cmd)
+	o.fabric.addFlags(cmd)
 	return cmd
 }
 
@@ -88,6 +92,9 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	if err := o.limits.check(); err != nil {
 		return err
 	}
+	if err := o.fabric.check(); err != nil {
+		return err
+	}
 	logger, err := o.limits.logger(c.stderr)
 	if err != nil {
 		return err
@@ -111,7 +118,7 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		ln = tls.NewListener(ln, cfg)
 	}
 	url := scheme + ln.Addr().String()
-	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address = url })
+	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address = url }, o.fabric.engineOptions)
 	if err != nil {
 		ln.Close()
 		return err
@@ -127,6 +134,7 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	// One pool of concurrent requests and one request log for both HTTP front doors.
 	limiter := httpmw.NewLimiter(o.limits.maxConcurrent, kustohttp.DefaultRetryAfter)
 	lro := lroService(eng, &o, limiter)
+	fab := fabricService(eng, &o, ln.Addr(), limiter)
 	stopGRPC, err := c.startGRPC(&o, lro, tlsConfig)
 	if err != nil {
 		ln.Close()
@@ -134,8 +142,8 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer func() { stopGRPC(o.grace) }()
 	srv := &http.Server{
-		Handler: o.limits.wrap(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
-			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro), logger),
+		Handler: o.limits.wrap(withFabric(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
+			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro), fab), logger),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: o.limits.headerTimeout,
 		IdleTimeout:       o.limits.idleTimeout,
