@@ -27,6 +27,7 @@ var forbidden = map[string][]string{
 	"server/httpmw":    {module},
 	"server/kustohttp": {module + "script", module + "repl", module + "cmd", module + "server/googlelro", "github.com/alecthomas/participle"},
 	"server/googlelro": {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "parser", "github.com/alecthomas/participle"},
+	"server/azuresql":  {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/googlelro", module + "parser", "github.com/alecthomas/participle"},
 }
 
 func TestImportsFlowOneWay(t *testing.T) {
