@@ -26,6 +26,7 @@ type serveOptions struct {
 	tls      tlsOptions
 	limits   serveLimits
 	lro      lroOptions
+	sql      sqlOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -43,7 +44,11 @@ its file and fingerprint, for clients to trust (curl --cacert FILE, SSL_CERT_FIL
 Authorization headers are ignored. --cors-origin lets browser clients from an origin call it.
 
 The same operations are served through Google's google.longrunning.Operations: REST under /v1/operations
-and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given.
+and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given;
+and through Azure SQL's database operations API (list and cancel) under
+/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/operations,
+any subscription, resource group and server unless --sql-subscription, --sql-resource-group or
+--sql-server name one.
 
 It listens on loopback unless told otherwise; beyond loopback it refuses to start without
 --auth-token, unless --insecure is given. SIGINT or SIGTERM stops it: it stops
@@ -59,6 +64,7 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	o.tls.addFlags(cmd)
 	o.limits.flags(cmd)
 	o.lro.addFlags(cmd)
+	o.sql.addFlags(cmd)
 	return cmd
 }
 
@@ -124,7 +130,7 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
-	// One pool of concurrent requests and one request log for both HTTP front doors.
+	// One pool of concurrent requests and one request log for every HTTP front door.
 	limiter := httpmw.NewLimiter(o.limits.maxConcurrent, kustohttp.DefaultRetryAfter)
 	lro := lroService(eng, &o, limiter)
 	stopGRPC, err := c.startGRPC(&o, lro, tlsConfig)
@@ -134,8 +140,9 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer func() { stopGRPC(o.grace) }()
 	srv := &http.Server{
-		Handler: o.limits.wrap(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
-			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro), logger),
+		Handler: o.limits.wrap(withSQL(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
+			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro),
+			sqlService(eng, &o, limiter)), logger),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: o.limits.headerTimeout,
 		IdleTimeout:       o.limits.idleTimeout,

@@ -25,8 +25,8 @@ var forbidden = map[string][]string{
 	"server/tlscert": {module},
 	// What the HTTP front doors share knows none of them, nor anything of Kustard.
 	"server/httpmw":    {module},
-	"server/kustohttp": {module + "script", module + "repl", module + "cmd", module + "server/googlelro", "github.com/alecthomas/participle"},
-	"server/googlelro": {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "parser", "github.com/alecthomas/participle"},
+	"server/kustohttp": {module + "script", module + "repl", module + "cmd", module + "server/googlelro", module + "server/azuresql", "github.com/alecthomas/participle"},
+	"server/googlelro": {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/azuresql", module + "parser", "github.com/alecthomas/participle"},
 	"server/azuresql":  {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/googlelro", module + "parser", "github.com/alecthomas/participle"},
 }
 
