@@ -1,3 +1,4 @@
 // Package compat holds end-to-end tests that drive Kustard's server with Microsoft's own Kusto
-// SDKs. It is a module of its own so that the SDKs' dependencies stay out of Kustard's.
+// SDKs, and with Google's LRO client and Azure's SQL client on their surfaces. It is a module of
+// its own so that the SDKs' dependencies stay out of Kustard's.
 package compat
