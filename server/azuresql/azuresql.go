@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,6 +80,11 @@ type Service struct {
 	eng  *engine.Engine
 	reg  *ops.Registry
 	opts Options
+	// cancelMu makes a cancel's look and request one step, so that of two cancels through this
+	// surface at once one is accepted and the other is 409, as if they came one after the other.
+	// (A cancel through another front door in between is still accepted here: the core has no
+	// conditional cancel, and a second request is harmless.)
+	cancelMu sync.Mutex
 }
 
 // New returns the service for eng's operations.
@@ -278,6 +284,8 @@ func (s *Service) cancel(rt route) *armError {
 		return newError(http.StatusBadRequest, "InvalidParameterValue",
 			"Invalid value given for parameter operationId: '%s' is not a GUID. Specify a valid parameter value.", rt.operationID)
 	}
+	s.cancelMu.Lock()
+	defer s.cancelMu.Unlock()
 	snap, err := s.reg.Get(id)
 	if err != nil || snap.Scope != rt.scope.database {
 		return operationNotFound(id)

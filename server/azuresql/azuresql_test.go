@@ -316,3 +316,40 @@ func TestLogRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentCancels: of cancels of one running ingest sent at once, one is accepted and the
+// others are 409, whatever their order; the ingest then ends Cancelled.
+func TestConcurrentCancels(t *testing.T) {
+	eng := newEngine(t)
+	release := slowStream(t, eng, "Slow")
+	long := startAsync(t, eng, engine.DefaultDatabase, ".set-or-append async T <| Slow")
+	srv := httptest.NewServer(New(eng, Options{}).Handler())
+	t.Cleanup(srv.Close)
+	const n = 8
+	start := make(chan struct{})
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			<-start
+			resp, err := srv.Client().Post(srv.URL+cancelPath(engine.DefaultDatabase, long), "", nil)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	close(start)
+	count := map[int]int{}
+	for range n {
+		count[<-codes]++
+	}
+	if count[200] != 1 || count[409] != n-1 {
+		t.Errorf("statuses %v; want one 200 and %d 409", count, n-1)
+	}
+	release()
+	if s := waitDone(t, eng, long); s.State != ops.Canceled || len(s.Cancels) != 1 {
+		t.Errorf("ended %v with %d cancel requests; want Canceled with one", s.State, len(s.Cancels))
+	}
+}
