@@ -27,6 +27,7 @@ type serveOptions struct {
 	limits   serveLimits
 	lro      lroOptions
 	fabric   fabricOptions
+	sql      sqlOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -44,7 +45,11 @@ its file and fingerprint, for clients to trust (curl --cacert FILE, SSL_CERT_FIL
 Authorization headers are ignored. --cors-origin lets browser clients from an origin call it.
 
 The same operations are served through Google's google.longrunning.Operations: REST under /v1/operations
-and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given.
+and /v1/projects/{database}/locations/{location}/operations, and gRPC on --grpc-listen when given;
+and through Azure SQL's database operations API (list and cancel) under
+/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/operations,
+any subscription, resource group and server unless --sql-subscription, --sql-resource-group or
+--sql-server name one.
 Faults (data loss, a table restart, a node stop) are injected through Service Fabric's Fault
 Analysis API under /Faults/, with the node (this process) at /Nodes/{--node-name}.
 
@@ -63,6 +68,7 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	o.limits.flags(cmd)
 	o.lro.addFlags(cmd)
 	o.fabric.addFlags(cmd)
+	o.sql.addFlags(cmd)
 	return cmd
 }
 
@@ -131,7 +137,7 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
-	// One pool of concurrent requests and one request log for both HTTP front doors.
+	// One pool of concurrent requests and one request log for every HTTP front door.
 	limiter := httpmw.NewLimiter(o.limits.maxConcurrent, kustohttp.DefaultRetryAfter)
 	lro := lroService(eng, &o, limiter)
 	fab := fabricService(eng, &o, ln.Addr(), limiter)
@@ -142,8 +148,9 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer func() { stopGRPC(o.grace) }()
 	srv := &http.Server{
-		Handler: o.limits.wrap(withFabric(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
-			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro), fab), logger),
+		Handler: o.limits.wrap(withSQL(withFabric(withLRO(kustohttp.New(eng, o.limits.handlerOptions(kustohttp.Options{
+			Database: o.database, AuthToken: o.tls.authToken, CORSOrigins: o.tls.corsOrigins, Limiter: limiter}, logger)), lro), fab),
+			sqlService(eng, &o, limiter)), logger),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: o.limits.headerTimeout,
 		IdleTimeout:       o.limits.idleTimeout,

@@ -25,9 +25,10 @@ var forbidden = map[string][]string{
 	"server/tlscert": {module},
 	// What the HTTP front doors share knows none of them, nor anything of Kustard.
 	"server/httpmw":    {module},
-	"server/kustohttp": {module + "script", module + "repl", module + "cmd", module + "server/googlelro", module + "server/fabric", "github.com/alecthomas/participle"},
-	"server/googlelro": {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/fabric", module + "parser", "github.com/alecthomas/participle"},
-	"server/fabric":    {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/googlelro", module + "parser", module + "render", "github.com/alecthomas/participle"},
+	"server/kustohttp": {module + "script", module + "repl", module + "cmd", module + "server/googlelro", module + "server/fabric", module + "server/azuresql", "github.com/alecthomas/participle"},
+	"server/googlelro": {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/fabric", module + "server/azuresql", module + "parser", "github.com/alecthomas/participle"},
+	"server/fabric":    {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/googlelro", module + "server/azuresql", module + "parser", module + "render", "github.com/alecthomas/participle"},
+	"server/azuresql":  {module + "script", module + "repl", module + "cmd", module + "server/kustohttp", module + "server/googlelro", module + "server/fabric", module + "parser", "github.com/alecthomas/participle"},
 }
 
 func TestImportsFlowOneWay(t *testing.T) {
