@@ -37,8 +37,10 @@ func TestNoSlotRunsBesideFullCapacity(t *testing.T) {
 func TestHandleCancelRequests(t *testing.T) {
 	reg, _ := newRegistry(t, ops.Options{})
 	heard := make(chan ops.Mode, 2)
+	started := make(chan struct{})
 	op, err := reg.Go(cancellable, func(ctx context.Context) (any, error) {
 		h := ops.FromContext(ctx)
+		close(started)
 		for range 2 {
 			<-h.CancelRequests()
 			c, _ := h.Cancellation()
@@ -49,6 +51,7 @@ func TestHandleCancelRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-started // a cancel before the work starts ends it without running it
 	ctx := context.Background()
 	reg.Cancel(ctx, op.ID, ops.CancelRequest{Mode: ops.Graceful, NoWait: true})
 	if m := <-heard; m != ops.Graceful {
