@@ -37,17 +37,6 @@ func startLROServer(t *testing.T, cfg serverConfig) (*server, *azkustodata.Clien
 	return s, connect(t, s)
 }
 
-// ingest runs an async ingest through the Kusto SDK and returns its OperationId.
-func ingest(t *testing.T, kc *azkustodata.Client, text string) uuid.UUID {
-	t.Helper()
-	rows := mgmt(t, kc, text)
-	id, err := uuid.Parse(guid(t, rows[0], "OperationId"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // waitDone polls GetOperation, as a client of Google's API does, until the operation is done.
 func waitDone(t *testing.T, c *lro.OperationsClient, name string) *longrunningpb.Operation {
 	t.Helper()

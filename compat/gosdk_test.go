@@ -11,9 +11,14 @@ import (
 	kerrors "github.com/Azure/azure-kusto-go/azkustodata/errors"
 	"github.com/Azure/azure-kusto-go/azkustodata/kql"
 	"github.com/Azure/azure-kusto-go/azkustodata/query"
+	"github.com/google/uuid"
 )
 
 const db = "NetDefaultDB"
+
+// forever is a query that runs until something cancels it, in bounded memory and returning
+// nothing: range streams its rows batch by batch and the filter drops them all.
+const forever = "range x from 1 to 9223372036854775807 step 1 | where x < 0"
 
 // connect is the README's "Connecting from the Go SDK", exercised: an unauthenticated
 // connection string to the server's URL (with the server's token, when it requires one), with
@@ -40,6 +45,17 @@ func mgmt(t *testing.T, c *azkustodata.Client, text string) []query.Row {
 		t.Fatalf("%s: %v", text, err)
 	}
 	return ds.Tables()[0].Rows()
+}
+
+// ingest runs an async ingest through the Kusto SDK and returns its OperationId.
+func ingest(t *testing.T, kc *azkustodata.Client, text string) uuid.UUID {
+	t.Helper()
+	rows := mgmt(t, kc, text)
+	id, err := uuid.Parse(guid(t, rows[0], "OperationId"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func guid(t *testing.T, r query.Row, col string) string {
@@ -77,9 +93,10 @@ func waitFor(t *testing.T, c *azkustodata.Client, id string) (state, status stri
 
 // TestGoSDK: the scenario of a user of the Kusto emulator, through Microsoft's Go SDK over
 // plain HTTP: a table, an async ingest polled to its end, a long one canceled, queries through
-// v1 and v2.
+// v1 and v2. The server runs with --deterministic, as a test suite would run it for
+// reproducible ids.
 func TestGoSDK(t *testing.T) {
-	s := startServer(t, serverConfig{})
+	s := startServer(t, serverConfig{deterministic: true})
 	c := connect(t, s)
 
 	rows := mgmt(t, c, ".create table Events (Id: long, Name: string)")
@@ -89,6 +106,9 @@ func TestGoSDK(t *testing.T) {
 
 	rows = mgmt(t, c, `.set-or-append async Events <| range Id from 1 to 1000 step 1 | extend Name = strcat("e", Id)`)
 	id := guid(t, rows[0], "OperationId")
+	if want := "00000000-0000-0000-0000-000000000002"; id != want { // the second command's
+		t.Errorf("--deterministic: the ingest's OperationId %s, want %s", id, want)
+	}
 	if state, status := waitFor(t, c, id); state != "Completed" {
 		t.Fatalf("the ingest ended %s: %s", state, status)
 	}
@@ -249,10 +269,6 @@ func TestGoSDKParameters(t *testing.T) {
 		t.Errorf("parameterized query: %v", r)
 	}
 }
-
-// forever is a query that runs until something cancels it, in bounded memory and returning
-// nothing: range streams its rows batch by batch and the filter drops them all.
-const forever = "range x from 1 to 9223372036854775807 step 1 | where x < 0"
 
 // TestGoSDKCancelQuery: a running query canceled with .cancel query by its client request id;
 // its client gets Kusto's query-canceled error with the reason, and .show queries shows it

@@ -134,24 +134,29 @@ func startServer(t *testing.T, cfg serverConfig) *server {
 		close(exited)
 	}()
 	s := &server{Client: &http.Client{Transport: &http.Transport{}}, Token: cfg.token}
+	announced := false // the server printed its URL: from then on it should run until stopped
 	t.Cleanup(func() {
 		s.Client.CloseIdleConnections()
-		stopped := true
-		if err := cmd.Process.Signal(syscall.SIGTERM); err == nil {
+		select {
+		case <-exited:
+			if announced {
+				t.Errorf("kustard serve exited before the test ended: %v", waitErr)
+			} // else the start failed, and said why
+		default:
+			// SIGTERM is how a service manager stops serve: it should exit 0 within its grace.
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Errorf("SIGTERM to kustard serve: %v", err)
+			}
 			select {
 			case <-exited:
+				if waitErr != nil {
+					t.Errorf("kustard serve, stopped with SIGTERM: %v", waitErr)
+				}
 			case <-time.After(stopTimeout):
-				stopped = false
+				_ = cmd.Process.Kill()
+				<-exited
+				t.Errorf("kustard serve did not exit within %v of SIGTERM; killed it", stopTimeout)
 			}
-		} else {
-			stopped = false
-		}
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("kustard serve did not exit within %v of SIGTERM; killed it", stopTimeout)
-		} else if waitErr != nil {
-			t.Errorf("kustard serve, stopped with SIGTERM: %v", waitErr)
 		}
 		if t.Failed() {
 			t.Logf("kustard %v\nstdout:\n%s\nstderr:\n%s", args, stdout, stderr)
@@ -161,7 +166,7 @@ func startServer(t *testing.T, cfg serverConfig) *server {
 	deadline := time.After(startTimeout)
 	for {
 		if m := urlLine.FindStringSubmatch(stdout.String()); m != nil {
-			s.URL = m[1]
+			s.URL, announced = m[1], true
 			break
 		}
 		select {
