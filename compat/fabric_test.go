@@ -3,51 +3,47 @@ package compat
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/Azure/azure-kusto-go/azkustodata"
 	"github.com/Azure/azure-kusto-go/azkustodata/kql"
 	"github.com/Azure/azure-sdk-for-go/services/servicefabric/7.2/servicefabric"
 	"github.com/Azure/go-autorest/autorest"
 	"github.com/gofrs/uuid"
-	guuid "github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/server/fabric"
-	"github.com/kustard/kustard/server/kustohttp"
 )
 
-// fabricServer is what `kustard serve` serves on one listener: the Kusto endpoints and Service
-// Fabric's Fault Analysis API. A graceful cancel of a node stop takes an hour to start the node,
-// so that the forced cancel after it finds the stop still rolling back.
-func fabricServer(t *testing.T) (*engine.Engine, string) {
+// fabricServer is `kustard serve` with the Kusto endpoints and Service Fabric's Fault Analysis
+// API on one listener. A graceful cancel of a node stop takes an hour to start the node
+// (--node-start-delay), so that the forced cancel after it finds the stop still rolling back.
+func fabricServer(t *testing.T) (*servicefabric.BaseClient, *azkustodata.Client) {
 	t.Helper()
-	eng := engine.New(engine.Options{MaxMemory: 1 << 30, NodeStartDelay: time.Hour})
-	fab := fabric.New(eng, fabric.Options{}).REST()
-	kusto := kustohttp.New(eng, kustohttp.Options{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fabric.Owns(r) {
-			fab.ServeHTTP(w, r)
-			return
-		}
-		kusto.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close(context.Background())
-	})
-	return eng, srv.URL
+	s := startServer(t, serverConfig{flags: []string{"--node-start-delay", "1h"}})
+	sf := servicefabric.NewWithBaseURI(s.URL)
+	return &sf, connect(t, s)
 }
 
-// waitFault waits for the fault operation to end, through the registry rather than by polling.
-func waitFault(t *testing.T, eng *engine.Engine, id uuid.UUID) {
+// waitFault polls a fault operation's progress, as Service Fabric's clients do, until it has
+// ended (neither Running nor RollingBack), and returns its state.
+func waitFault(t *testing.T, what string, progress func() (servicefabric.OperationState, error)) servicefabric.OperationState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := eng.Ops().Wait(ctx, guuid.UUID(id)); err != nil {
-		t.Fatal(err)
+	var state servicefabric.OperationState
+	eventually(t, what+" to end", func() bool {
+		var err error
+		if state, err = progress(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return state != servicefabric.OperationStateRunning && state != servicefabric.OperationStateRollingBack
+	})
+	return state
+}
+
+// nodeTransition is the progress of a node transition, for waitFault.
+func nodeTransition(sf *servicefabric.BaseClient, op uuid.UUID) func() (servicefabric.OperationState, error) {
+	return func() (servicefabric.OperationState, error) {
+		p, err := sf.GetNodeTransitionProgress(context.Background(), fabric.DefaultNodeName, op, nil)
+		return p.State, err
 	}
 }
 
@@ -65,9 +61,8 @@ func statusOf(err error) int {
 // lists the stop, is refused a forced cancel first, cancels gracefully (RollingBack), then
 // forcibly (ForceCancelled), while the Kusto SDK sees the service unavailable and then back.
 func TestFabricNodeStop(t *testing.T) {
-	eng, url := fabricServer(t)
+	sf, kc := fabricServer(t)
 	ctx := context.Background()
-	sf := servicefabric.NewWithBaseURI(url)
 	node, err := sf.GetNodeInfo(ctx, fabric.DefaultNodeName, nil)
 	if err != nil || node.InstanceID == nil || node.NodeStatus != servicefabric.NodeStatusUp {
 		t.Fatalf("GetNodeInfo: %+v, %v", node, err)
@@ -87,11 +82,6 @@ func TestFabricNodeStop(t *testing.T) {
 		t.Errorf("a reused OperationId: %v, want 409", err)
 	}
 
-	kc, err := azkustodata.New(azkustodata.NewConnectionStringBuilder(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
 	if _, err := kc.Mgmt(ctx, engine.DefaultDatabase, kql.New(".show version")); err == nil {
 		t.Error("a command while the node is stopped succeeded")
 	}
@@ -114,10 +104,8 @@ func TestFabricNodeStop(t *testing.T) {
 	if _, err := sf.CancelOperation(ctx, op, true, nil); err != nil {
 		t.Fatalf("forced cancel: %v", err)
 	}
-	waitFault(t, eng, op)
-	p, err = sf.GetNodeTransitionProgress(ctx, fabric.DefaultNodeName, op, nil)
-	if err != nil || p.State != servicefabric.OperationStateForceCancelled {
-		t.Errorf("after the forced cancel: %v, %v", p.State, err)
+	if state := waitFault(t, "the force-canceled stop", nodeTransition(sf, op)); state != servicefabric.OperationStateForceCancelled {
+		t.Errorf("after the forced cancel: %v", state)
 	}
 	if _, err := sf.CancelOperation(ctx, op, true, nil); statusOf(err) != 404 {
 		t.Errorf("a cancel of an ended operation: %v, want 404", err)
@@ -138,23 +126,19 @@ func TestFabricNodeStop(t *testing.T) {
 	if _, err := sf.StartNodeTransition(ctx, fabric.DefaultNodeName, start, servicefabric.NodeTransitionTypeStart, *node.InstanceID, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFault(t, eng, op2)
-	waitFault(t, eng, start)
-	if p, err := sf.GetNodeTransitionProgress(ctx, fabric.DefaultNodeName, op2, nil); err != nil || p.State != servicefabric.OperationStateCancelled {
-		t.Errorf("a gracefully canceled stop: %v, %v", p.State, err)
+	if state := waitFault(t, "the start", nodeTransition(sf, start)); state != servicefabric.OperationStateCompleted {
+		t.Errorf("the start: %v", state)
+	}
+	if state := waitFault(t, "the gracefully canceled stop", nodeTransition(sf, op2)); state != servicefabric.OperationStateCancelled {
+		t.Errorf("a gracefully canceled stop: %v", state)
 	}
 }
 
 // TestFabricDataLoss: a partial data loss through Service Fabric's client drops the newest half
 // of a table's extents, which the Kusto SDK's T | count shows; a full one drops the rest.
 func TestFabricDataLoss(t *testing.T) {
-	eng, url := fabricServer(t)
+	sf, kc := fabricServer(t)
 	ctx := context.Background()
-	kc, err := azkustodata.New(azkustodata.NewConnectionStringBuilder(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
 	for _, q := range []string{
 		".set-or-append T <| range x from 1 to 10 step 1",
 		".set-or-append T <| range x from 1 to 20 step 1",
@@ -189,7 +173,6 @@ func TestFabricDataLoss(t *testing.T) {
 		}
 		return *n
 	}
-	sf := servicefabric.NewWithBaseURI(url)
 	partition := uuid.FromStringOrNil(id)
 	for _, step := range []struct {
 		mode servicefabric.DataLossMode
@@ -199,7 +182,10 @@ func TestFabricDataLoss(t *testing.T) {
 		if _, err := sf.StartDataLoss(ctx, engine.DefaultDatabase, partition, op, step.mode, nil); err != nil {
 			t.Fatalf("StartDataLoss %s: %v", step.mode, err)
 		}
-		waitFault(t, eng, op)
+		waitFault(t, "the data loss", func() (servicefabric.OperationState, error) {
+			p, err := sf.GetDataLossProgress(ctx, engine.DefaultDatabase, partition, op, nil)
+			return p.State, err
+		})
 		p, err := sf.GetDataLossProgress(ctx, engine.DefaultDatabase, partition, op, nil)
 		if err != nil || p.State != servicefabric.OperationStateCompleted || p.InvokeDataLossResult == nil ||
 			*p.InvokeDataLossResult.ErrorCode != 0 || *p.InvokeDataLossResult.SelectedPartition.PartitionID != partition {

@@ -3,23 +3,19 @@ package compat
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"net"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	lro "cloud.google.com/go/longrunning/autogen"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"github.com/Azure/azure-kusto-go/azkustodata"
 	"github.com/google/uuid"
 	"github.com/googleapis/gax-go/v2/apierror"
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/server/googlelro"
-	"github.com/kustard/kustard/server/kustohttp"
-	"github.com/kustard/kustard/server/tlscert"
 	"golang.org/x/oauth2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
@@ -31,73 +27,39 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// lroServer is what `kustard serve --grpc-listen` serves: the Kusto endpoints and Google's
-// operations REST paths on one HTTP listener, and the Operations service over gRPC on another.
-type lroServer struct {
-	eng      *engine.Engine
-	url      string
-	grpcAddr string
-	gate     chan struct{}
+// startLROServer is `kustard serve --grpc-listen 127.0.0.1:0`: the Kusto endpoints and Google's
+// operations REST paths on one HTTP listener, and the Operations service over gRPC on another;
+// with a Kusto client to make operations with.
+func startLROServer(t *testing.T, cfg serverConfig) (*server, *azkustodata.Client) {
+	t.Helper()
+	cfg.grpc = true
+	s := startServer(t, cfg)
+	return s, connect(t, s)
 }
 
-func startLROServer(t *testing.T) *lroServer {
+// waitDone polls GetOperation, as a client of Google's API does, until the operation is done.
+func waitDone(t *testing.T, c *lro.OperationsClient, name string) *longrunningpb.Operation {
 	t.Helper()
-	eng := engine.New(engine.Options{MaxMemory: 1 << 30})
-	s := &lroServer{eng: eng, gate: make(chan struct{})}
-	// Slow is a table that yields nothing until the gate opens or its ingest is canceled: a
-	// long ingest to cancel.
-	eng.RegisterStream("Slow", engine.Stream{Schema: engine.Schema{{Name: "x", Type: kusto.TypeLong}},
-		Open: func(ctx context.Context) engine.Operator {
-			return engine.NewOperator(func() (*engine.Batch, error) {
-				select {
-				case <-s.gate:
-					return nil, nil
-				case <-ctx.Done():
-					return nil, context.Cause(ctx)
-				}
-			})
-		}})
-	svc := googlelro.New(eng, googlelro.Options{})
-	kusto, rest := kustohttp.New(eng, kustohttp.Options{}), svc.REST()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if googlelro.Owns(r) {
-			rest.ServeHTTP(w, r)
-			return
+	var op *longrunningpb.Operation
+	eventually(t, name+" done", func() bool {
+		var err error
+		op, err = c.GetOperation(context.Background(), &longrunningpb.GetOperationRequest{Name: name})
+		if err != nil {
+			t.Fatalf("GetOperation %s: %v", name, err)
 		}
-		kusto.ServeHTTP(w, r)
-	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := svc.GRPCServer()
-	go func() { _ = gs.Serve(ln) }()
-	t.Cleanup(func() {
-		gs.Stop()
-		srv.Close()
-		eng.Close(context.Background())
+		return op.Done
 	})
-	s.url, s.grpcAddr = srv.URL, ln.Addr().String()
-	return s
-}
-
-func (s *lroServer) exec(t *testing.T, text string) *engine.Result {
-	t.Helper()
-	res, err := s.eng.NewSession().Execute(context.Background(), engine.Request{}, &kusto.Source{Text: text})
-	if err != nil {
-		t.Fatalf("%s: %v", text, err)
-	}
-	return res
+	return op
 }
 
 // scenario is what every transport must do with Google's own client: list with paging and
 // filters, get, cancel a long ingest and see CANCELLED, cancel a finished one and see
 // FAILED_PRECONDITION, delete. prefix makes names of one path style.
-func scenario(t *testing.T, s *lroServer, c *lro.OperationsClient, parent string, name func(uuid.UUID) string, code func(error) codes.Code) {
+func scenario(t *testing.T, kc *azkustodata.Client, c *lro.OperationsClient, parent string, name func(uuid.UUID) string, code func(error) codes.Code) {
 	ctx := context.Background()
-	s.exec(t, ".set-or-append T <| print x=1")
-	s.exec(t, ".set-or-append T <| print x=2")
-	long := s.exec(t, ".set-or-append async T <| Slow").Value(0, 0).(uuid.UUID)
+	mgmt(t, kc, ".set-or-append T <| print x=1")
+	mgmt(t, kc, ".set-or-append T <| print x=2")
+	long := ingest(t, kc, ".set-or-append async T <| "+forever)
 
 	// Paging: three operations, pages of two.
 	it := c.ListOperations(ctx, &longrunningpb.ListOperationsRequest{Name: parent})
@@ -130,14 +92,9 @@ func scenario(t *testing.T, s *lroServer, c *lro.OperationsClient, parent string
 	if err := c.CancelOperation(ctx, &longrunningpb.CancelOperationRequest{Name: name(long)}); err != nil {
 		t.Fatalf("CancelOperation: %v", err)
 	}
-	waitCtx, stop := context.WithTimeout(ctx, 30*time.Second)
-	defer stop()
-	if _, err := s.eng.Ops().Wait(waitCtx, long); err != nil {
-		t.Fatal(err)
-	}
-	op, err := c.GetOperation(ctx, &longrunningpb.GetOperationRequest{Name: name(long)})
-	if err != nil || !op.Done || op.GetError().GetCode() != int32(codes.Canceled) || op.GetError().GetMessage() != googlelro.CancelReason {
-		t.Fatalf("after cancel: %v, %v", op, err)
+	op := waitDone(t, c, name(long))
+	if op.GetError().GetCode() != int32(codes.Canceled) || op.GetError().GetMessage() != googlelro.CancelReason {
+		t.Fatalf("after cancel: %v", op)
 	}
 	// Cancel a finished one.
 	err = c.CancelOperation(ctx, &longrunningpb.CancelOperationRequest{Name: name(long)})
@@ -200,9 +157,9 @@ func projectName(id uuid.UUID) string {
 }
 
 func TestGoogleClientGRPC(t *testing.T) {
-	s := startLROServer(t)
+	s, kc := startLROServer(t, serverConfig{})
 	ctx := context.Background()
-	conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(s.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,18 +169,33 @@ func TestGoogleClientGRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	scenario(t, s, c, "operations", flatName, grpcCode)
+	scenario(t, kc, c, "operations", flatName, grpcCode)
 
-	// WaitOperation: a short timeout returns it running; then it ends and the wait says so.
-	id := s.exec(t, ".set-or-append async T <| Slow").Value(0, 0).(uuid.UUID)
+	// WaitOperation: a short timeout returns it running; a wait without one ends when the
+	// operation does, here canceled through Kusto's own command. (Whether the cancel lands
+	// before or during the wait, the wait's answer is the same.)
+	id := ingest(t, kc, ".set-or-append async T <| "+forever)
 	op, err := c.WaitOperation(ctx, &longrunningpb.WaitOperationRequest{Name: flatName(id), Timeout: durationpb.New(10 * time.Millisecond)})
 	if err != nil || op.Done {
 		t.Fatalf("WaitOperation with a timeout: %v, %v", op, err)
 	}
-	close(s.gate)
-	op, err = c.WaitOperation(ctx, &longrunningpb.WaitOperationRequest{Name: flatName(id)})
-	if err != nil || !op.Done || op.GetResponse() == nil {
-		t.Fatalf("WaitOperation: %v, %v", op, err)
+	type waited struct {
+		op  *longrunningpb.Operation
+		err error
+	}
+	ended := make(chan waited, 1)
+	go func() {
+		op, err := c.WaitOperation(ctx, &longrunningpb.WaitOperationRequest{Name: flatName(id)})
+		ended <- waited{op, err}
+	}()
+	mgmt(t, kc, ".cancel operation "+id.String()+` with (reason = "compat: waited")`)
+	select {
+	case w := <-ended:
+		if w.err != nil || !w.op.Done || w.op.GetError().GetCode() != int32(codes.Canceled) || !strings.Contains(w.op.GetError().GetMessage(), "compat: waited") {
+			t.Fatalf("WaitOperation: %v, %v", w.op, w.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("WaitOperation did not return within 30 s of the operation's cancel")
 	}
 }
 
@@ -236,14 +208,14 @@ func TestGoogleClientREST(t *testing.T) {
 		{"projects", "projects/" + engine.DefaultDatabase + "/locations/local/operations", projectName},
 	} {
 		t.Run(style.name, func(t *testing.T) {
-			s := startLROServer(t)
+			s, kc := startLROServer(t, serverConfig{})
 			ctx := context.Background()
-			c, err := lro.NewOperationsRESTClient(ctx, option.WithEndpoint(s.url), option.WithoutAuthentication())
+			c, err := lro.NewOperationsRESTClient(ctx, option.WithEndpoint(s.URL), option.WithoutAuthentication())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			scenario(t, s, c, style.parent, style.opName, restCode)
+			scenario(t, kc, c, style.parent, style.opName, restCode)
 			_, err = c.WaitOperation(ctx, &longrunningpb.WaitOperationRequest{Name: style.opName(uuid.New()), Timeout: durationpb.New(time.Second)})
 			var ae *apierror.APIError
 			if !errors.As(err, &ae) || ae.HTTPCode() != http.StatusNotImplemented {
@@ -253,50 +225,14 @@ func TestGoogleClientREST(t *testing.T) {
 	}
 }
 
-// startLROServerTLS is startLROServer over TLS with the server's self-signed certificate and a
-// bearer token, as `kustard serve --tls-self-signed --auth-token T --grpc-listen …` serves; it
-// returns the certificate pool a client trusts.
-func startLROServerTLS(t *testing.T, token string) (*lroServer, *x509.CertPool) {
-	t.Helper()
-	eng := engine.New(engine.Options{MaxMemory: 1 << 30})
-	s := &lroServer{eng: eng, gate: make(chan struct{})}
-	cert, err := tlscert.New(tlscert.HostsFor("127.0.0.1", ""), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(cert.PEM) {
-		t.Fatal("the certificate's PEM holds no certificate")
-	}
-	svc := googlelro.New(eng, googlelro.Options{AuthToken: token})
-	rest := svc.REST()
-	srv := httptest.NewUnstartedServer(rest)
-	srv.TLS = cfg
-	srv.StartTLS()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := svc.GRPCServer(grpc.Creds(credentials.NewTLS(cfg)))
-	go func() { _ = gs.Serve(ln) }()
-	t.Cleanup(func() {
-		gs.Stop()
-		srv.Close()
-		eng.Close(context.Background())
-	})
-	s.url, s.grpcAddr = srv.URL, ln.Addr().String()
-	return s, roots
-}
-
-// TestGoogleClientGRPCTLSToken: Google's client over gRPC with TLS, trusting the server's
-// certificate by its PEM, sends the token as per-RPC credentials; a wrong or missing token is
-// UNAUTHENTICATED.
+// TestGoogleClientGRPCTLSToken: against `kustard serve --tls-self-signed --auth-token T
+// --grpc-listen …`, Google's client over gRPC with TLS, trusting the server's certificate by
+// its PEM, sends the token as per-RPC credentials; a wrong or missing token is UNAUTHENTICATED.
 func TestGoogleClientGRPCTLSToken(t *testing.T) {
-	s, roots := startLROServerTLS(t, "tok-42")
+	s, kc := startLROServer(t, serverConfig{https: true, token: "tok-42"})
 	ctx := context.Background()
-	s.exec(t, ".set-or-append T <| print x=1")
-	tlsCreds := option.WithGRPCDialOption(grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots})))
+	mgmt(t, kc, ".set-or-append T <| print x=1")
+	tlsCreds := option.WithGRPCDialOption(grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: s.Roots})))
 	for _, tc := range []struct {
 		name string
 		opts []option.ClientOption
@@ -307,7 +243,7 @@ func TestGoogleClientGRPCTLSToken(t *testing.T) {
 		{"no token", []option.ClientOption{option.WithoutAuthentication()}, codes.Unauthenticated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := append([]option.ClientOption{option.WithEndpoint(s.grpcAddr), tlsCreds}, tc.opts...)
+			opts := append([]option.ClientOption{option.WithEndpoint(s.GRPC), tlsCreds}, tc.opts...)
 			c, err := lro.NewOperationsClient(ctx, opts...)
 			if err != nil {
 				t.Fatal(err)
@@ -323,9 +259,9 @@ func TestGoogleClientGRPCTLSToken(t *testing.T) {
 
 // TestGoogleClientRESTTLSToken: the same over the REST transport, HTTPS with the token.
 func TestGoogleClientRESTTLSToken(t *testing.T) {
-	s, roots := startLROServerTLS(t, "tok-42")
+	s, kc := startLROServer(t, serverConfig{https: true, token: "tok-42"})
 	ctx := context.Background()
-	s.exec(t, ".set-or-append T <| print x=1")
+	mgmt(t, kc, ".set-or-append T <| print x=1")
 	for _, tc := range []struct {
 		name  string
 		token string
@@ -336,11 +272,11 @@ func TestGoogleClientRESTTLSToken(t *testing.T) {
 		{"no token", "", http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var base http.RoundTripper = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+			var base http.RoundTripper = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.Roots}}
 			if tc.token != "" {
 				base = &oauth2.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tc.token}), Base: base}
 			}
-			c, err := lro.NewOperationsRESTClient(ctx, option.WithEndpoint(s.url), option.WithHTTPClient(&http.Client{Transport: base}))
+			c, err := lro.NewOperationsRESTClient(ctx, option.WithEndpoint(s.URL), option.WithHTTPClient(&http.Client{Transport: base}))
 			if err != nil {
 				t.Fatal(err)
 			}

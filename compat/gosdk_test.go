@@ -11,15 +11,24 @@ import (
 	kerrors "github.com/Azure/azure-kusto-go/azkustodata/errors"
 	"github.com/Azure/azure-kusto-go/azkustodata/kql"
 	"github.com/Azure/azure-kusto-go/azkustodata/query"
+	"github.com/google/uuid"
 )
 
 const db = "NetDefaultDB"
 
+// forever is a query that runs until something cancels it, in bounded memory and returning
+// nothing: range streams its rows batch by batch and the filter drops them all.
+const forever = "range x from 1 to 9223372036854775807 step 1 | where x < 0"
+
 // connect is the README's "Connecting from the Go SDK", exercised: an unauthenticated
-// connection string to the server's URL, with the server's HTTP client.
+// connection string to the server's URL (with the server's token, when it requires one), with
+// the server's HTTP client.
 func connect(t *testing.T, s *server) *azkustodata.Client {
 	t.Helper()
 	kcsb := azkustodata.NewConnectionStringBuilder(s.URL)
+	if s.Token != "" {
+		kcsb = kcsb.WithApplicationToken("kustard", s.Token)
+	}
 	client, err := azkustodata.New(kcsb, azkustodata.WithHttpClient(s.Client))
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +45,17 @@ func mgmt(t *testing.T, c *azkustodata.Client, text string) []query.Row {
 		t.Fatalf("%s: %v", text, err)
 	}
 	return ds.Tables()[0].Rows()
+}
+
+// ingest runs an async ingest through the Kusto SDK and returns its OperationId.
+func ingest(t *testing.T, kc *azkustodata.Client, text string) uuid.UUID {
+	t.Helper()
+	rows := mgmt(t, kc, text)
+	id, err := uuid.Parse(guid(t, rows[0], "OperationId"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func guid(t *testing.T, r query.Row, col string) string {
@@ -57,29 +77,26 @@ func str(t *testing.T, r query.Row, col string) string {
 }
 
 // waitFor polls .show operations id, as a client of Kusto's async commands does, until the
-// operation leaves InProgress, and returns its State and Status. The polling is the scenario,
-// not a synchronization of the test's own goroutines.
+// operation leaves InProgress, and returns its State and Status.
 func waitFor(t *testing.T, c *azkustodata.Client, id string) (state, status string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+	eventually(t, "operation "+id+" to end", func() bool {
 		rows := mgmt(t, c, ".show operations "+id)
 		if len(rows) != 1 {
 			t.Fatalf(".show operations %s: %d rows", id, len(rows))
 		}
 		state, status = str(t, rows[0], "State"), str(t, rows[0], "Status")
-		if state != "InProgress" || time.Now().After(deadline) {
-			return state, status
-		}
-		time.Sleep(wait)
-	}
+		return state != "InProgress"
+	})
+	return state, status
 }
 
 // TestGoSDK: the scenario of a user of the Kusto emulator, through Microsoft's Go SDK over
 // plain HTTP: a table, an async ingest polled to its end, a long one canceled, queries through
-// v1 and v2.
+// v1 and v2. The server runs with --deterministic, as a test suite would run it for
+// reproducible ids.
 func TestGoSDK(t *testing.T) {
-	s := startServer(t, serverConfig{})
+	s := startServer(t, serverConfig{deterministic: true})
 	c := connect(t, s)
 
 	rows := mgmt(t, c, ".create table Events (Id: long, Name: string)")
@@ -89,6 +106,9 @@ func TestGoSDK(t *testing.T) {
 
 	rows = mgmt(t, c, `.set-or-append async Events <| range Id from 1 to 1000 step 1 | extend Name = strcat("e", Id)`)
 	id := guid(t, rows[0], "OperationId")
+	if want := "00000000-0000-0000-0000-000000000002"; id != want { // the second command's
+		t.Errorf("--deterministic: the ingest's OperationId %s, want %s", id, want)
+	}
 	if state, status := waitFor(t, c, id); state != "Completed" {
 		t.Fatalf("the ingest ended %s: %s", state, status)
 	}
@@ -105,7 +125,7 @@ func TestGoSDK(t *testing.T) {
 	}
 
 	// A long ingest canceled: the cancel's row, then the operation's.
-	rows = mgmt(t, c, ".set-or-append async Events <| range Id from 1 to 1000000000000 step 1 | extend Name = \"x\"")
+	rows = mgmt(t, c, `.set-or-append async Events <| range Id from 1 to 9223372036854775807 step 1 | where Id < 0 | extend Name = "x"`)
 	id = guid(t, rows[0], "OperationId")
 	rows = mgmt(t, c, ".cancel operation "+id+` with (reason = "compat: enough")`)
 	if got := str(t, rows[0], "CancellationState"); got != "Canceled successfully" {
@@ -250,50 +270,60 @@ func TestGoSDKParameters(t *testing.T) {
 	}
 }
 
-// TestGoSDKCancelQuery: a running query, held open, canceled with .cancel query by its client
-// request id; its client gets Kusto's query-canceled error with the reason.
+// TestGoSDKCancelQuery: a running query canceled with .cancel query by its client request id;
+// its client gets Kusto's query-canceled error with the reason, and .show queries shows it
+// Canceled.
 func TestGoSDKCancelQuery(t *testing.T) {
 	s := startServer(t, serverConfig{})
-	gatedStream(s.Engine)
 	c := connect(t, s)
 	const crid = "compat.cancel;1"
-	it, err := c.IterativeQuery(context.Background(), db, kql.New("Gated"), azkustodata.ClientRequestID(crid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	var queryErr error
-	firstRow := false
-	for res := range it.Tables() {
-		if res.Err() != nil {
-			queryErr = res.Err()
-			continue
-		}
-		if !res.Table().IsPrimaryResult() {
-			continue
-		}
-		for rr := range res.Table().Rows() {
-			if rr.Err() != nil {
-				queryErr = rr.Err()
-				continue
+	ended := make(chan error, 1)
+	go func() {
+		ended <- func() error {
+			it, err := c.IterativeQuery(context.Background(), db, kql.New("").AddUnsafe(forever), azkustodata.ClientRequestID(crid))
+			if err != nil {
+				return err
 			}
-			if !firstRow {
-				// The first row came: the query is running and held open. Cancel it.
-				firstRow = true
-				rows := mgmt(t, c, `.cancel query "`+crid+`" with (reason = "compat: stop")`)
-				if len(rows) != 1 || str(t, rows[0], "ClientActivityId") != crid || str(t, rows[0], "ReasonPhrase") != "compat: stop" {
-					t.Errorf(".cancel query: %v", rows)
+			defer it.Close()
+			var queryErr error
+			for res := range it.Tables() {
+				if res.Err() != nil {
+					queryErr = res.Err()
+					continue
+				}
+				for rr := range res.Table().Rows() {
+					if rr.Err() != nil {
+						queryErr = rr.Err()
+					}
 				}
 			}
+			return queryErr
+		}()
+	}()
+
+	// The query is running once .show queries says so: poll it, as an operator would.
+	running := `.show queries | where ClientActivityId == "` + crid + `" and State == "InProgress"`
+	eventually(t, "the query InProgress in .show queries", func() bool {
+		select {
+		case err := <-ended:
+			t.Fatalf("the query ended before it was canceled: %v", err)
+		default:
 		}
+		return len(mgmt(t, c, running)) == 1
+	})
+	rows := mgmt(t, c, `.cancel query "`+crid+`" with (reason = "compat: stop")`)
+	if len(rows) != 1 || str(t, rows[0], "ClientActivityId") != crid || str(t, rows[0], "ReasonPhrase") != "compat: stop" {
+		t.Errorf(".cancel query: %v", rows)
 	}
-	if !firstRow {
-		t.Fatal("the query's first row never came")
+	select {
+	case queryErr := <-ended:
+		if queryErr == nil || !strings.Contains(queryErr.Error(), "compat: stop") {
+			t.Errorf("the canceled query's error: %v", queryErr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the canceled query's client did not end within 30 s")
 	}
-	if queryErr == nil || !strings.Contains(queryErr.Error(), "compat: stop") {
-		t.Errorf("the canceled query's error: %v", queryErr)
-	}
-	rows := mgmt(t, c, `.show queries | where ClientActivityId == "`+crid+`"`)
+	rows = mgmt(t, c, `.show queries | where ClientActivityId == "`+crid+`"`)
 	if len(rows) != 1 || str(t, rows[0], "State") != "Canceled" || !strings.Contains(str(t, rows[0], "FailureReason"), "compat: stop") {
 		t.Errorf(".show queries: %v", rows)
 	}
@@ -337,7 +367,12 @@ func TestGoSDKHTTPS(t *testing.T) {
 		t.Errorf("the SDK's error does not carry Kusto's code: %v", err)
 	}
 
-	none := connect(t, s) // no token at all: the server asks for one
+	// No token at all: the server asks for one.
+	none, err := azkustodata.New(azkustodata.NewConnectionStringBuilder(s.URL), azkustodata.WithHttpClient(s.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.Close()
 	if _, err := none.Mgmt(context.Background(), db, kql.New(".show version")); !errors.As(err, &httpErr) || httpErr.StatusCode != 401 {
 		t.Errorf("without a token: %v", err)
 	}
