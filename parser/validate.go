@@ -64,6 +64,10 @@ func (f *finisher) command(c Command) {
 			if x != nil {
 				f.stringArg(x)
 			}
+		case []*StringArg:
+			for _, a := range x {
+				f.stringArg(a)
+			}
 		case []*ColumnDef:
 			seen := map[string]bool{}
 			for _, col := range x {
