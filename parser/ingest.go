@@ -34,7 +34,7 @@ type InlineData struct {
 // CreateIngestionMapping is `.create | .create-or-alter table T ingestion Kind mapping
 // "Name" 'MappingFormattedAsJson'`.
 type CreateIngestionMapping struct {
-	Pos     lexer.Position
+	Pos   lexer.Position
 	Verb  string `parser:"(?= '.' ( 'create-or-alter' | 'create' ) 'table' ( Ident | QuotedIdent ) 'ingestion' ) '.' @( 'create-or-alter' | 'create' ) 'table'"`
 	Table *Name  `parser:"@@ 'ingestion'"`
 	Kind  *Name  `parser:"@@ 'mapping'"`
