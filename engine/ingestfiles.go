@@ -86,12 +86,14 @@ func (a FileAccess) open(locator string) (*sourceFile, error) {
 		}
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(root, path)
+		} else if abs, _ := filepath.Abs(a.Root); !within(root, path) && !within(abs, path) {
+			return nil, fileError(kusto.KindSemantic, locator, "is outside the ingest root")
 		}
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil {
 			return nil, fileError(kusto.KindNotFound, locator, "%v (Download_SourceNotFound)", plainPathError(err))
 		}
-		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if !within(root, real) {
 			return nil, fileError(kusto.KindSemantic, locator, "is outside the ingest root (a symbolic link that leads out, or a path elsewhere)")
 		}
 		path = real
@@ -125,6 +127,12 @@ func (a FileAccess) open(locator string) (*sourceFile, error) {
 		return nil, fileError(kusto.KindSemantic, locator, "is %s; Kustard ingests regular files only", what)
 	}
 	return &sourceFile{name: locator, path: path, size: st.Size(), f: f}, nil
+}
+
+// within reports whether path is dir or under it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func containsDotDot(elems []string) bool {
