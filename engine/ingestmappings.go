@@ -392,7 +392,7 @@ func init() {
 		Node: &parser.IngestData{}, Run: runIngestData,
 	})
 	RegisterCommand(&CommandInfo{
-		Name: ".create table ingestion mapping", Keywords: []string{"create", "table"},
+		Name: ".create ingestion mapping", Keywords: []string{"create", "table"},
 		Synopsis: `.create table TableName ingestion csv|json mapping "MappingName" 'MappingFormattedAsJson'`,
 		Summary:  "Creates a named ingestion mapping of a table; fails if it exists.",
 		Notes:    "csv and json kinds; kept with the table (and under `--data`)",
@@ -401,7 +401,7 @@ func init() {
 		Node: &parser.CreateIngestionMapping{}, Run: runCreateIngestionMapping,
 	})
 	RegisterCommand(&CommandInfo{
-		Name: ".create-or-alter table ingestion mapping", Keywords: []string{"create-or-alter", "table"},
+		Name: ".create-or-alter ingestion mapping", Keywords: []string{"create-or-alter", "table"},
 		Synopsis: `.create-or-alter table TableName ingestion csv|json mapping "MappingName" 'MappingFormattedAsJson'`,
 		Summary:  "Creates or replaces a named ingestion mapping of a table.",
 		Notes:    "csv and json kinds",
@@ -410,7 +410,7 @@ func init() {
 		Node: &parser.CreateIngestionMapping{}, Run: runCreateIngestionMapping,
 	})
 	RegisterCommand(&CommandInfo{
-		Name: ".show table ingestion mappings", Keywords: []string{"show", "table"},
+		Name: ".show ingestion mappings", Keywords: []string{"show", "table"},
 		Synopsis: `.show table TableName ingestion [csv|json] mappings | .show table TableName ingestion csv|json mapping "MappingName"`,
 		Summary:  "Lists a table's ingestion mappings, of every kind or of one, or one by name.",
 		Result:   mappingsSchema,
@@ -418,7 +418,7 @@ func init() {
 		Node:     &parser.ShowIngestionMappings{}, Run: runShowIngestionMappings,
 	})
 	RegisterCommand(&CommandInfo{
-		Name: ".drop table ingestion mapping", Keywords: []string{"drop", "table"},
+		Name: ".drop ingestion mapping", Keywords: []string{"drop", "table"},
 		Synopsis: `.drop table TableName ingestion csv|json mapping "MappingName"`,
 		Summary:  "Drops a named ingestion mapping of a table; returns the table's other mappings of the kind.",
 		Result:   mappingsSchema, Kind: "IngestionMappingDrop",

@@ -77,15 +77,13 @@ func (d *delimited) Next() (*Record, error) {
 	case Raw:
 		return d.raw()
 	case Lines:
-		for {
-			line, err := d.readLine()
-			if err != nil {
-				return nil, err
-			}
-			line = bytes.TrimSuffix(line, []byte("\r"))
-			d.rec.Line, d.rec.Fields = d.line, append(d.rec.Fields[:0], string(line))
-			return &d.rec, nil
+		line, err := d.readLine()
+		if err != nil {
+			return nil, err
 		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		d.rec.Line, d.rec.Fields = d.line, append(d.rec.Fields[:0], string(line))
+		return &d.rec, nil
 	}
 	for {
 		line, err := d.readLine()
