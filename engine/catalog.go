@@ -58,6 +58,8 @@ type TableInfo struct {
 	Folder    string
 	DocString string
 	Extents   []*Extent
+	// Mappings are the table's ingestion mappings, in the order they were created.
+	Mappings []IngestionMapping
 	// Version is the catalog version of the commit that last changed the table.
 	Version uint64
 }

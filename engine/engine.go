@@ -79,6 +79,8 @@ type Options struct {
 	// MaxIngestBytes bounds the data one ingest may build, counted as the memory budget counts
 	// it; the docs advise under 1 GB.
 	MaxIngestBytes int64
+	// IngestFiles says which local files `.ingest into` may read (ingestfiles.go).
+	IngestFiles FileAccess
 	// MaxMemory is the memory budget shared by every ingest, query and table (default: half of
 	// the machine's memory, or of its cgroup's limit).
 	MaxMemory int64
@@ -130,6 +132,8 @@ type Engine struct {
 	streams map[string]Stream
 	samples atomic.Uint64 // sample evaluations started, for RandomSeed
 	faults  faults        // faults.go
+
+	failures ingestFailures // .show ingestion failures
 }
 
 // Stream is a table whose rows come from Go code rather than from ingested extents: an embedding

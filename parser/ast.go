@@ -189,6 +189,8 @@ func (*ShowExtents) command()          {}
 // commandMembers lists the command union in the order participle tries it: the built-in
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
+	// The ingestion commands first: their forms extend .create table, .show table and .drop table.
+	&IngestData{}, &CreateIngestionMapping{}, &ShowIngestionMappings{}, &DropIngestionMapping{}, &ShowIngestionFailures{},
 	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
 	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
 	&ShowCluster{}, &CreateDatabase{}, &DropDatabase{}, &DetachDatabase{}, &AttachDatabase{}, &ShowDatabase{},

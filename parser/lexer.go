@@ -26,19 +26,20 @@ const (
 	TokTypedLit                                 // datetime(…), guid(…), dynamic(…), int(…), …
 	TokPunct                                    // operators and punctuation
 	TokValues                                   // a datatable's values when all are literals: [1, "a", -2.5]
+	TokRaw                                      // the data of `.ingest inline … <|`, to the end of the text
 )
 
 var symbols = map[string]lexer.TokenType{
 	"EOF": TokEOF, "Ident": TokIdent, "Keyword": TokKeyword, "QuotedIdent": TokQuotedIdent, "String": TokString,
 	"GUID": TokGUID, "Int": TokInt, "Real": TokReal, "Timespan": TokTimespan, "TypedLit": TokTypedLit, "Punct": TokPunct,
-	"Values": TokValues,
+	"Values": TokValues, "Raw": TokRaw,
 }
 
 // tokenNames describe token types in error messages.
 var tokenNames = map[lexer.TokenType]string{
 	TokEOF: "end of input", TokIdent: "name", TokKeyword: "keyword", TokQuotedIdent: "name", TokString: "string",
 	TokGUID: "guid", TokInt: "number", TokReal: "number", TokTimespan: "timespan", TokTypedLit: "literal", TokPunct: "symbol",
-	TokValues: "values",
+	TokValues: "values", TokRaw: "data",
 }
 
 // hyphenated lists Kusto's keywords that contain '-'. The lexer joins name-name-name into one
@@ -126,6 +127,7 @@ type scanner struct {
 	lastDatatable     bool // the last token was the word datatable
 	values            bool
 	noValues          bool // lex datatable values token by token, as the grammar's tests compare
+	raw               bool // the last token was the `<|` of an .ingest inline: the rest is data
 }
 
 func (s *scanner) text() string { return s.src.Text }
@@ -155,6 +157,13 @@ func (s *scanner) errorf(offset int, format string, args ...any) error {
 }
 
 func (s *scanner) Next() (lexer.Token, error) {
+	if s.raw {
+		s.raw = false
+		pos := lexer.Position{Filename: s.src.Name, Offset: s.off, Line: s.line, Column: s.col}
+		value := s.text()[s.off:]
+		s.advanceTo(len(s.text()))
+		return lexer.Token{Type: TokRaw, Value: value, Pos: pos}, nil
+	}
 	if err := s.skipSpace(); err != nil {
 		return lexer.Token{}, err
 	}
@@ -192,6 +201,7 @@ func (s *scanner) Next() (lexer.Token, error) {
 		}
 	}
 	s.lastDatatable = typ == TokIdent && value == "datatable"
+	s.raw = typ == TokPunct && value == "<|" && startsInlineIngest(s.text())
 	return lexer.Token{Type: typ, Value: value, Pos: pos}, nil
 }
 

@@ -111,7 +111,7 @@ func commandForms(t reflect.Type) ([]tagForm, reflect.StructField) {
 			if !ok {
 				continue
 			}
-			tag, _, _ = strings.Cut(tag, "@@")
+			tag, _, _ = strings.Cut(skipLookahead(tag), "@@")
 			toks := tagToken.FindAllString(tag, -1)
 			if len(toks) > 0 && toks[0] == "'.'" {
 				r := &tagReader{toks: toks[1:]}
@@ -128,6 +128,30 @@ func commandForms(t reflect.Type) ([]tagForm, reflect.StructField) {
 	}
 	formCache.Store(t, out)
 	return out.forms, out.field
+}
+
+// skipLookahead drops a leading lookahead group, (?= … ), from a tag: a node whose first words
+// are another's (.create table T ingestion …, .create table T (…)) starts with one, so that the
+// grammar tries the other when it does not match; its keywords follow the group.
+func skipLookahead(tag string) string {
+	if !strings.HasPrefix(tag, "(?=") {
+		return tag
+	}
+	depth, quoted := 0, false
+	for i, c := range tag {
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case quoted:
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth--; depth == 0 {
+				return tag[i+1:]
+			}
+		}
+	}
+	return tag
 }
 
 var tagToken = regexp.MustCompile(`'[^']*'|[A-Za-z_]+|\S`)

@@ -29,12 +29,14 @@ const (
 	TokenTypedLit                     // datetime(…), guid(…), dynamic(…), …
 	TokenPunct                        // operators and punctuation
 	TokenValues                       // a datatable's values, when all are literals: [1, "a"]
+	TokenData                         // the data of .ingest inline after <|, to the end of the text
 )
 
 var tokenKinds = map[lexer.TokenType]TokenKind{
 	TokEOF: TokenEOF, TokIdent: TokenIdent, TokKeyword: TokenKeyword, TokQuotedIdent: TokenQuotedIdent,
 	TokString: TokenString, TokGUID: TokenGUID, TokInt: TokenInt, TokReal: TokenReal,
 	TokTimespan: TokenTimespan, TokTypedLit: TokenTypedLit, TokPunct: TokenPunct, TokValues: TokenValues,
+	TokRaw: TokenData,
 }
 
 // Tokens lexes a whole source into tokens, the last of them TokenEOF. On a lexical error it

@@ -12,7 +12,8 @@ import (
 // its brackets and strings are closed and it does not end in something that needs a right-hand
 // side (`|`, `<|`, `,` or an operator). A blank last line ends the input, as a blank line ends a
 // block in Kusto's block mode, unless it falls inside a multi-line string (Ctrl-C leaves one).
-// Directives (#…) are always one line.
+// Directives (#…) are always one line. The data of `.ingest inline … <|` ends only at a
+// blank line.
 func Complete(text string) bool {
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" || strings.HasPrefix(trimmed, "#") {
@@ -30,6 +31,11 @@ func Complete(text string) bool {
 	}
 	depth := 0
 	for _, t := range toks {
+		if t.Kind == parser.TokenData {
+			// .ingest inline's data runs to a blank line, as in a script: each of its lines
+			// may look complete.
+			return false
+		}
 		if t.Kind != parser.TokenPunct {
 			continue
 		}

@@ -73,7 +73,10 @@ func TestCompleteInput(t *testing.T) {
 		{"T |\n   ", true},
 		{"#help", true},
 		{"print x = 1 // a comment (", true},
-		{"print x = 1 ) )", true}, // too many closers: the parser says so
+		{"print x = 1 ) )", true},                            // too many closers: the parser says so
+		{".ingest inline into table T <|\na,1", false},       // inline data ends at a blank line
+		{".ingest inline into table T <|\na,1\nb,2\n", true}, // which runs it
+		{".ingest inline into table T <| a,\"(", false},
 	} {
 		if got := Complete(tc.text); got != tc.want {
 			t.Errorf("Complete(%q) = %v, want %v", tc.text, got, tc.want)

@@ -32,6 +32,8 @@ func newDeterministicEngine(t *testing.T) *engine.Engine {
 		RandomSeed: 1,
 		// A script that forgets to cancel an endless ingest fails fast instead of filling memory.
 		MaxIngestBytes: 64 << 20,
+		// .ingest into reads the files of testdata/ingest, and nothing outside them.
+		IngestFiles: engine.FileAccess{Root: "../testdata/ingest"},
 	})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -74,6 +74,10 @@ func changeDatabase(ch engine.Change) (string, bool) {
 		return ch.Database, true
 	case *engine.ReplaceExtents:
 		return ch.Database, true
+	case *engine.SetIngestionMapping:
+		return ch.Database, true
+	case *engine.DropIngestionMapping:
+		return ch.Database, true
 	}
 	return "", false
 }
@@ -136,6 +140,10 @@ func (c *catalogStore) tableChanges(k []byte, t tableRec) ([]engine.Change, erro
 		return nil, err
 	}
 	changes := []engine.Change{&engine.CreateTable{Database: t.Database, Name: t.Name, ID: id, Schema: schema, Folder: t.Folder, DocString: t.DocString}}
+	for _, m := range t.Mappings {
+		changes = append(changes, &engine.SetIngestionMapping{Database: t.Database, Table: t.Name, ID: id, Mapping: engine.IngestionMapping{
+			Name: m.Name, Kind: m.Kind, Mapping: m.Mapping, LastUpdatedOn: kusto.DateTime(m.LastUpdatedOn)}})
+	}
 	if len(t.Extents) == 0 {
 		return changes, nil
 	}
@@ -258,12 +266,21 @@ type columnRec struct {
 }
 
 type tableRec struct {
-	Database  string      `json:"database"`
-	Name      string      `json:"name"`
-	Schema    []columnRec `json:"schema"`
-	Folder    string      `json:"folder,omitempty"`
-	DocString string      `json:"docstring,omitempty"`
-	Extents   []extentRec `json:"extents"`
+	Database  string       `json:"database"`
+	Name      string       `json:"name"`
+	Schema    []columnRec  `json:"schema"`
+	Folder    string       `json:"folder,omitempty"`
+	DocString string       `json:"docstring,omitempty"`
+	Extents   []extentRec  `json:"extents"`
+	Mappings  []mappingRec `json:"mappings,omitempty"`
+}
+
+// mappingRec is an ingestion mapping of a table.
+type mappingRec struct {
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	Mapping       string `json:"mapping"`
+	LastUpdatedOn int64  `json:"last_updated_on"` // ticks
 }
 
 // extentRec is an extent as the metadata records it; its data is in File.
@@ -525,6 +542,26 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 				}
 			case *engine.SetDocString:
 				if err := update(ch.ID, func(t *tableRec) error { t.DocString = ch.DocString; return nil }); err != nil {
+					return err
+				}
+			case *engine.SetIngestionMapping:
+				m := mappingRec{Name: ch.Mapping.Name, Kind: ch.Mapping.Kind, Mapping: ch.Mapping.Mapping, LastUpdatedOn: int64(ch.Mapping.LastUpdatedOn)}
+				if err := update(ch.ID, func(t *tableRec) error {
+					i := slices.IndexFunc(t.Mappings, func(r mappingRec) bool { return r.Kind == m.Kind && r.Name == m.Name })
+					if i >= 0 {
+						t.Mappings[i] = m
+					} else {
+						t.Mappings = append(t.Mappings, m)
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			case *engine.DropIngestionMapping:
+				if err := update(ch.ID, func(t *tableRec) error {
+					t.Mappings = slices.DeleteFunc(t.Mappings, func(r mappingRec) bool { return r.Kind == ch.Kind && r.Name == ch.Name })
+					return nil
+				}); err != nil {
 					return err
 				}
 			case *engine.DropTable:

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kustard/kustard/engine"
@@ -23,11 +25,13 @@ type serveOptions struct {
 	database string
 	insecure bool
 	grace    time.Duration
-	tls      tlsOptions
-	limits   serveLimits
-	lro      lroOptions
-	fabric   fabricOptions
-	sql      sqlOptions
+	// ingestRoot is the directory whose files .ingest into may read; none when empty.
+	ingestRoot string
+	tls        tlsOptions
+	limits     serveLimits
+	lro        lroOptions
+	fabric     fabricOptions
+	sql        sqlOptions
 }
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -64,6 +68,7 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	cmd.Flags().StringVar(&o.database, "database", engine.DefaultDatabase, "the database of requests that name none; created if it does not exist")
 	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without --auth-token")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
+	cmd.Flags().StringVar(&o.ingestRoot, "ingest-root", "", "the directory whose files .ingest into may read (default: none; a server reads no local file unless told)")
 	o.tls.addFlags(cmd)
 	o.limits.flags(cmd)
 	o.lro.addFlags(cmd)
@@ -83,6 +88,22 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ingestAccess is the file access of a server: none, or the files under --ingest-root.
+func ingestAccess(root string) (engine.FileAccess, error) {
+	if root == "" {
+		return engine.FileAccess{Disabled: true}, nil
+	}
+	st, err := os.Stat(root)
+	if err != nil || !st.IsDir() {
+		return engine.FileAccess{}, fmt.Errorf("--ingest-root %s: not a directory", root)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return engine.FileAccess{}, fmt.Errorf("--ingest-root %s: %w", root, err)
+	}
+	return engine.FileAccess{Root: abs}, nil
 }
 
 func (c *cli) serve(ctx context.Context, o serveOptions) error {
@@ -124,7 +145,12 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		ln = tls.NewListener(ln, cfg)
 	}
 	url := scheme + ln.Addr().String()
-	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address = url }, o.fabric.engineOptions)
+	access, err := ingestAccess(o.ingestRoot)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address, opts.IngestFiles = url, access }, o.fabric.engineOptions)
 	if err != nil {
 		ln.Close()
 		return err
