@@ -11,15 +11,6 @@ import (
 	"github.com/kustard/kustard/ops"
 )
 
-func extentFiles(t *testing.T, dir string) int {
-	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(dir, extentsDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
-}
-
 func waitFault(t *testing.T, eng *engine.Engine, op *ops.Operation, err error) ops.Snapshot {
 	t.Helper()
 	if err != nil {
@@ -51,7 +42,7 @@ func TestDataLossDurable(t *testing.T) {
 	if got := run(t, eng, "T | count"); !strings.Contains(got, "│ 1 ") {
 		t.Errorf("after a restart:\n%s", got)
 	}
-	if n := extentFiles(t, dir); n != 1 {
+	if n := len(extentFiles(t, dir)); n != 1 {
 		t.Errorf("%d extent files after the open, want 1", n)
 	}
 }
