@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"strconv"
 	"testing"
 	"time"
 
@@ -38,8 +37,6 @@ func tableWithExtents(t *testing.T, s *Session, rows ...int) uuid.UUID {
 	}
 	return tab.ID
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func waitFault(t *testing.T, eng *Engine, op *ops.Operation) ops.Snapshot {
 	t.Helper()

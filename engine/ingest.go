@@ -337,7 +337,7 @@ func (j *ingestJob) run(ctx context.Context) (_ *ingestOutcome, err error) {
 // at once (CompleteOperation).
 func (j *ingestJob) commit(ctx context.Context, extent *Extent, op uuid.UUID, out *ingestOutcome) error {
 	db := j.c.db.Name
-	_, err := j.c.sess.eng.cat.Update(func(tx *Txn) error {
+	_, err := j.c.sess.eng.cat.UpdateContext(ctx, func(tx *Txn) error {
 		err := tx.Require(func(s *Snapshot) error {
 			if t, ok := s.Table(db, j.table); !ok || t.ID != j.tableID {
 				return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}
