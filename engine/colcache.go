@@ -231,3 +231,30 @@ func (c *columnCache) forget(b *Budget, extents []*Extent) {
 		}
 	}
 }
+
+// warm caches the columns an ingest has just committed to a stored extent as they are in memory,
+// so that the scans after the commit need not decode them: each is charged to the budget as
+// cache, evictable like a decoded one, and left out when it does not fit.
+func (c *columnCache) warm(b *Budget, e *Extent, cols []Column) {
+	st := e.stored
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.dead {
+		return
+	}
+	for i, col := range cols {
+		if i >= len(st.slots) || st.slots[i] != nil {
+			continue // a scan decoded it first
+		}
+		cost := memoryCost(col)
+		if c.reserve(b, cost) != nil {
+			continue
+		}
+		ent := &cachedColumn{owner: st, i: i, col: col, cost: cost}
+		c.held += cost
+		st.slots[i] = ent
+		ent.elem = c.lru.PushFront(ent)
+	}
+}

@@ -11,6 +11,10 @@ import (
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // The benchmarks of issue 12 (BENCHMARKS.md, "Stored data"): ingest with and without a data
@@ -194,6 +198,54 @@ func BenchmarkQueryStored(b *testing.B) {
 				done()
 				b.StartTimer()
 			}
+		})
+	}
+}
+
+// BenchmarkWriteExtent writes benchIngest's extent to a Parquet file (writeParquet: encoded,
+// compressed, synced), with each codec: the file's cost alone, without the query that computes
+// the rows. It reports the file's size.
+func BenchmarkWriteExtent(b *testing.B) {
+	mem, done := benchEngine(b, "")
+	defer done()
+	benchExec(b, mem.NewSession(), benchIngest)
+	t, ok := mem.Catalog().Snapshot().Table(engine.DefaultDatabase, "T")
+	if !ok || len(t.Extents) != 1 {
+		b.Fatalf("T: %v, %d extents", ok, len(t.Extents))
+	}
+	e := t.Extents[0]
+	rec := tableRec{Name: "T", Schema: schemaRec(t.Schema)}
+	codecs := []struct {
+		name  string
+		codec compress.Codec
+	}{
+		{"zstd-fastest", &zstd.Codec{Level: zstd.SpeedFastest}},
+		{"zstd-default", &zstd.Codec{Level: zstd.SpeedDefault}},
+		{"snappy", &snappy.Codec{}},
+		{"none", &uncompressed.Codec{}},
+	}
+	for _, c := range codecs {
+		b.Run(c.name, func(b *testing.B) {
+			defer func(old compress.Codec) { extentCodec = old }(extentCodec)
+			extentCodec = c.codec
+			dir := b.TempDir()
+			var size int64
+			b.ReportAllocs()
+			for b.Loop() {
+				path := filepath.Join(dir, "e.parquet")
+				if _, err := writeParquet(context.Background(), path, rec, e); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				info, err := os.Stat(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = info.Size()
+				os.Remove(path)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(size), "file-bytes")
 		})
 	}
 }

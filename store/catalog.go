@@ -399,6 +399,7 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	type recorded struct {
 		e  *engine.Extent
 		er extentRec
+		t  tableRec
 	}
 	var added []recorded
 	type listing struct {
@@ -462,7 +463,7 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 					written = append(written, path)
 				} // else written by Stage; on failure its discard removes it
 				out[i] = er
-				added = append(added, recorded{e, er})
+				added = append(added, recorded{e, er, t})
 			}
 			for _, er := range out {
 				list(true, er.File)
@@ -592,6 +593,9 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	}
 	for _, a := range added {
 		c.track(a.e, a.er)
+		// Recorded, and not yet published: from now on the extent reads its file, and its
+		// memory goes back to the budget (engine.Extent.SetStored).
+		a.e.SetStored(&fileData{path: filepath.Join(c.s.dir, extentsDir, a.er.File), rec: a.er, types: a.e.Types, table: a.t.Name, database: a.t.Database})
 	}
 	for _, ch := range cm.Changes {
 		switch ch := ch.(type) {
