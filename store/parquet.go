@@ -275,7 +275,12 @@ func writeRows(ctx context.Context, out io.Writer, schema *parquet.Schema, cols 
 		p := pending{rg: w.BeginRowGroup(), done: make(chan error, 1)}
 		inFlight[g] = p
 		lo, hi := g*rowGroupRows, min((g+1)*rowGroupRows, n)
-		go func() { p.done <- encodeRowGroup(ctx, &stop, p.rg, cols, lo, hi, leaf, ticks, nullable) }()
+		go func() {
+			if rowGroupStarted != nil {
+				rowGroupStarted(g)
+			}
+			p.done <- encodeRowGroup(ctx, &stop, p.rg, cols, lo, hi, leaf, ticks, nullable)
+		}()
 	}
 	var err error
 	started := 0
@@ -338,6 +343,10 @@ func encodeRowGroup(ctx context.Context, stop *atomic.Bool, rg *parquet.Concurre
 	}
 	return rg.Flush()
 }
+
+// rowGroupStarted, when set (by tests), is called as the encoding of row group g starts, on its
+// goroutine.
+var rowGroupStarted func(g int)
 
 // errStopped is what an encoder stopped by another's error returns; the first error is the one
 // reported.
