@@ -254,11 +254,14 @@ var extentCodec compress.Codec = &zstd.Codec{Level: zstd.SpeedFastest}
 // groups' encoded pages are held at once. Every goroutine has ended when writeRows returns: on an
 // error (the file's, or ctx done) the others stop at their next chunk and are waited for.
 func writeRows(ctx context.Context, out io.Writer, schema *parquet.Schema, cols []engine.Column, leaf []int, ticks, nullable []bool) error {
+	// Each page's min and max go to the column index and the row group's statistics; not also
+	// to the page's header (DataPageStatistics), which readers use less and costs as much again.
 	w := parquet.NewWriter(out, schema, parquet.Compression(extentCodec),
 		parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked),
 		parquet.DefaultEncodingFor(parquet.Int32, &parquet.DeltaBinaryPacked),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary),
-		parquet.DictionaryMaxBytes(1<<20))
+		parquet.DictionaryMaxBytes(1<<20),
+		parquet.DataPageStatistics(false))
 	n := 0
 	if len(cols) > 0 {
 		n = cols[0].Len()
