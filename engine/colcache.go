@@ -14,7 +14,10 @@ import (
 // pinned; the others wait in least-recently-used order, and are evicted, giving their memory
 // back, whenever a reservation would otherwise pass the budget — a query or an ingest gets the
 // memory of data that is on disk anyway before it fails with E_LOW_MEMORY_CONDITION. Only what
-// the pinned columns and the rest of the engine really hold can make a reservation fail.
+// the pinned columns and the rest of the engine really hold can make a reservation fail. An
+// extent the running process ingests into a durable store becomes a stored extent at its commit
+// (Extent.SetStored), and its ingest hands the columns it built to the cache (warm), so that
+// they are evictable like decoded ones rather than held until the extent is dropped.
 //
 // Locks: storedColumns.mu (one decode at a time per extent) is taken before columnCache.mu,
 // which guards every cache entry, slot and the LRU list; columnPins.mu is taken under
