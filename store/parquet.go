@@ -244,9 +244,10 @@ var extentCodec compress.Codec = &zstd.Codec{Level: zstd.SpeedFastest}
 // writeRows writes the columns one row group at a time, and within a row group one column at a
 // time, so that each column's values are converted in a typed loop over its vectors (no boxing).
 // A column without nulls is REQUIRED, so its values need no levels and the writer copies them in
-// one gather. Longs, ints, datetimes and timespans are delta-encoded, strings and dynamics
-// dictionary-encoded (plain past 1 MB of dictionary), pages compressed (extentCodec): the file is
-// a fraction of the data, and writing fewer bytes costs less than encoding them.
+// one gather. Longs, ints, datetimes and timespans are delta-encoded, reals byte-stream-split,
+// strings and dynamics dictionary-encoded (plain past 1 MB of dictionary), pages compressed
+// (extentCodec): the file is a fraction of the data, and writing fewer bytes costs less than
+// encoding them.
 //
 // Row groups are encoded in parallel, as many at a time as there are cores (GOMAXPROCS), each on
 // its own goroutine into its own ConcurrentRowGroupWriter, and appended to the file in order by
@@ -259,6 +260,9 @@ func writeRows(ctx context.Context, out io.Writer, schema *parquet.Schema, cols 
 	w := parquet.NewWriter(out, schema, parquet.Compression(extentCodec),
 		parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked),
 		parquet.DefaultEncodingFor(parquet.Int32, &parquet.DeltaBinaryPacked),
+		// Reals byte-stream-split, as Parquet means floating point to be: zstd compresses the
+		// streams of first bytes, second bytes, … faster than the values (BENCHMARKS.md).
+		parquet.DefaultEncodingFor(parquet.Double, &parquet.ByteStreamSplit),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary),
 		parquet.DictionaryMaxBytes(1<<20),
 		parquet.DataPageStatistics(false))
