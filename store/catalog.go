@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,7 +161,7 @@ func (c *catalogStore) tableChanges(k []byte, t tableRec) ([]engine.Change, erro
 // taken (engine.Stager), so that ingests write in parallel; Commit records them, and discard
 // removes them when the commit does not happen. The column names come from the schema the
 // commit's own changes give the table, or else its stored record.
-func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error) {
+func (c *catalogStore) Stage(ctx context.Context, changes []engine.Change) (discard func(), err error) {
 	var mine []*engine.Extent
 	discard = func() {
 		c.mu.Lock()
@@ -232,10 +233,13 @@ func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error
 			if err != nil {
 				return discard, c.recordErr(err)
 			}
-			er, path, err := c.writeExtent(t, e)
+			er, path, err := c.writeExtent(ctx, t, e)
 			if err != nil {
 				if path != "" {
 					os.Remove(path)
+				}
+				if ctx.Err() != nil {
+					return discard, context.Cause(ctx) // canceled: the ingest says so, not the store
 				}
 				return discard, c.recordErr(err)
 			}
@@ -412,6 +416,7 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	type recorded struct {
 		e  *engine.Extent
 		er extentRec
+		t  tableRec
 	}
 	var added []recorded
 	type listing struct {
@@ -469,13 +474,13 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 				if !ok {
 					var path string
 					var err error
-					if er, path, err = c.writeExtent(t, e); err != nil {
+					if er, path, err = c.writeExtent(context.Background(), t, e); err != nil {
 						return nil, err
 					}
 					written = append(written, path)
 				} // else written by Stage; on failure its discard removes it
 				out[i] = er
-				added = append(added, recorded{e, er})
+				added = append(added, recorded{e, er, t})
 			}
 			for _, er := range out {
 				list(true, er.File)
@@ -625,6 +630,9 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	}
 	for _, a := range added {
 		c.track(a.e, a.er)
+		// Recorded, and not yet published: from now on the extent reads its file, and its
+		// memory goes back to the budget (engine.Extent.SetStored).
+		a.e.SetStored(&fileData{path: filepath.Join(c.s.dir, extentsDir, a.er.File), rec: a.er, types: a.e.Types, table: a.t.Name, database: a.t.Database})
 	}
 	for _, ch := range cm.Changes {
 		switch ch := ch.(type) {
@@ -664,11 +672,11 @@ func (c *catalogStore) recordErr(err error) error {
 }
 
 // writeExtent writes an extent's file under staging/, syncs it, and moves it into extents/.
-func (c *catalogStore) writeExtent(t tableRec, e *engine.Extent) (extentRec, string, error) {
+func (c *catalogStore) writeExtent(ctx context.Context, t tableRec, e *engine.Extent) (extentRec, string, error) {
 	name := e.ID.String() + extentExt
 	staged := filepath.Join(c.s.dir, stagingDir, name)
 	final := filepath.Join(c.s.dir, extentsDir, name)
-	er, err := writeParquet(staged, t, e)
+	er, err := writeParquet(ctx, staged, t, e)
 	if err != nil {
 		os.Remove(staged)
 		return er, "", fmt.Errorf("writing extent %s of table %q: %w", e.ID, t.Name, unwrapPath(err))
