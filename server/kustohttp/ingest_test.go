@@ -103,7 +103,7 @@ func TestStreamingIngest(t *testing.T) {
 `
 	streamTranscript(t, srv, "streaming-ingest", []streamExchange{
 		{name: "CSV, plain", path: "/v1/rest/ingest/NetDefaultDB/Logs?streamFormat=Csv",
-			body: "2024-01-01T00:00:00Z,Info,plain one\n2024-01-01T00:00:01Z,Warning,\"plain, two\"\n",
+			body:    "2024-01-01T00:00:00Z,Info,plain one\n2024-01-01T00:00:01Z,Warning,\"plain, two\"\n",
 			headers: map[string]string{"x-ms-client-request-id": "MyApp.Ingest;5c0656b9-37c9-4e3a-a671-5f83e6843fce"}},
 		{name: "JSON with the mapping by name, gzipped (the docs' example)", path: "/v1/rest/ingest/NetDefaultDB/Logs?streamFormat=Json&mappingName=mylogmapping",
 			body: docsJSON, gzipped: true},
