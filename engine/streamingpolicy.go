@@ -315,6 +315,7 @@ func init() {
 			Name: "." + strings.Join(kw, " "), Keywords: kw,
 			Synopsis: "." + strings.Join(kw, " "),
 			Summary:  "Refused: queued ingestion needs Kusto's data-management service; the error names streaming ingestion as the way in.",
+			Notes:    "always an error, naming the alternatives; see [Streaming from the SDKs](#streaming-from-the-sdks)",
 			Node:     &parser.GetIngestionResources{}, Run: runGetIngestionResources,
 		})
 	}

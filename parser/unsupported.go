@@ -48,6 +48,10 @@ var kustoTableSubcommands = map[string]map[string]bool{
 // Kind` that Kustard implements; Kusto's others are rejected by name.
 var supportedPolicies = words(`streamingingestion`)
 
+// policyOnlyVerbs are the verbs whose only table and database forms Kustard implements are
+// the policy commands.
+var policyOnlyVerbs = words(`alter delete`)
+
 // kustoQueryOperators are Kusto's tabular operators. Kustard's are the grammar's operator union
 // (operatorKeywords); the rest are rejected by name.
 var kustoQueryOperators = words(`as assert-schema consume count distinct evaluate extend externaldata
@@ -179,7 +183,18 @@ func checkCommand(src *kusto.Source, tokens []lexer.Token) error {
 // checkPolicy rejects `.verb table|database X policy Kind` by name for a kind Kustard does not
 // implement (retention, caching, …).
 func checkPolicy(src *kusto.Source, tokens []lexer.Token, verb, entity string) error {
-	if entity != "table" && entity != "database" || len(tokens) < 6 || tokens[4].Value != "policy" || !isWord(tokens[5]) {
+	if entity != "table" && entity != "database" {
+		return nil
+	}
+	if policyOnlyVerbs[verb] && (len(tokens) < 5 || tokens[4].Value != "policy") {
+		// .alter table T (…), .alter database D prettyname …: Kusto commands of another kind.
+		name := "." + verb + " " + entity
+		if len(tokens) >= 5 && entity == "table" && kustoTableSubcommands[verb][tokens[4].Value] {
+			name += " " + tokens[4].Value
+		}
+		return kusto.Errorf(kusto.KindSyntax, src, tokens[0].Pos.Offset, "unsupported command %q", name)
+	}
+	if len(tokens) < 6 || tokens[4].Value != "policy" || !isWord(tokens[5]) {
 		return nil
 	}
 	if kind := tokens[5].Value; !supportedPolicies[kind] {
