@@ -4,9 +4,11 @@
 // `.ingest into` run through the SDK under --ingest-root, and the queued client, which needs a
 // data-management service Kustard does not run, fails with the server's refusal.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { Client } from "azure-kusto-data";
@@ -135,6 +137,21 @@ describe("azure-kusto-ingest against kustard serve", { timeout }, () => {
       assert.match(JSON.stringify(err.response?.data ?? err.message), /ingest-root|outside/i);
       return true;
     });
+  });
+
+  test("the README's streaming sample runs as printed", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### Streaming from the SDKs"));
+    const sample = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(sample?.includes("http://127.0.0.1:8080"), "the README's sample names the default URL");
+    // A database of its own, so that the sample's table does not meet the other tests' tables.
+    await client.executeMgmt(db, ".create database Sample volatile");
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--input-type=module", "--eval", sample.replace("http://127.0.0.1:8080", server.url).replaceAll('"NetDefaultDB"', '"Sample"')],
+      { cwd: import.meta.dirname, timeout: 30_000 },
+    );
+    assert.equal(stdout, "1 one\n2 two\n");
   });
 
   test("the queued client (IngestClient) fails: Kustard runs no data-management service", async () => {
