@@ -26,6 +26,8 @@ func TestStreamingPolicyCommands(t *testing.T) {
 		{`.alter table T1 docstring 'x'`, `unsupported command ".alter table docstring"`},
 		{`.delete table T1 records <| T1 | where x == 1`, `unsupported command ".delete table records"`},
 		{`.show table T1 policy streamingingestion extra`, `expected`},
+		{`.show streamingingestion failures`, `unsupported command ".show streamingingestion"`},
+		{`.alter table T1 (a:int)`, `unsupported command ".alter table"`},
 	} {
 		b, err := ParseString(tc.text)
 		var got string

@@ -25,7 +25,7 @@ var kustoEntityWords = words(`async cache capacity cluster column columns comman
 	entity_groups extent extent-tags-retention extents external follower function functions
 	ingestion into journal mapping mappings materialized-view materialized-views operation
 	operations policies policy principal principals queries query queued request_classification
-	row_level_security running schema stored_query_result stored_query_results table tables
+	row_level_security running schema stored_query_result stored_query_results streamingingestion table tables
 	version workload_group workload_groups`)
 
 // Which forms Kustard implements (`.show tables`, `.set T`), and which words it accepts after
