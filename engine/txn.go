@@ -486,7 +486,7 @@ func (w *writer) db(name string) (*dbState, error) {
 		return nil, conflictf("database %q does not exist", name)
 	}
 	if !w.ownDB[d] {
-		d = &dbState{name: d.name, id: d.id, volatile: d.volatile, paths: d.paths, tables: maps.Clone(d.tables)}
+		d = &dbState{name: d.name, id: d.id, volatile: d.volatile, paths: d.paths, tables: maps.Clone(d.tables), streaming: d.streaming}
 		w.snap.dbs[strings.ToLower(name)] = d
 		w.ownDB[d] = true
 	}

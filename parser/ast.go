@@ -191,6 +191,8 @@ func (*ShowExtents) command()          {}
 var commandMembers = []Command{
 	// The ingestion commands first: their forms extend .create table, .show table and .drop table.
 	&IngestData{}, &CreateIngestionMapping{}, &ShowIngestionMappings{}, &DropIngestionMapping{}, &ShowIngestionFailures{},
+	// The policy commands before .show table T and .show database D, whose forms they extend.
+	&AlterStreamingPolicy{}, &ShowStreamingPolicy{}, &DeleteStreamingPolicy{}, &GetIngestionResources{},
 	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
 	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
 	&ShowCluster{}, &CreateDatabase{}, &DropDatabase{}, &DetachDatabase{}, &AttachDatabase{}, &ShowDatabase{},

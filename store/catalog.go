@@ -79,6 +79,8 @@ func changeDatabase(ch engine.Change) (string, bool) {
 		return ch.Database, true
 	case *engine.DropIngestionMapping:
 		return ch.Database, true
+	case *engine.SetStreamingIngestionPolicy:
+		return ch.Database, true
 	}
 	return "", false
 }
@@ -102,6 +104,10 @@ func (c *catalogStore) Detached(name string) (*engine.DetachedDatabase, error) {
 					return err
 				}
 				out = &engine.DetachedDatabase{Name: d.Name, ID: id, Paths: d.Paths}
+				if d.Streaming != nil {
+					// Applied after the AttachDatabase, with the tables.
+					out.Tables = append(out.Tables, &engine.SetStreamingIngestionPolicy{Database: d.Name, ID: id, Policy: d.Streaming.policy()})
+				}
 			}
 			return nil
 		})
@@ -144,6 +150,9 @@ func (c *catalogStore) tableChanges(k []byte, t tableRec) ([]engine.Change, erro
 	for _, m := range t.Mappings {
 		changes = append(changes, &engine.SetIngestionMapping{Database: t.Database, Table: t.Name, ID: id, Mapping: engine.IngestionMapping{
 			Name: m.Name, Kind: m.Kind, Mapping: m.Mapping, LastUpdatedOn: kusto.DateTime(m.LastUpdatedOn)}})
+	}
+	if t.Streaming != nil {
+		changes = append(changes, &engine.SetStreamingIngestionPolicy{Database: t.Database, Table: t.Name, ID: id, Policy: t.Streaming.policy()})
 	}
 	if len(t.Extents) == 0 {
 		return changes, nil
@@ -262,6 +271,28 @@ type databaseRec struct {
 	// Detached: the database is not loaded at open; its tables' records and files are kept
 	// (recovery removes none of them) for .attach database.
 	Detached bool `json:"detached,omitempty"`
+	// Streaming is the database's streaming ingestion policy, when one is set.
+	Streaming *policyRec `json:"streaming_ingestion,omitempty"`
+}
+
+// policyRec is a streaming ingestion policy.
+type policyRec struct {
+	IsEnabled         bool     `json:"is_enabled"`
+	HintAllocatedRate *float64 `json:"hint_allocated_rate,omitempty"`
+}
+
+func policyRecOf(p *engine.StreamingIngestionPolicy) *policyRec {
+	if p == nil {
+		return nil
+	}
+	return &policyRec{IsEnabled: p.IsEnabled, HintAllocatedRate: p.HintAllocatedRate}
+}
+
+func (r *policyRec) policy() *engine.StreamingIngestionPolicy {
+	if r == nil {
+		return nil
+	}
+	return &engine.StreamingIngestionPolicy{IsEnabled: r.IsEnabled, HintAllocatedRate: r.HintAllocatedRate}
 }
 
 type columnRec struct {
@@ -277,6 +308,7 @@ type tableRec struct {
 	DocString string       `json:"docstring,omitempty"`
 	Extents   []extentRec  `json:"extents"`
 	Mappings  []mappingRec `json:"mappings,omitempty"`
+	Streaming *policyRec   `json:"streaming_ingestion,omitempty"`
 }
 
 // mappingRec is an ingestion mapping of a table.
@@ -354,6 +386,9 @@ func (c *catalogStore) Load(replay func(*engine.Commit) error) error {
 				return nil
 			}
 			changes = append(changes, &engine.CreateDatabase{Name: d.Name, ID: id, Paths: d.Paths})
+			if d.Streaming != nil {
+				changes = append(changes, &engine.SetStreamingIngestionPolicy{Database: d.Name, ID: id, Policy: d.Streaming.policy()})
+			}
 			return nil
 		})
 		if err != nil {
@@ -567,6 +602,25 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 					t.Mappings = slices.DeleteFunc(t.Mappings, func(r mappingRec) bool { return r.Kind == ch.Kind && r.Name == ch.Name })
 					return nil
 				}); err != nil {
+					return err
+				}
+			case *engine.SetStreamingIngestionPolicy:
+				if ch.Table != "" {
+					if err := update(ch.ID, func(t *tableRec) error { t.Streaming = policyRecOf(ch.Policy); return nil }); err != nil {
+						return err
+					}
+					continue
+				}
+				v := dbs.Get(ch.ID[:])
+				if v == nil {
+					return fmt.Errorf("database %q is not in the store", ch.Database)
+				}
+				var d databaseRec
+				if err := json.Unmarshal(v, &d); err != nil {
+					return err
+				}
+				d.Streaming = policyRecOf(ch.Policy)
+				if err := putDB(ch.ID, d); err != nil {
 					return err
 				}
 			case *engine.DropTable:
