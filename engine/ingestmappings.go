@@ -92,7 +92,7 @@ var mappingsSchema = Schema{
 	{"LastUpdatedOn", kusto.TypeDateTime}, {"Database", kusto.TypeString}, {"Table", kusto.TypeString},
 }
 
-// mappingKind returns a mapping kind as Kusto shows it (Csv, Json), or an error naming the
+// mappingKind returns a mapping kind as Kusto shows it (Csv, Json, Parquet), or an error naming the
 // kinds Kustard takes.
 func mappingKind(c *call, n *parser.Name) (string, error) {
 	for _, k := range formats.MappingKinds {
@@ -102,10 +102,10 @@ func mappingKind(c *call, n *parser.Name) (string, error) {
 	}
 	for _, k := range formats.UnsupportedMappingKinds {
 		if strings.EqualFold(k, n.String()) {
-			return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unsupported mapping kind %q; Kustard takes csv and json mappings", n.String())
+			return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unsupported mapping kind %q; Kustard takes csv, json and parquet mappings", n.String())
 		}
 	}
-	return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unknown mapping kind %q; Kusto's are csv, json, avro, parquet, orc and w3clogfile (Kustard takes csv and json)", n.String())
+	return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unknown mapping kind %q; Kusto's are csv, json, avro, parquet, orc and w3clogfile (Kustard takes csv, json and parquet)", n.String())
 }
 
 func mappingRow(fb *frameBuilder, db, table string, m IngestionMapping) {
