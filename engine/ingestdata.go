@@ -263,17 +263,23 @@ func (j *dataIngest) settleTable(mapping []formats.ColumnMapping) error {
 
 // columnSources says, for each column of the table, where its value comes from.
 func (j *dataIngest) columnSources(mapping []formats.ColumnMapping) []columnSource {
-	out := make([]columnSource, len(j.schema))
+	return columnSourcesFor(j.schema, j.format, mapping)
+}
+
+// columnSourcesFor says, for each column of schema, where its value comes from in a record of
+// format f: `.ingest` and externaldata share it.
+func columnSourcesFor(schema Schema, f formats.Format, mapping []formats.ColumnMapping) []columnSource {
+	out := make([]columnSource, len(schema))
 	for i := range out {
 		out[i] = func(string, *formats.Record) any { return nil }
 	}
-	json := j.format.MappingKind != "Csv" // Json and Parquet records are objects
+	json := f.MappingKind != "Csv" // Json and Parquet records are objects
 	conv := formats.FromJSON
-	if j.format.Kind == formats.Parquet {
+	if f.Kind == formats.Parquet {
 		conv = formats.FromParquet
 	}
 	if mapping == nil {
-		for i, col := range j.schema {
+		for i, col := range schema {
 			t, i, name := col.Type, i, col.Name
 			if json {
 				out[i] = func(_ string, rec *formats.Record) any {
@@ -294,8 +300,8 @@ func (j *dataIngest) columnSources(mapping []formats.ColumnMapping) []columnSour
 		return out
 	}
 	for _, m := range mapping {
-		i := j.schema.Index(m.Column)
-		t := j.schema[i].Type
+		i := schema.Index(m.Column)
+		t := schema[i].Type
 		var raw func(src string, rec *formats.Record) (any, bool) // the value before conversion; bool: is text
 		switch {
 		case m.Transform == "SourceLocation":
