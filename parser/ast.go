@@ -190,7 +190,7 @@ func (*ShowExtents) command()          {}
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
 	// The ingestion commands first: their forms extend .create table, .show table and .drop table.
-	&IngestData{}, &CreateIngestionMapping{}, &ShowIngestionMappings{}, &DropIngestionMapping{}, &ShowIngestionFailures{},
+	&IngestData{}, &CreateIngestionMapping{}, &ShowIngestionMappings{}, &DropIngestionMapping{}, &ShowIngestionFailures{}, &Export{},
 	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
 	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
 	&ShowCluster{}, &CreateDatabase{}, &DropDatabase{}, &DetachDatabase{}, &AttachDatabase{}, &ShowDatabase{},

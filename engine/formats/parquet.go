@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/big"
 	"reflect"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/kusto"
@@ -455,13 +454,9 @@ func FromParquet(t kusto.Type, v any) (any, bool) {
 		return nil, false
 	case string:
 		if t == kusto.TypeDynamic {
-			// A JSON column holds JSON text; a string column is a string value.
-			if s := strings.TrimSpace(x); strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[") {
-				if d, ok := FromText(kusto.TypeDynamic, s); ok {
-					return d, true
-				}
-			}
-			return x, true
+			// JSON text (a JSON column, or a dynamic value Kusto exported) is its value, as a
+			// CSV field's is; other text is a string.
+			return FromText(kusto.TypeDynamic, x)
 		}
 	}
 	return FromJSON(t, v)
