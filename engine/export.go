@@ -244,11 +244,11 @@ func exportTargetError(name, format string, args ...any) error {
 // exportFile is one file being written: its path, and the path the result shows (under the
 // target as the command named it, as Kusto shows the storage URL it was given).
 type exportFile struct {
-	path string
+	path  string
 	shown string
-	f    *os.File
-	w    exportWriter
-	rows int64
+	f     *os.File
+	w     exportWriter
+	rows  int64
 }
 
 func (j *exportJob) run(ctx context.Context, async bool) (_ *exportOutcome, err error) {
@@ -397,7 +397,7 @@ func init() {
 		Summary:  "Runs a query and writes its rows to new files in local directories.",
 		Notes:    "never overwrites a file; a failed export removes its files; see [Exporting](#exporting)",
 		Result:   exportSchema, Properties: exportProperties,
-		Unsupported: []string{"spread", "concurrency", "query_fanout_nodes_percent"},
+		Unsupported: []string{"spread", "concurrency"},
 		Kind:        exportKind, Async: true,
 		Args: []Arg{{Words: []Word{{"async", "return an OperationId at once"}, {"compressed", "gzip the files"}, {"to", "to csv|tsv|json|parquet (targets)"}}}},
 		Node: &parser.Export{}, Run: runExport,

@@ -404,7 +404,7 @@ func init() {
 		Name: ".create-or-alter ingestion mapping", Keywords: []string{"create-or-alter", "table"},
 		Synopsis: `.create-or-alter table TableName ingestion csv|json|parquet mapping "MappingName" 'MappingFormattedAsJson'`,
 		Summary:  "Creates or replaces a named ingestion mapping of a table.",
-		Notes:    "csv and json kinds",
+		Notes:    "csv, json and parquet kinds",
 		Result:   mappingsSchema, Kind: "IngestionMappingCreateOrAlter",
 		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json|parquet mapping \"Name\" '[…]'"}}}},
 		Node: &parser.CreateIngestionMapping{}, Run: runCreateIngestionMapping,
