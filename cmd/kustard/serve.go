@@ -70,7 +70,7 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	cmd.Flags().StringVar(&o.database, "database", engine.DefaultDatabase, "the database of requests that name none; created if it does not exist")
 	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without --auth-token")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
-	cmd.Flags().StringVar(&o.ingestRoot, "ingest-root", "", "the directory whose files .ingest into may read (default: none; a server reads no local file unless told)")
+	cmd.Flags().StringVar(&o.ingestRoot, "ingest-root", "", "the directory whose files .ingest into and externaldata may read (default: none; a server reads no local file unless told)")
 	cmd.Flags().StringVar(&o.exportRoot, "export-root", "", "the directory under which .export may write files (default: none; a server writes no local file unless told)")
 	o.tls.addFlags(cmd)
 	o.limits.flags(cmd)
