@@ -59,6 +59,7 @@ func TestRegistryMatchesGrammar(t *testing.T) {
 		".show ingestion mappings":                   ".show table T ingestion csv mappings",
 		".drop ingestion mapping":                    `.drop table T ingestion csv mapping "m"`,
 		".show ingestion failures":                   ".show ingestion failures",
+		".export":                                    ".export async compressed to csv (h@'/tmp') with (namePrefix='x') <| T",
 		".show kustard_race":                         ".show kustard_race", // registered if TestRegisterWhileParsing ran first
 	}
 	registerTestCommand()

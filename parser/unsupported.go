@@ -66,7 +66,7 @@ var kustoQueryOperators = words(`as assert-schema consume count distinct evaluat
 var unsupportedStatements = words(`alias pattern restrict`)
 
 // unsupportedSources start a query in Kusto but not in Kustard.
-var unsupportedSources = words(`find search externaldata evaluate`)
+var unsupportedSources = words(`find search evaluate`)
 
 func words(s string) map[string]bool {
 	m := map[string]bool{}
