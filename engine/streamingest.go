@@ -124,7 +124,7 @@ func (e *Engine) StreamIngest(ctx context.Context, in StreamIngest) (StreamInges
 	}
 	left := e.opts.MaxIngestBytes
 	var rows int64
-	built, err := j.readSource(ctx, "stream", stream, &left, &rows)
+	built, err := j.readSource(ctx, "stream", formats.NewReader(j.format, stream, formats.Options{}), &left, &rows)
 	committed := false
 	defer func() {
 		if !committed {
