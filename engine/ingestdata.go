@@ -70,6 +70,7 @@ type dataIngest struct {
 	props    parser.NamedValues
 	sources  []*sourceFile
 	progress func(rows int64)
+	fields   []int // the field each column takes, when the fast path can read them (ingesttext.go)
 }
 
 // columnSource computes one table column's value from a record.
@@ -159,6 +160,7 @@ func prepareDataIngest(c *call, in *parser.IngestData) (*dataIngest, error) {
 		return nil, err
 	}
 	j.columns = j.columnSources(mapping)
+	j.fields, _ = j.fieldPlan(mapping)
 	for _, s := range in.Sources {
 		f, err := c.sess.eng.opts.IngestFiles.open(s.Value)
 		if err != nil {
@@ -508,31 +510,24 @@ func inlineData(text string) string {
 func (j *dataIngest) readSource(ctx context.Context, name string, r io.Reader, left *int64, total *int64) (builtSource, error) {
 	eng := j.c.sess.eng
 	out := builtSource{name: name}
-	reader := formats.NewReader(j.format, r, formats.Options{})
+	var reader formats.Reader
 	chunks := make([]*chunkedBuilder, len(j.schema))
 	for i, col := range j.schema {
 		chunks[i] = newChunkedBuilder(col.Type, math.MaxUint64)
 	}
 	var size int64
-	first := true
-	batch := make([]builder, len(j.schema))
-	newBatch := func() {
-		for i, col := range j.schema {
-			batch[i] = builderFor(newColumn(col.Type, ingestBatchRows))
-		}
-	}
-	flush := func() error {
-		if batch[0] == nil || batch[0].len() == 0 && len(j.schema) > 0 {
+	// flush adds a batch's columns to the extent, reserving their memory.
+	flush := func(cols []Column) error {
+		if len(cols) == 0 || cols[0].Len() == 0 {
 			return nil
 		}
 		var cost int64
-		for i, b := range batch {
-			col := b.column()
+		for i, col := range cols {
 			chunks[i].appendColumn(col)
 			size += columnBytes(col)
 			cost += memoryCost(col)
 		}
-		n := int64(batch[0].len())
+		n := int64(cols[0].Len())
 		out.rows += n
 		*total += n
 		if cost > *left {
@@ -547,36 +542,22 @@ func (j *dataIngest) readSource(ctx context.Context, name string, r io.Reader, l
 		if j.progress != nil {
 			j.progress(*total)
 		}
-		newBatch()
 		return ctx.Err()
 	}
-	newBatch()
-	records := 0
-	for {
-		rec, err := reader.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
+	var records int
+	var err error
+	if fr, ok := formats.NewFieldReader(j.format, r, formats.Options{}); ok && j.fields != nil {
+		reader = fr
+		records, err = j.readFields(fr, flush)
+	} else {
+		reader = formats.NewReader(j.format, r, formats.Options{})
+		records, err = j.readRecords(name, reader, flush)
+	}
+	if err != nil {
+		var fe *formats.Error
+		if errors.As(err, &fe) {
 			return out, j.dataError(name, err)
 		}
-		records++
-		if first {
-			first = false
-			if v, ok := j.props["ignoreFirstRecord"]; ok && v.Value.(bool) {
-				continue
-			}
-		}
-		for i, src := range j.columns {
-			batch[i].appendValue(src(name, rec))
-		}
-		if len(j.schema) > 0 && batch[0].len() >= ingestBatchRows {
-			if err := flush(); err != nil {
-				return out, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
 		return out, err
 	}
 	if records == 0 {
@@ -603,6 +584,98 @@ func (j *dataIngest) readSource(ctx context.Context, name string, r io.Reader, l
 		out.extent = e
 	}
 	return out, nil
+}
+
+// readRecords reads the records of a source through the columns' sources, value by value,
+// handing each batch of ingestBatchRows rows to flush. It returns how many records it read.
+func (j *dataIngest) readRecords(name string, reader formats.Reader, flush func([]Column) error) (int, error) {
+	batch := make([]builder, len(j.schema))
+	cols := make([]Column, len(j.schema))
+	newBatch := func() {
+		for i, col := range j.schema {
+			batch[i] = builderFor(newColumn(col.Type, ingestBatchRows))
+		}
+	}
+	take := func() error {
+		for i, b := range batch {
+			cols[i] = b.column()
+		}
+		newBatch()
+		return flush(cols)
+	}
+	newBatch()
+	records := 0
+	for {
+		rec, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return records, err
+		}
+		records++
+		if records == 1 && j.ignoreFirst() {
+			continue
+		}
+		for i, src := range j.columns {
+			batch[i].appendValue(src(name, rec))
+		}
+		if len(j.schema) > 0 && batch[0].len() >= ingestBatchRows {
+			if err := take(); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, take()
+}
+
+// readFields reads the records of a delimited source by the field plan, converting each field
+// into its column's typed vector.
+func (j *dataIngest) readFields(reader formats.FieldReader, flush func([]Column) error) (int, error) {
+	sinks := make([]textSink, len(j.schema))
+	for i, col := range j.schema {
+		sinks[i] = newTextSink(col.Type, ingestBatchRows)
+	}
+	cols := make([]Column, len(j.schema))
+	take := func() error {
+		for i, s := range sinks {
+			cols[i] = s.take(ingestBatchRows)
+		}
+		return flush(cols)
+	}
+	records, rows := 0, 0
+	for {
+		_, fields, err := reader.NextFields()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return records, err
+		}
+		records++
+		if records == 1 && j.ignoreFirst() {
+			continue
+		}
+		for i, k := range j.fields {
+			if k >= 0 && k < len(fields) {
+				sinks[i].appendText(fields[k])
+			} else {
+				sinks[i].appendNull()
+			}
+		}
+		if rows++; rows == ingestBatchRows {
+			rows = 0
+			if err := take(); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, take()
+}
+
+func (j *dataIngest) ignoreFirst() bool {
+	v, ok := j.props["ignoreFirstRecord"]
+	return ok && v.Value.(bool)
 }
 
 // dataError names the source of a malformed stream; an inline one is placed in the command's
