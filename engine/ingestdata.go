@@ -70,7 +70,9 @@ type dataIngest struct {
 	props    parser.NamedValues
 	sources  []*sourceFile
 	progress func(rows int64)
-	fields   []int // the field each column takes, when the fast path can read them (ingesttext.go)
+	fields   []int    // the field each column takes, when the fast path can read them (ingesttext.go)
+	keys     []string // for format json: the members the columns take, when the fast path can
+	members  []int    // read them, and the member each column takes
 }
 
 // columnSource computes one table column's value from a record.
@@ -161,6 +163,7 @@ func prepareDataIngest(c *call, in *parser.IngestData) (*dataIngest, error) {
 	}
 	j.columns = j.columnSources(mapping)
 	j.fields, _ = j.fieldPlan(mapping)
+	j.keys, j.members, _ = j.memberPlan(mapping)
 	for _, s := range in.Sources {
 		f, err := c.sess.eng.opts.IngestFiles.open(s.Value)
 		if err != nil {
@@ -549,6 +552,10 @@ func (j *dataIngest) readSource(ctx context.Context, name string, r io.Reader, l
 	if fr, ok := formats.NewFieldReader(j.format, r, formats.Options{}); ok && j.fields != nil {
 		reader = fr
 		records, err = j.readFields(fr, flush)
+	} else if j.members != nil {
+		mr := formats.NewMemberReader(r, formats.Options{}, j.keys)
+		reader = mr
+		records, err = j.readMembers(mr, flush)
 	} else {
 		reader = formats.NewReader(j.format, r, formats.Options{})
 		records, err = j.readRecords(name, reader, flush)
@@ -659,6 +666,50 @@ func (j *dataIngest) readFields(reader formats.FieldReader, flush func([]Column)
 		for i, k := range j.fields {
 			if k >= 0 && k < len(fields) {
 				sinks[i].appendText(fields[k])
+			} else {
+				sinks[i].appendNull()
+			}
+		}
+		if rows++; rows == ingestBatchRows {
+			rows = 0
+			if err := take(); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, take()
+}
+
+// readMembers reads the records of a json source by the member plan, converting each member's
+// text into its column's typed vector.
+func (j *dataIngest) readMembers(reader *formats.MemberReader, flush func([]Column) error) (int, error) {
+	sinks := make([]textSink, len(j.schema))
+	for i, col := range j.schema {
+		sinks[i] = newTextSink(col.Type, ingestBatchRows)
+	}
+	cols := make([]Column, len(j.schema))
+	take := func() error {
+		for i, s := range sinks {
+			cols[i] = s.take(ingestBatchRows)
+		}
+		return flush(cols)
+	}
+	records, rows := 0, 0
+	for {
+		_, vals, err := reader.NextMembers()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return records, err
+		}
+		records++
+		if records == 1 && j.ignoreFirst() {
+			continue
+		}
+		for i, k := range j.members {
+			if k >= 0 {
+				appendJSON(sinks[i], j.schema[i].Type, vals[k])
 			} else {
 				sinks[i].appendNull()
 			}

@@ -40,6 +40,7 @@ func (j *dataIngest) fieldPlan(mapping []formats.ColumnMapping) ([]int, bool) {
 type textSink interface {
 	appendText(b []byte)
 	appendNull()
+	appendValue(v any) // nil, or a value of the column's Go type
 	// take returns the column built and starts a new one with room for n values.
 	take(n int) Column
 }
@@ -94,6 +95,17 @@ func (s *parsedSink[T]) appendText(b []byte) {
 		return
 	}
 	s.data = append(s.data, v)
+	if s.nulls != nil {
+		s.nulls = append(s.nulls, false)
+	}
+}
+
+func (s *parsedSink[T]) appendValue(v any) {
+	if v == nil {
+		s.appendNull()
+		return
+	}
+	s.data = append(s.data, v.(T))
 	if s.nulls != nil {
 		s.nulls = append(s.nulls, false)
 	}
@@ -163,6 +175,11 @@ func (s *stringSink) appendText(b []byte) {
 
 func (s *stringSink) appendNull() { s.data = append(s.data, "") }
 
+func (s *stringSink) appendValue(v any) {
+	x, _ := v.(string)
+	s.data = append(s.data, x)
+}
+
 func (s *stringSink) take(n int) Column {
 	c := NewVector(kusto.TypeString, s.data, nil)
 	s.data = make([]string, 0, n)
@@ -179,8 +196,119 @@ func (s *dynamicTextSink) appendText(b []byte) {
 
 func (s *dynamicTextSink) appendNull() { s.b.appendValue(nil) }
 
+func (s *dynamicTextSink) appendValue(v any) { s.b.appendValue(v) }
+
 func (s *dynamicTextSink) take(n int) Column {
 	c := s.b.column()
 	s.b = builderFor(newColumn(kusto.TypeDynamic, n))
 	return c
+}
+
+// memberPlan is fieldPlan for format json: the top-level members the columns take (by the
+// column's name, or a mapping's $.name path), and for each column the member's index among
+// them (-1: none); false when some column needs more.
+func (j *dataIngest) memberPlan(mapping []formats.ColumnMapping) (keys []string, plan []int, ok bool) {
+	if j.format.Kind != formats.JSONLines {
+		return nil, nil, false
+	}
+	plan = make([]int, len(j.schema))
+	index := map[string]int{}
+	member := func(col int, name string) {
+		k, seen := index[name]
+		if !seen {
+			k = len(keys)
+			index[name] = k
+			keys = append(keys, name)
+		}
+		plan[col] = k
+	}
+	if mapping == nil {
+		for i, col := range j.schema {
+			member(i, col.Name)
+		}
+		return keys, plan, true
+	}
+	for i := range plan {
+		plan[i] = -1
+	}
+	for _, m := range mapping {
+		if m.Const != nil || m.Transform != "" || len(m.Path) != 1 || m.Path[0].Name == "" {
+			return nil, nil, false
+		}
+		member(j.schema.Index(m.Column), m.Path[0].Name)
+	}
+	return keys, plan, true
+}
+
+// appendJSON appends a member's JSON text (nil when the record has none) to a column as
+// formats.FromJSON converts it: a string's text as FromText converts it, the common numbers and
+// booleans directly, anything else decoded and converted.
+func appendJSON(s textSink, t kusto.Type, v []byte) {
+	if len(v) == 0 || v[0] == 'n' { // absent, or null
+		s.appendNull()
+		return
+	}
+	if t == kusto.TypeDynamic {
+		s.appendValue(decodedJSON(t, v))
+		return
+	}
+	if text, ok := formats.JSONText(v); ok {
+		s.appendText(text)
+		return
+	}
+	switch t {
+	case kusto.TypeLong, kusto.TypeReal, kusto.TypeInt:
+		// A number that is an integer of at most 18 digits: the decoder's int64, and what
+		// FromText makes of its text, but for a real, which takes the int64 (so -0 is 0).
+		if isSmallInteger(v) {
+			if t == kusto.TypeReal {
+				n, _ := formats.LongFromText(v)
+				s.appendValue(float64(n))
+				return
+			}
+			s.appendText(v)
+			return
+		}
+		if t == kusto.TypeReal && v[0] != 't' && v[0] != 'f' && v[0] != '{' && v[0] != '[' {
+			// A decimal number: the decoder's float64 is strconv.ParseFloat's, as FromText's.
+			s.appendText(v)
+			return
+		}
+	case kusto.TypeBool:
+		switch v[0] {
+		case 't':
+			s.appendValue(true)
+			return
+		case 'f':
+			s.appendValue(false)
+			return
+		}
+	}
+	s.appendValue(decodedJSON(t, v))
+}
+
+// isSmallInteger reports whether v is -?digits, at most 18 of them.
+func isSmallInteger(v []byte) bool {
+	d := v
+	if d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 {
+		return false
+	}
+	for _, c := range d {
+		if c-'0' > 9 {
+			return false
+		}
+	}
+	return true
+}
+
+func decodedJSON(t kusto.Type, v []byte) any {
+	x, err := formats.DecodeJSON(v)
+	if err != nil {
+		return nil
+	}
+	x, _ = formats.FromJSON(t, x)
+	return x
 }

@@ -1,0 +1,166 @@
+package formats
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"unicode/utf8"
+)
+
+// MemberReader reads format json (one record per line) for a caller that wants only some
+// top-level members of each record, as their JSON text: a table filled by column name, or by a
+// mapping of $.name paths. It decodes no record into maps: it checks that the line is JSON
+// (json.Valid, as the decoder would, so the same lines are skipped as malformed) and finds the
+// members' values in it. A caller converts a value's text with JSONText, or decodes it with
+// DecodeJSON when it needs the value.
+type MemberReader struct {
+	j    *jsonLines
+	keys map[string]int
+	vals [][]byte
+}
+
+// NewMemberReader returns a MemberReader of r for the members named keys.
+func NewMemberReader(r io.Reader, opts Options, keys []string) *MemberReader {
+	if opts.MaxRecordBytes <= 0 {
+		opts.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	m := &MemberReader{j: newJSONLines(r, opts), keys: make(map[string]int, len(keys)), vals: make([][]byte, len(keys))}
+	for i, k := range keys {
+		m.keys[k] = i
+	}
+	return m
+}
+
+func (m *MemberReader) Skipped() (int, *Error) { return m.j.Skipped() }
+
+// Next reads the next record decoded, as the json format's reader does.
+func (m *MemberReader) Next() (*Record, error) { return m.j.Next() }
+
+// NextMembers returns the next record's line and the text of each key's member: nil where the
+// record has no such member or is not an object. The values are valid until the next call.
+func (m *MemberReader) NextMembers() (int, [][]byte, error) {
+	j := m.j
+	for {
+		line, err := j.lines.readLine()
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			// The decoder says why.
+			_, err := decodeJSON(line)
+			j.skipped++
+			if j.first == nil {
+				j.first = &Error{Code: "BadRequest_InvalidBlob", Line: j.lines.line, Msg: "malformed JSON record skipped: " + err.Error()}
+			}
+			continue
+		}
+		clear(m.vals)
+		if i := skipBlank(line, 0); line[i] == '{' {
+			m.members(line[i:])
+		}
+		return j.lines.line, m.vals, nil
+	}
+}
+
+// members finds the wanted members of the valid JSON object b. A later member of the same name
+// replaces an earlier one, as it does in the decoded map.
+func (m *MemberReader) members(b []byte) {
+	i := skipBlank(b, 1)
+	if b[i] == '}' {
+		return
+	}
+	for {
+		end := skipValue(b, i) // the key
+		key := b[i+1 : end-1]
+		var k int
+		var want bool
+		if bytes.IndexByte(key, '\\') < 0 && utf8.Valid(key) {
+			k, want = m.keys[string(key)]
+		} else {
+			var s string
+			json.Unmarshal(b[i:end], &s)
+			k, want = m.keys[s]
+		}
+		i = skipBlank(b, end)
+		i = skipBlank(b, i+1) // the colon
+		end = skipValue(b, i)
+		if want {
+			m.vals[k] = b[i:end]
+		}
+		i = skipBlank(b, end)
+		if b[i] == '}' {
+			return
+		}
+		i = skipBlank(b, i+1) // the comma
+	}
+}
+
+func skipBlank(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for i++; ; i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = skipValue(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// JSONText returns the text of a JSON string value, and true; false when v is not a string. A
+// string of plain ASCII without escapes is its own text, not copied; any other is decoded, as
+// the decoder does (escapes, and invalid UTF-8 replaced by U+FFFD).
+func JSONText(v []byte) ([]byte, bool) {
+	if len(v) == 0 || v[0] != '"' {
+		return nil, false
+	}
+	s := v[1 : len(v)-1]
+	plain := bytes.IndexByte(s, '\\') < 0
+	for _, c := range s {
+		if c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s, true
+	}
+	var text string
+	json.Unmarshal(v, &text)
+	return []byte(text), true
+}
+
+// DecodeJSON decodes one JSON value as the json format's reader does (numbers as int64 or
+// float64).
+func DecodeJSON(v []byte) (any, error) { return decodeJSON(v) }
