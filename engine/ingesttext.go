@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"unsafe"
+
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine/formats"
 	"github.com/kustard/kustard/kusto"
@@ -137,13 +139,18 @@ const (
 )
 
 // stringSink is a string column. Strings are never null: an empty field is "". Repeated values
-// share one string, while that pays.
+// share one string, while that pays; the others are cut from slabs of slabBytes, one allocation
+// for hundreds of strings rather than one each (the slab lives as long as any of its strings,
+// all of which the extent keeps).
 type stringSink struct {
 	data         []string
 	seen         map[string]string
 	looked, hits int
 	off          bool
+	slab         []byte
 }
+
+const slabBytes = 32 << 10
 
 func (s *stringSink) appendText(b []byte) {
 	if len(b) == 0 {
@@ -160,7 +167,7 @@ func (s *stringSink) appendText(b []byte) {
 			s.data = append(s.data, v)
 			return
 		}
-		v := string(b)
+		v := s.string(b)
 		if len(s.seen) < internLimit {
 			s.seen[v] = v
 		}
@@ -170,7 +177,22 @@ func (s *stringSink) appendText(b []byte) {
 		s.data = append(s.data, v)
 		return
 	}
-	s.data = append(s.data, string(b))
+	s.data = append(s.data, s.string(b))
+}
+
+// string returns a copy of b, from the slab when it is short.
+func (s *stringSink) string(b []byte) string {
+	if len(b) > slabBytes/64 { // so that a slab wastes at most 1/64 of itself
+		return string(b)
+	}
+	if len(b) > cap(s.slab)-len(s.slab) {
+		s.slab = make([]byte, 0, slabBytes)
+	}
+	at := len(s.slab)
+	s.slab = append(s.slab, b...)
+	// The bytes are never written again: the slab only grows past them, and a full one is
+	// replaced, not reused.
+	return unsafe.String(&s.slab[at], len(b))
 }
 
 func (s *stringSink) appendNull() { s.data = append(s.data, "") }
