@@ -26,6 +26,17 @@ func TestJSONFastPathAgreesWithDecoder(t *testing.T) {
 		`{"\u0076": 7}`, `{ "x" : { "v" : 1 } , "v" : [ "}" , "]" ] }`, `[{"v": 1}]`, `5`, `"v"`, `null`,
 		"\t{\"v\": 3}\r", `{"v": 1} {"v": 2}`, `{"v": 1`, `{"v": 01}`, `{"v": tru}`, `{v: 1}`, "\u00a0{\"v\": 1}",
 		`{"v": "00000000-0000-0000-0000-000000000001"}`, `{"v": "1.02:03:04"}`, `{"v": "1d"}`,
+		`{"v": 1.}`, `{"v": -}`, `{"v": 1e}`, `{"v": 1e+}`, `{"v": 1E-2}`, `{"v": -01}`, `{"v": .5}`, "{\"v\": \"a\tb\"}",
+		`{"v":1,}`, `{,"v":1}`, `{"v" 1}`, `{"v":1}}`, `{"v":1} x`, `{"v":truex}`, `{"v":nul}`, `{"v":1 2}`, `{}`, `{ }`,
+		`{"a":1,"v":"x","b":{"c":[1,2,{"v":3}]},"v":4}`, `{"v":"\u00e9"}`, `{"v\"":1,"v":2}`, "{\"v\":1}\u00a0",
+	}
+	// Mutations of a record: a byte dropped, doubled or replaced.
+	base := `{"v": -12.5e1, "s": "x", "t": [true, null], "n": 0}`
+	for i := range len(base) {
+		lines = append(lines, base[:i]+base[i+1:], base[:i]+base[i:i+1]+base[i:])
+		for _, c := range []byte("{}[],:\"0-.e tnx\\") {
+			lines = append(lines, base[:i]+string(c)+base[i+1:])
+		}
 	}
 	types := []kusto.Type{kusto.TypeBool, kusto.TypeInt, kusto.TypeLong, kusto.TypeReal, kusto.TypeString,
 		kusto.TypeDateTime, kusto.TypeTimespan, kusto.TypeGUID, kusto.TypeDynamic}

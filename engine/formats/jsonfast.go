@@ -48,6 +48,9 @@ func (m *MemberReader) NextMembers() (int, [][]byte, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if i := skipBlank(line, 0); line[i] == '{' && m.simple(line[i:]) {
+			return j.lines.line, m.vals, nil
+		}
 		if !json.Valid(line) {
 			// The decoder says why.
 			_, err := decodeJSON(line)
@@ -63,6 +66,123 @@ func (m *MemberReader) NextMembers() (int, [][]byte, error) {
 		}
 		return j.lines.line, m.vals, nil
 	}
+}
+
+// simple finds the wanted members of b, and reports whether b is an object of the plainest
+// JSON: keys and string values of printable ASCII without escapes, numbers, true, false and
+// null, then only blanks. That is a strict subset of JSON, so a line it takes is valid JSON,
+// checked and scanned in one pass; on false the vals are garbage, and the caller checks the line
+// with json.Valid and scans it with members.
+func (m *MemberReader) simple(b []byte) bool {
+	clear(m.vals)
+	i := skipBlank(b, 1)
+	if i < len(b) && b[i] == '}' {
+		return len(b) == skipBlank(b, i+1)
+	}
+	for {
+		end, ok := plainString(b, i)
+		if !ok {
+			return false
+		}
+		k, want := m.keys[string(b[i+1:end-1])]
+		i = skipBlank(b, end)
+		if i == len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipBlank(b, i+1)
+		if i == len(b) {
+			return false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			end, ok = plainString(b, i)
+		case c == '-' || c-'0' <= 9:
+			end, ok = number(b, i)
+		case c == 't':
+			end, ok = i+4, bytes.HasPrefix(b[i:], []byte("true"))
+		case c == 'f':
+			end, ok = i+5, bytes.HasPrefix(b[i:], []byte("false"))
+		case c == 'n':
+			end, ok = i+4, bytes.HasPrefix(b[i:], []byte("null"))
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if want {
+			m.vals[k] = b[i:end]
+		}
+		i = skipBlank(b, end)
+		if i == len(b) {
+			return false
+		}
+		switch b[i] {
+		case '}':
+			return len(b) == skipBlank(b, i+1)
+		case ',':
+			i = skipBlank(b, i+1)
+		default:
+			return false
+		}
+	}
+}
+
+// plainString returns the end of the string at b[i] when it is printable ASCII without escapes.
+func plainString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// number returns the end of the JSON number at b[i]: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+// followed by something that is not part of a number.
+func number(b []byte, i int) (int, bool) {
+	isDigit := func(i int) bool { return i < len(b) && b[i]-'0' <= 9 }
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case isDigit(i):
+		for isDigit(i) {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !isDigit(i) {
+			return 0, false
+		}
+		for isDigit(i) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !isDigit(i) {
+			return 0, false
+		}
+		for isDigit(i) {
+			i++
+		}
+	}
+	return i, true
 }
 
 // members finds the wanted members of the valid JSON object b. A later member of the same name
