@@ -38,6 +38,21 @@ func TestJSONFastPathAgreesWithDecoder(t *testing.T) {
 			lines = append(lines, base[:i]+string(c)+base[i+1:])
 		}
 	}
+	// One reader over all the lines, whose records vary in their members' order, finds what a
+	// reader of each line alone finds.
+	all := formats.NewMemberReader(strings.NewReader(strings.Join(lines, "\n")), formats.Options{}, []string{"v", "s"})
+	for _, line := range lines {
+		if _, err := formats.DecodeJSON([]byte(line)); err != nil {
+			continue
+		}
+		one := formats.NewMemberReader(strings.NewReader(line), formats.Options{}, []string{"v", "s"})
+		_, want, _ := one.NextMembers()
+		want = append([][]byte(nil), want...)
+		_, got, err := all.NextMembers()
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read with the others %q, %v; alone %q", line, got, err, want)
+		}
+	}
 	types := []kusto.Type{kusto.TypeBool, kusto.TypeInt, kusto.TypeLong, kusto.TypeReal, kusto.TypeString,
 		kusto.TypeDateTime, kusto.TypeTimespan, kusto.TypeGUID, kusto.TypeDynamic}
 	for _, line := range lines {

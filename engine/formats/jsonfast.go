@@ -17,6 +17,16 @@ type MemberReader struct {
 	j    *jsonLines
 	keys map[string]int
 	vals [][]byte
+	// last is, for each position in a record, the key found there last and what it is: records
+	// of one source mostly list their members in one order, and a comparison is cheaper than
+	// a lookup.
+	last []lastKey
+}
+
+type lastKey struct {
+	key  string
+	k    int
+	want bool
 }
 
 // NewMemberReader returns a MemberReader of r for the members named keys.
@@ -75,6 +85,7 @@ func (m *MemberReader) NextMembers() (int, [][]byte, error) {
 // with json.Valid and scans it with members.
 func (m *MemberReader) simple(b []byte) bool {
 	clear(m.vals)
+	pos := 0
 	i := skipBlank(b, 1)
 	if i < len(b) && b[i] == '}' {
 		return len(b) == skipBlank(b, i+1)
@@ -84,7 +95,8 @@ func (m *MemberReader) simple(b []byte) bool {
 		if !ok {
 			return false
 		}
-		k, want := m.keys[string(b[i+1:end-1])]
+		k, want := m.lookup(pos, b[i+1:end-1])
+		pos++
 		i = skipBlank(b, end)
 		if i == len(b) || b[i] != ':' {
 			return false
@@ -126,6 +138,21 @@ func (m *MemberReader) simple(b []byte) bool {
 			return false
 		}
 	}
+}
+
+// lookup says whether the key at position pos of a record is wanted, and which it is.
+func (m *MemberReader) lookup(pos int, key []byte) (int, bool) {
+	if pos < len(m.last) && m.last[pos].key == string(key) {
+		return m.last[pos].k, m.last[pos].want
+	}
+	k, want := m.keys[string(key)]
+	if pos < 64 { // a record's first members; the rest are looked up
+		for len(m.last) <= pos {
+			m.last = append(m.last, lastKey{k: -1})
+		}
+		m.last[pos] = lastKey{string(key), k, want}
+	}
+	return k, want
 }
 
 // plainString returns the end of the string at b[i] when it is printable ASCII without escapes.
