@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"io"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -36,6 +38,94 @@ func (j *dataIngest) fieldPlan(mapping []formats.ColumnMapping) ([]int, bool) {
 		plan[j.schema.Index(m.Column)] = m.Ordinal
 	}
 	return plan, true
+}
+
+// readFields reads the records of a delimited source by the field plan, converting each field
+// into its column's typed vector.
+func (j *dataIngest) readFields(reader formats.FieldReader, flush func([]Column) error) (int, error) {
+	sinks := make([]textSink, len(j.schema))
+	for i, col := range j.schema {
+		sinks[i] = newTextSink(col.Type, ingestBatchRows)
+	}
+	cols := make([]Column, len(j.schema))
+	take := func() error {
+		for i, s := range sinks {
+			cols[i] = s.take(ingestBatchRows)
+		}
+		return flush(cols)
+	}
+	records, rows := 0, 0
+	for {
+		_, fields, err := reader.NextFields()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return records, err
+		}
+		records++
+		if records == 1 && j.ignoreFirst() {
+			continue
+		}
+		for i, k := range j.fields {
+			if k >= 0 && k < len(fields) {
+				sinks[i].appendText(fields[k])
+			} else {
+				sinks[i].appendNull()
+			}
+		}
+		if rows++; rows == ingestBatchRows {
+			rows = 0
+			if err := take(); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, take()
+}
+
+// readMembers reads the records of a json source by the member plan, converting each member's
+// text into its column's typed vector.
+func (j *dataIngest) readMembers(reader *formats.MemberReader, flush func([]Column) error) (int, error) {
+	sinks := make([]textSink, len(j.schema))
+	for i, col := range j.schema {
+		sinks[i] = newTextSink(col.Type, ingestBatchRows)
+	}
+	cols := make([]Column, len(j.schema))
+	take := func() error {
+		for i, s := range sinks {
+			cols[i] = s.take(ingestBatchRows)
+		}
+		return flush(cols)
+	}
+	records, rows := 0, 0
+	for {
+		_, vals, err := reader.NextMembers()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return records, err
+		}
+		records++
+		if records == 1 && j.ignoreFirst() {
+			continue
+		}
+		for i, k := range j.members {
+			if k >= 0 {
+				appendJSON(sinks[i], j.schema[i].Type, vals[k])
+			} else {
+				sinks[i].appendNull()
+			}
+		}
+		if rows++; rows == ingestBatchRows {
+			rows = 0
+			if err := take(); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, take()
 }
 
 // textSink builds one column of a batch from fields' text.
