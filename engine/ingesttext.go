@@ -10,10 +10,12 @@ import (
 	"github.com/kustard/kustard/kusto"
 )
 
-// The fast path of `.ingest` for the delimited formats: when every column is a field of the
-// record (no mapping, or a mapping of ordinals alone), each field's bytes are converted straight
-// into the column's typed vector, with no value boxed and no string allocated but a string
-// column's own.
+// The fast path of `.ingest` for the delimited formats and JSON lines: when every column is a
+// field of the record (no mapping, or a mapping of ordinals alone) or a top-level member of it
+// (by the column's name, or a mapping of $.name paths), each field's or member's bytes are
+// converted straight into the column's typed vector, with no value boxed and no string
+// allocated but a string column's own (from a slab). Any other mapping takes readRecords, value
+// by value. Both convert by formats.FromText and FromJSON's rules; the tests hold them to it.
 
 // fieldPlan returns, for each column of the table, the field it takes (-1: none, so null), or
 // false when some column needs more than a field (a constant, a transform, the source's name).
