@@ -38,7 +38,6 @@ func tableWithExtents(t *testing.T, s *Session, rows ...int) uuid.UUID {
 	return tab.ID
 }
 
-
 func waitFault(t *testing.T, eng *Engine, op *ops.Operation) ops.Snapshot {
 	t.Helper()
 	s, err := eng.Ops().Wait(context.Background(), op.ID)
