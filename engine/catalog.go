@@ -60,6 +60,9 @@ type TableInfo struct {
 	Extents   []*Extent
 	// Mappings are the table's ingestion mappings, in the order they were created.
 	Mappings []IngestionMapping
+	// StreamingIngestion is the table's streaming ingestion policy; nil when none is set, and
+	// then its database's applies.
+	StreamingIngestion *StreamingIngestionPolicy
 	// Version is the catalog version of the commit that last changed the table.
 	Version uint64
 }
@@ -95,10 +98,12 @@ type dbState struct {
 	volatile bool
 	paths    []string
 	tables   map[string]*TableInfo // by name: table names are case-sensitive
+	// streaming is the database's streaming ingestion policy, nil when none is set.
+	streaming *StreamingIngestionPolicy
 }
 
 func (d *dbState) info() DatabaseInfo {
-	return DatabaseInfo{Name: d.name, ID: d.id, Volatile: d.volatile, Paths: d.paths}
+	return DatabaseInfo{Name: d.name, ID: d.id, Volatile: d.volatile, Paths: d.paths, StreamingIngestion: d.streaming}
 }
 
 // DatabaseInfo names a database of a snapshot.
@@ -110,6 +115,8 @@ type DatabaseInfo struct {
 	// Paths are the persist paths it was created with, as written: the metadata path first,
 	// then the data paths. Kustard records them; the data lives in the store.
 	Paths []string
+	// StreamingIngestion is the database's streaming ingestion policy; nil when none is set.
+	StreamingIngestion *StreamingIngestionPolicy
 }
 
 func (s *Snapshot) db(name string) *dbState { return s.dbs[strings.ToLower(name)] }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kustard/kustard/kusto"
@@ -185,6 +186,15 @@ func coerceProperty(spec PropertySpec, v kusto.Literal) (kusto.Literal, error) {
 			return kusto.Literal{}, fmt.Errorf("expected true or false, got %q", v.Value)
 		}
 		v = kusto.Literal{Type: kusto.TypeBool, Value: b}
+	case spec.Type == kusto.TypeLong && v.Type == kusto.TypeInt:
+		v = kusto.Literal{Type: kusto.TypeLong, Value: int64(v.Value.(int32))}
+	case spec.Type == kusto.TypeLong && v.Type == kusto.TypeString:
+		// Quoted numbers, as quoted booleans: sizeLimit="100000000".
+		n, err := strconv.ParseInt(strings.TrimSpace(v.Value.(string)), 10, 64)
+		if err != nil {
+			return kusto.Literal{}, fmt.Errorf("expected a whole number, got %q", v.Value)
+		}
+		v = kusto.Literal{Type: kusto.TypeLong, Value: n}
 	case spec.Type != v.Type:
 		return kusto.Literal{}, fmt.Errorf("expected a %s value, got a %s", spec.Type, v.Type)
 	}

@@ -153,7 +153,7 @@ func TestCheckedValues(t *testing.T) {
 func TestPropertySpecs(t *testing.T) {
 	for _, info := range Commands() {
 		for _, p := range info.Properties {
-			if p.Name == "" || p.Doc == "" || (p.Type != kusto.TypeBool && p.Type != kusto.TypeString) {
+			if p.Name == "" || p.Doc == "" || (p.Type != kusto.TypeBool && p.Type != kusto.TypeString && p.Type != kusto.TypeLong) {
 				t.Errorf("%s: incomplete spec %+v", info.Name, p)
 			}
 			for _, name := range p.AppliesTo {

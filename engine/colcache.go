@@ -14,7 +14,10 @@ import (
 // pinned; the others wait in least-recently-used order, and are evicted, giving their memory
 // back, whenever a reservation would otherwise pass the budget — a query or an ingest gets the
 // memory of data that is on disk anyway before it fails with E_LOW_MEMORY_CONDITION. Only what
-// the pinned columns and the rest of the engine really hold can make a reservation fail.
+// the pinned columns and the rest of the engine really hold can make a reservation fail. An
+// extent the running process ingests into a durable store becomes a stored extent at its commit
+// (Extent.SetStored), and its ingest hands the columns it built to the cache (warm), so that
+// they are evictable like decoded ones rather than held until the extent is dropped.
 //
 // Locks: storedColumns.mu (one decode at a time per extent) is taken before columnCache.mu,
 // which guards every cache entry, slot and the LRU list; columnPins.mu is taken under
@@ -229,5 +232,32 @@ func (c *columnCache) forget(b *Budget, extents []*Extent) {
 				c.drop(b, ent)
 			}
 		}
+	}
+}
+
+// warm caches the columns an ingest has just committed to a stored extent as they are in memory,
+// so that the scans after the commit need not decode them: each is charged to the budget as
+// cache, evictable like a decoded one, and left out when it does not fit.
+func (c *columnCache) warm(b *Budget, e *Extent, cols []Column) {
+	st := e.stored
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.dead {
+		return
+	}
+	for i, col := range cols {
+		if i >= len(st.slots) || st.slots[i] != nil {
+			continue // a scan decoded it first
+		}
+		cost := memoryCost(col)
+		if c.reserve(b, cost) != nil {
+			continue
+		}
+		ent := &cachedColumn{owner: st, i: i, col: col, cost: cost}
+		c.held += cost
+		st.slots[i] = ent
+		ent.elem = c.lru.PushFront(ent)
 	}
 }

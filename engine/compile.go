@@ -182,6 +182,8 @@ func (c *compiler) source(s parser.TabularSource) (Node, error) {
 		return c.rangeSource(s)
 	case *parser.DatatableSource:
 		return c.datatable(s)
+	case *parser.ExternalDataSource:
+		return c.externalData(s)
 	case *parser.PrintSource:
 		return c.print(s)
 	case *parser.ParenSource:

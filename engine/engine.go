@@ -81,6 +81,9 @@ type Options struct {
 	MaxIngestBytes int64
 	// IngestFiles says which local files `.ingest into` may read (ingestfiles.go).
 	IngestFiles FileAccess
+	// ExportFiles says which local directories `.export` may write to (export.go): the zero
+	// value any, as for the command line; a server none unless given --export-root.
+	ExportFiles FileAccess
 	// MaxMemory is the memory budget shared by every ingest, query and table (default: half of
 	// the machine's memory, or of its cgroup's limit).
 	MaxMemory int64

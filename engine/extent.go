@@ -54,6 +54,21 @@ func NewExtent(id uuid.UUID, rows int, types []kusto.Type, data ExtentData) *Ext
 // Data returns the extent's column data, for a durable store to write.
 func (e *Extent) Data() ExtentData { return e.data }
 
+// SetStored replaces the in-memory data of an extent that a durable store has just written and
+// recorded with its stored form, data, so that the extent's memory leaves the budget and its
+// columns come from the cache like any stored extent's (an ingest that made it hands its
+// columns to the cache, evictable). The store calls it while committing, under the catalog's
+// commit lock and before the catalog publishes the commit, so that no scan has read the extent
+// yet; afterwards an extent never changes.
+func (e *Extent) SetStored(data ExtentData) {
+	if _, ok := data.(MemoryData); ok || e.stored != nil {
+		return
+	}
+	e.data = data
+	e.stored = &storedColumns{slots: make([]*cachedColumn, len(e.Types))}
+	e.cost = 0 // the ingest gives its reservation back (ingestJob.run); a drop owes nothing
+}
+
 // fits reports whether the extent's columns are a prefix of schema, by type.
 func (e *Extent) fits(schema Schema) bool {
 	if len(e.Types) > len(schema) {

@@ -298,8 +298,9 @@ func (j *ingestJob) run(ctx context.Context) (_ *ingestOutcome, err error) {
 		}
 	}
 	var extent *Extent
+	var cols MemoryData
 	if rows > 0 {
-		cols := make(MemoryData, len(builders))
+		cols = make(MemoryData, len(builders))
 		types := make([]kusto.Type, len(builders))
 		for i, b := range builders {
 			cols[i], types[i] = b.column(), schema[i].Type
@@ -326,6 +327,13 @@ func (j *ingestJob) run(ctx context.Context) (_ *ingestOutcome, err error) {
 		return nil, err
 	}
 	committed = true // the extent's memory is the table's now, given back when it leaves
+	if extent != nil && extent.stored != nil {
+		// A durable store committed the extent to its file and made it a stored extent
+		// (Extent.SetStored): its columns move from the ingest's reservation to the cache,
+		// where they are evictable, so that the budget holds more data than it has memory.
+		eng.budget.release(held)
+		eng.budget.cache.warm(eng.budget, extent, cols)
+	}
 	return out, nil
 }
 
@@ -337,7 +345,7 @@ func (j *ingestJob) run(ctx context.Context) (_ *ingestOutcome, err error) {
 // at once (CompleteOperation).
 func (j *ingestJob) commit(ctx context.Context, extent *Extent, op uuid.UUID, out *ingestOutcome) error {
 	db := j.c.db.Name
-	_, err := j.c.sess.eng.cat.Update(func(tx *Txn) error {
+	_, err := j.c.sess.eng.cat.UpdateContext(ctx, func(tx *Txn) error {
 		err := tx.Require(func(s *Snapshot) error {
 			if t, ok := s.Table(db, j.table); !ok || t.ID != j.tableID {
 				return &kusto.Error{Kind: kusto.KindConflict, Offset: -1, Msg: fmt.Sprintf("table %q was dropped while the ingest ran", j.table)}

@@ -154,6 +154,9 @@ func prepareDataIngest(c *call, in *parser.IngestData) (*dataIngest, error) {
 	if v, ok := j.props["format"]; ok {
 		j.format, _ = formats.Lookup(v.Value.(string))
 	}
+	if in.Inline && j.format.Kind == formats.Parquet {
+		return nil, c.errorf(in.Pos.Offset, kusto.KindSemantic, ".ingest inline takes text; Parquet is a binary format (ingest the file with .ingest into)")
+	}
 	mapping, err := j.mapping()
 	if err != nil {
 		return nil, err
@@ -161,9 +164,7 @@ func prepareDataIngest(c *call, in *parser.IngestData) (*dataIngest, error) {
 	if err := j.settleTable(mapping); err != nil {
 		return nil, err
 	}
-	j.columns = j.columnSources(mapping)
-	j.fields, _ = j.fieldPlan(mapping)
-	j.keys, j.members, _ = j.memberPlan(mapping)
+	j.plan(mapping)
 	for _, s := range in.Sources {
 		f, err := c.sess.eng.opts.IngestFiles.open(s.Value)
 		if err != nil {
@@ -265,18 +266,28 @@ func (j *dataIngest) settleTable(mapping []formats.ColumnMapping) error {
 
 // columnSources says, for each column of the table, where its value comes from.
 func (j *dataIngest) columnSources(mapping []formats.ColumnMapping) []columnSource {
-	out := make([]columnSource, len(j.schema))
+	return columnSourcesFor(j.schema, j.format, mapping)
+}
+
+// columnSourcesFor says, for each column of schema, where its value comes from in a record of
+// format f: `.ingest` and externaldata share it.
+func columnSourcesFor(schema Schema, f formats.Format, mapping []formats.ColumnMapping) []columnSource {
+	out := make([]columnSource, len(schema))
 	for i := range out {
 		out[i] = func(string, *formats.Record) any { return nil }
 	}
-	json := j.format.MappingKind == "Json"
+	json := f.MappingKind != "Csv" // Json and Parquet records are objects
+	conv := formats.FromJSON
+	if f.Kind == formats.Parquet {
+		conv = formats.FromParquet
+	}
 	if mapping == nil {
-		for i, col := range j.schema {
+		for i, col := range schema {
 			t, i, name := col.Type, i, col.Name
 			if json {
 				out[i] = func(_ string, rec *formats.Record) any {
 					obj, _ := rec.Value.(map[string]any)
-					v, _ := formats.FromJSON(t, obj[name])
+					v, _ := conv(t, obj[name])
 					return v
 				}
 			} else {
@@ -292,8 +303,8 @@ func (j *dataIngest) columnSources(mapping []formats.ColumnMapping) []columnSour
 		return out
 	}
 	for _, m := range mapping {
-		i := j.schema.Index(m.Column)
-		t := j.schema[i].Type
+		i := schema.Index(m.Column)
+		t := schema[i].Type
 		var raw func(src string, rec *formats.Record) (any, bool) // the value before conversion; bool: is text
 		switch {
 		case m.Transform == "SourceLocation":
@@ -338,7 +349,7 @@ func (j *dataIngest) columnSources(mapping []formats.ColumnMapping) []columnSour
 				}
 				return nil
 			}
-			v, _ = formats.FromJSON(t, v)
+			v, _ = conv(t, v)
 			return v
 		}
 	}
@@ -434,12 +445,23 @@ func (j *dataIngest) run(ctx context.Context) (_ *ingestOutcome, _ *Frame, err e
 	var budgetLeft = eng.opts.MaxIngestBytes
 	var rows int64
 	read := func(name string, r io.Reader, size int64) error {
-		stream, err := newSourceStream(ctx, name, r, eng.opts.MaxIngestBytes)
-		if err != nil {
-			return err
+		var reader formats.Reader
+		if j.format.Kind == formats.Parquet {
+			pr, err := openParquetSource(name, r, size, func(frac float64) { h.SetDone(done + int64(frac*float64(size))) })
+			if err != nil {
+				return err
+			}
+			defer pr.Close()
+			reader = pr
+		} else {
+			stream, err := newSourceStream(ctx, name, r, eng.opts.MaxIngestBytes)
+			if err != nil {
+				return err
+			}
+			stream.onProgress = func() { h.SetDone(done + min(stream.raw.n, size)) }
+			reader = formats.NewReader(j.format, stream, formats.Options{})
 		}
-		stream.onProgress = func() { h.SetDone(done + min(stream.raw.n, size)) }
-		b, err := j.readSource(ctx, name, stream, &budgetLeft, &rows)
+		b, err := j.readSource(ctx, name, reader, &budgetLeft, &rows)
 		built = append(built, b)
 		done += size
 		return err
@@ -510,10 +532,9 @@ func inlineData(text string) string {
 }
 
 // readSource reads one source into an extent, batch by batch.
-func (j *dataIngest) readSource(ctx context.Context, name string, r io.Reader, left *int64, total *int64) (builtSource, error) {
+func (j *dataIngest) readSource(ctx context.Context, name string, reader formats.Reader, left *int64, total *int64) (builtSource, error) {
 	eng := j.c.sess.eng
 	out := builtSource{name: name}
-	var reader formats.Reader
 	chunks := make([]*chunkedBuilder, len(j.schema))
 	for i, col := range j.schema {
 		chunks[i] = newChunkedBuilder(col.Type, math.MaxUint64)
@@ -549,23 +570,16 @@ func (j *dataIngest) readSource(ctx context.Context, name string, r io.Reader, l
 	}
 	var records int
 	var err error
-	if fr, ok := formats.NewFieldReader(j.format, r, formats.Options{}); ok && j.fields != nil {
-		reader = fr
+	if fr, ok := reader.(formats.FieldReader); ok && j.fields != nil {
 		records, err = j.readFields(fr, flush)
-	} else if j.members != nil {
-		mr := formats.NewMemberReader(r, formats.Options{}, j.keys)
+	} else if mr, ok := formats.Members(reader, j.keys); ok && j.members != nil {
 		reader = mr
 		records, err = j.readMembers(mr, flush)
 	} else {
-		reader = formats.NewReader(j.format, r, formats.Options{})
 		records, err = j.readRecords(name, reader, flush)
 	}
 	if err != nil {
-		var fe *formats.Error
-		if errors.As(err, &fe) {
-			return out, j.dataError(name, err)
-		}
-		return out, err
+		return out, j.dataError(name, err)
 	}
 	if records == 0 {
 		return out, fileError(kusto.KindSemantic, name, "has no records in format %s (BadRequest_NoRecordsOrWrongFormat)", j.format.Name)

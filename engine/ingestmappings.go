@@ -92,7 +92,7 @@ var mappingsSchema = Schema{
 	{"LastUpdatedOn", kusto.TypeDateTime}, {"Database", kusto.TypeString}, {"Table", kusto.TypeString},
 }
 
-// mappingKind returns a mapping kind as Kusto shows it (Csv, Json), or an error naming the
+// mappingKind returns a mapping kind as Kusto shows it (Csv, Json, Parquet), or an error naming the
 // kinds Kustard takes.
 func mappingKind(c *call, n *parser.Name) (string, error) {
 	for _, k := range formats.MappingKinds {
@@ -102,10 +102,10 @@ func mappingKind(c *call, n *parser.Name) (string, error) {
 	}
 	for _, k := range formats.UnsupportedMappingKinds {
 		if strings.EqualFold(k, n.String()) {
-			return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unsupported mapping kind %q; Kustard takes csv and json mappings", n.String())
+			return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unsupported mapping kind %q; Kustard takes csv, json and parquet mappings", n.String())
 		}
 	}
-	return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unknown mapping kind %q; Kusto's are csv, json, avro, parquet, orc and w3clogfile (Kustard takes csv and json)", n.String())
+	return "", c.errorf(n.Pos.Offset, kusto.KindSemantic, "unknown mapping kind %q; Kusto's are csv, json, avro, parquet, orc and w3clogfile (Kustard takes csv, json and parquet)", n.String())
 }
 
 func mappingRow(fb *frameBuilder, db, table string, m IngestionMapping) {
@@ -393,36 +393,36 @@ func init() {
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".create ingestion mapping", Keywords: []string{"create", "table"},
-		Synopsis: `.create table TableName ingestion csv|json mapping "MappingName" 'MappingFormattedAsJson'`,
+		Synopsis: `.create table TableName ingestion csv|json|parquet mapping "MappingName" 'MappingFormattedAsJson'`,
 		Summary:  "Creates a named ingestion mapping of a table; fails if it exists.",
-		Notes:    "csv and json kinds; kept with the table (and under `--data`)",
+		Notes:    "csv, json and parquet kinds; kept with the table (and under `--data`)",
 		Result:   mappingsSchema, Kind: "IngestionMappingCreate",
-		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json mapping \"Name\" '[…]'"}}}},
+		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json|parquet mapping \"Name\" '[…]'"}}}},
 		Node: &parser.CreateIngestionMapping{}, Run: runCreateIngestionMapping,
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".create-or-alter ingestion mapping", Keywords: []string{"create-or-alter", "table"},
-		Synopsis: `.create-or-alter table TableName ingestion csv|json mapping "MappingName" 'MappingFormattedAsJson'`,
+		Synopsis: `.create-or-alter table TableName ingestion csv|json|parquet mapping "MappingName" 'MappingFormattedAsJson'`,
 		Summary:  "Creates or replaces a named ingestion mapping of a table.",
-		Notes:    "csv and json kinds",
+		Notes:    "csv, json and parquet kinds",
 		Result:   mappingsSchema, Kind: "IngestionMappingCreateOrAlter",
-		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json mapping \"Name\" '[…]'"}}}},
+		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json|parquet mapping \"Name\" '[…]'"}}}},
 		Node: &parser.CreateIngestionMapping{}, Run: runCreateIngestionMapping,
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".show ingestion mappings", Keywords: []string{"show", "table"},
-		Synopsis: `.show table TableName ingestion [csv|json] mappings | .show table TableName ingestion csv|json mapping "MappingName"`,
+		Synopsis: `.show table TableName ingestion [csv|json|parquet] mappings | .show table TableName ingestion csv|json|parquet mapping "MappingName"`,
 		Summary:  "Lists a table's ingestion mappings, of every kind or of one, or one by name.",
 		Result:   mappingsSchema,
-		Args:     []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion [csv|json] mappings"}}}},
+		Args:     []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion [csv|json|parquet] mappings"}}}},
 		Node:     &parser.ShowIngestionMappings{}, Run: runShowIngestionMappings,
 	})
 	RegisterCommand(&CommandInfo{
 		Name: ".drop ingestion mapping", Keywords: []string{"drop", "table"},
-		Synopsis: `.drop table TableName ingestion csv|json mapping "MappingName"`,
+		Synopsis: `.drop table TableName ingestion csv|json|parquet mapping "MappingName"`,
 		Summary:  "Drops a named ingestion mapping of a table; returns the table's other mappings of the kind.",
 		Result:   mappingsSchema, Kind: "IngestionMappingDrop",
-		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json mapping \"Name\""}}}},
+		Args: []Arg{{Names: TableNames}, {Words: []Word{{"ingestion", "ingestion csv|json|parquet mapping \"Name\""}}}},
 		Node: &parser.DropIngestionMapping{}, Run: runDropIngestionMapping,
 	})
 	RegisterCommand(&CommandInfo{

@@ -17,6 +17,14 @@ import (
 // allocated but a string column's own (from a slab). Any other mapping takes readRecords, value
 // by value. Both convert by formats.FromText and FromJSON's rules; the tests hold them to it.
 
+// plan sets how the ingest reads each column's value from a record: through its column source,
+// and, where the fast paths can, as a field or a member.
+func (j *dataIngest) plan(mapping []formats.ColumnMapping) {
+	j.columns = j.columnSources(mapping)
+	j.fields, _ = j.fieldPlan(mapping)
+	j.keys, j.members, _ = j.memberPlan(mapping)
+}
+
 // fieldPlan returns, for each column of the table, the field it takes (-1: none, so null), or
 // false when some column needs more than a field (a constant, a transform, the source's name).
 func (j *dataIngest) fieldPlan(mapping []formats.ColumnMapping) ([]int, bool) {

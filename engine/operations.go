@@ -174,6 +174,12 @@ func runShowOperationDetails(ctx context.Context, c *call, cmd parser.Command) (
 	if s.State != ops.Succeeded {
 		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindConflict, "operation %s is %s; its details are available only after it completes successfully", show.ID.Value, KustoState(s.State))
 	}
+	if out, ok := ops.ResultAs[*exportOutcome](s); ok {
+		if !out.persisted {
+			return nil, c.errorf(show.ID.Pos.Offset, kusto.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)
+		}
+		return out.files, nil
+	}
 	out, ok := ops.ResultAs[*ingestOutcome](s)
 	if !ok || !out.persisted {
 		return nil, c.errorf(show.ID.Pos.Offset, kusto.KindNotFound, "operation %s did not persist its results; run it with (persistDetails=true)", show.ID.Value)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -55,9 +56,10 @@ type Store interface {
 // lock is taken, so that ingests write their files at the same time rather than one after
 // another; Commit then records what Stage wrote. Stage returns discard, which the catalog calls
 // when the commit does not happen (a precondition fails, a conflict, Commit fails), to remove
-// what was staged.
+// what was staged. ctx is the transaction's (UpdateContext): once it is done, Stage stops
+// writing and fails with its cause, leaving nothing behind.
 type Stager interface {
-	Stage(changes []Change) (discard func(), err error)
+	Stage(ctx context.Context, changes []Change) (discard func(), err error)
 }
 
 // MemoryStore is the Store of a catalog that lives in memory only.
@@ -121,8 +123,15 @@ func (c *Catalog) Begin() *Txn {
 // conflicts with another commit. An error from fn aborts the transaction and is returned. It
 // returns the snapshot the commit made (the latest one, if fn changed nothing).
 func (c *Catalog) Update(fn func(tx *Txn) error) (*Snapshot, error) {
+	return c.UpdateContext(context.Background(), fn)
+}
+
+// UpdateContext is Update for work that can be canceled: a durable store's staging of the
+// commit's extent files (Stager) stops when ctx is done.
+func (c *Catalog) UpdateContext(ctx context.Context, fn func(tx *Txn) error) (*Snapshot, error) {
 	for attempt := 1; ; attempt++ {
 		tx := c.Begin()
+		tx.ctx = ctx
 		err := fn(tx)
 		var s *Snapshot
 		if err == nil {
@@ -147,6 +156,7 @@ type Txn struct {
 	conds   []Precondition
 	changes []Change
 	done    bool
+	ctx     context.Context // of the staging; nil for Background
 }
 
 // Precondition is something a transaction relies on, checked against the snapshot the
@@ -361,7 +371,11 @@ func (tx *Txn) Commit() (*Snapshot, error) {
 	if !ok || len(tx.changes) == 0 {
 		return tx.commit()
 	}
-	discard, err := st.Stage(tx.changes)
+	ctx := tx.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	discard, err := st.Stage(ctx, tx.changes)
 	if err != nil {
 		return nil, err
 	}
@@ -472,7 +486,7 @@ func (w *writer) db(name string) (*dbState, error) {
 		return nil, conflictf("database %q does not exist", name)
 	}
 	if !w.ownDB[d] {
-		d = &dbState{name: d.name, id: d.id, volatile: d.volatile, paths: d.paths, tables: maps.Clone(d.tables)}
+		d = &dbState{name: d.name, id: d.id, volatile: d.volatile, paths: d.paths, tables: maps.Clone(d.tables), streaming: d.streaming}
 		w.snap.dbs[strings.ToLower(name)] = d
 		w.ownDB[d] = true
 	}

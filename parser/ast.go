@@ -190,7 +190,9 @@ func (*ShowExtents) command()          {}
 // commands, then the registered ones (RegisterCommand).
 var commandMembers = []Command{
 	// The ingestion commands first: their forms extend .create table, .show table and .drop table.
-	&IngestData{}, &CreateIngestionMapping{}, &ShowIngestionMappings{}, &DropIngestionMapping{}, &ShowIngestionFailures{},
+	&IngestData{}, &CreateIngestionMapping{}, &ShowIngestionMappings{}, &DropIngestionMapping{}, &ShowIngestionFailures{}, &Export{},
+	// The policy commands before .show table T and .show database D, whose forms they extend.
+	&AlterStreamingPolicy{}, &ShowStreamingPolicy{}, &DeleteStreamingPolicy{}, &GetIngestionResources{},
 	&CancelOperation{}, &CancelQuery{}, &ShowOperationDetails{}, &ShowOperations{}, &ShowQueries{},
 	&Ingest{}, &CreateTable{}, &DropTable{}, &ShowTables{}, &ShowTable{}, &ShowDatabases{}, &ShowVersion{},
 	&ShowCluster{}, &CreateDatabase{}, &DropDatabase{}, &DetachDatabase{}, &AttachDatabase{}, &ShowDatabase{},
@@ -269,7 +271,7 @@ type Let struct {
 	Pos     lexer.Position
 	Name    *Name       `parser:"'let' @@ '='"`
 	Func    *FuncDef    `parser:"( (?= 'view' | '(' ( ')' | ( Ident | QuotedIdent ) ':' ) ) @@"`
-	Tabular *Pipeline   `parser:"| (?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) ( '|' | '(' '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
+	Tabular *Pipeline   `parser:"| (?= 'range' | 'datatable' | 'externaldata' | 'print' | 'union' | ( Ident | QuotedIdent ) ( '|' | '(' '(' ( 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) '|' ) ) | '(' ( 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
 	Scalar  *ScalarExpr `parser:"| @@"`
 	Then    []Operator  `parser:"  ( '|' @@ )* )"`
 }
@@ -332,7 +334,7 @@ type TableRef struct {
 	Pos      lexer.Position
 	Cluster  *StringArg `parser:"( 'cluster' '(' @@ ')' '.' )?"`
 	Database *StringArg `parser:"( 'database' '(' @@ ')' '.' )?"`
-	Name     *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' ) @@"`
+	Name     *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' | 'externaldata' ) @@"`
 }
 
 func (*RangeSource) tabularSource()     {}
@@ -341,7 +343,7 @@ func (*PrintSource) tabularSource()     {}
 func (*ParenSource) tabularSource()     {}
 func (*TableRef) tabularSource()        {}
 
-var sourceMembers = []TabularSource{&RangeSource{}, &DatatableSource{}, &PrintSource{}, &ParenSource{}, &CallSource{}, &TableRef{}}
+var sourceMembers = []TabularSource{&RangeSource{}, &DatatableSource{}, &ExternalDataSource{}, &PrintSource{}, &ParenSource{}, &CallSource{}, &TableRef{}}
 
 // Operator is one `| operator` step of a pipeline: a sealed union with one node per tabular
 // operator. The engine's operator registry has an entry for every member; a test holds the two
@@ -494,7 +496,7 @@ type cmpExpr struct {
 type inListItem struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Tabular *Pipeline   `parser:"(?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
+	Tabular *Pipeline   `parser:"(?= 'range' | 'datatable' | 'externaldata' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' | '(' ( 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
 	Expr    *ScalarExpr `parser:"| @@"`
 }
 
@@ -577,7 +579,7 @@ type callArg struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
 	Star    bool        `parser:"(  @'*'"`
-	Tabular *Pipeline   `parser:"| (?= 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' ) @@"`
+	Tabular *Pipeline   `parser:"| (?= 'range' | 'datatable' | 'externaldata' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' ) @@"`
 	Name    *Name       `parser:"| ( @@ '=' )?"`
 	Expr    *ScalarExpr `parser:"  @@ )"`
 }

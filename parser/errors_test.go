@@ -21,7 +21,7 @@ var errorCases = []struct{ name, in string }{
 	{"unsupported show databases form", ".show databases details"},
 	{"unsupported based-on", ".create table T based-on Other"},
 	{"unsupported AdminThenQuery", ".show operations; $command_results | count"},
-	{"unsupported export", `.export to csv (h"x") <| T`},
+	{"export needs targets", `.export to csv <| T`},
 	{"unsupported plural drop", ".drop tables (A, B)"},
 	{"cancel query takes a string", `.cancel query 12`},
 	{"stored query result is another command", ".set stored_query_result R <| print 1"},

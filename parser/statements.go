@@ -31,7 +31,7 @@ type FuncDef struct {
 	View    bool        `parser:"@'view'?"`
 	Params  []*Param    `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
 	Lets    []*Let      `parser:"'{' ( @@ ';' )*"`
-	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) ( '|' | '(' '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) | '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
+	Tabular *Pipeline   `parser:"( (?= 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) ( '|' | '(' '(' ( 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) '|' ) ) | '(' ( 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) '|' ) ) @@"`
 	Scalar  *ScalarExpr `parser:"| @@"`
 	Then    []Operator  `parser:"  ( '|' @@ )* ) ';'? '}'"`
 }
@@ -72,7 +72,7 @@ type SetOption struct {
 // with TableRef, the keywords that start statements and sources are not function names.
 type CallSource struct {
 	Pos  lexer.Position
-	Func *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' | 'union' | 'database' | 'cluster' ) @@ '('"`
+	Func *Name      `parser:"(?! 'let' | 'set' | 'declare' | 'alias' | 'pattern' | 'restrict' | 'print' | 'range' | 'datatable' | 'externaldata' | 'union' | 'database' | 'cluster' ) @@ '('"`
 	Args []*FuncArg `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
@@ -81,7 +81,7 @@ type CallSource struct {
 type FuncArg struct {
 	Pos     lexer.Position
 	Name    *Name       `parser:"( @@ '=' )?"`
-	Tabular *Pipeline   `parser:"( (?= '(' ( 'range' | 'datatable' | 'print' | ( Ident | QuotedIdent ) ( '|' | ')' ) ) | 'range' | 'datatable' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' ) @@"`
+	Tabular *Pipeline   `parser:"( (?= '(' ( 'range' | 'datatable' | 'externaldata' | 'print' | ( Ident | QuotedIdent ) ( '|' | ')' ) ) | 'range' | 'datatable' | 'externaldata' | 'print' | 'union' | ( Ident | QuotedIdent ) '|' ) @@"`
 	Scalar  *ScalarExpr `parser:"| @@ )"`
 }
 

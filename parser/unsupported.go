@@ -25,7 +25,7 @@ var kustoEntityWords = words(`async cache capacity cluster column columns comman
 	entity_groups extent extent-tags-retention extents external follower function functions
 	ingestion into journal mapping mappings materialized-view materialized-views operation
 	operations policies policy principal principals queries query queued request_classification
-	row_level_security running schema stored_query_result stored_query_results table tables
+	row_level_security running schema stored_query_result stored_query_results streamingingestion table tables
 	version workload_group workload_groups`)
 
 // Which forms Kustard implements (`.show tables`, `.set T`), and which words it accepts after
@@ -39,8 +39,18 @@ var kustoCommandsAfterVerb = words(`stored_query_result`)
 // kustoTableSubcommands are, by verb, the words that make `.verb table T <word>` another Kusto
 // command. Any other word is a mistake, which the grammar explains by listing what may follow.
 var kustoTableSubcommands = map[string]map[string]bool{
-	"show": words(`column columns data extents ingestion operations policies policy principals usage`),
+	"show":   words(`column columns data extents ingestion operations policies policy principals usage`),
+	"alter":  words(`column-docstrings docstring folder`),
+	"delete": words(`records`),
 }
+
+// supportedPolicies are the policy kinds of `.alter|.show|.delete table|database X policy
+// Kind` that Kustard implements; Kusto's others are rejected by name.
+var supportedPolicies = words(`streamingingestion`)
+
+// policyOnlyVerbs are the verbs whose only table and database forms Kustard implements are
+// the policy commands.
+var policyOnlyVerbs = words(`alter delete`)
 
 // kustoQueryOperators are Kusto's tabular operators. Kustard's are the grammar's operator union
 // (operatorKeywords); the rest are rejected by name.
@@ -56,7 +66,7 @@ var kustoQueryOperators = words(`as assert-schema consume count distinct evaluat
 var unsupportedStatements = words(`alias pattern restrict`)
 
 // unsupportedSources start a query in Kusto but not in Kustard.
-var unsupportedSources = words(`find search externaldata evaluate`)
+var unsupportedSources = words(`find search evaluate`)
 
 func words(s string) map[string]bool {
 	m := map[string]bool{}
@@ -145,6 +155,9 @@ func checkCommand(src *kusto.Source, tokens []lexer.Token) error {
 		if (verb == "create" || verb == "create-merge") && len(tokens) > 6 && tokens[4].Value == "based" && tokens[5].Value == "-" && tokens[6].Value == "on" {
 			return failAt(tokens[4], "unsupported command %q", "."+verb+" table based-on")
 		}
+		if err := checkPolicy(src, tokens, verb, next); err != nil {
+			return err
+		}
 		return checkTableSubcommand(src, tokens, verb, next)
 	}
 	if !kustoCommandVerbs[verb] {
@@ -165,6 +178,29 @@ func checkCommand(src *kusto.Source, tokens []lexer.Token) error {
 		name += " " + next
 	}
 	return failAt(tokens[0], "unsupported command %q", name)
+}
+
+// checkPolicy rejects `.verb table|database X policy Kind` by name for a kind Kustard does not
+// implement (retention, caching, …).
+func checkPolicy(src *kusto.Source, tokens []lexer.Token, verb, entity string) error {
+	if entity != "table" && entity != "database" {
+		return nil
+	}
+	if policyOnlyVerbs[verb] && (len(tokens) < 5 || tokens[4].Value != "policy") {
+		// .alter table T (…), .alter database D prettyname …: Kusto commands of another kind.
+		name := "." + verb + " " + entity
+		if len(tokens) >= 5 && entity == "table" && kustoTableSubcommands[verb][tokens[4].Value] {
+			name += " " + tokens[4].Value
+		}
+		return kusto.Errorf(kusto.KindSyntax, src, tokens[0].Pos.Offset, "unsupported command %q", name)
+	}
+	if len(tokens) < 6 || tokens[4].Value != "policy" || !isWord(tokens[5]) {
+		return nil
+	}
+	if kind := tokens[5].Value; !supportedPolicies[kind] {
+		return kusto.Errorf(kusto.KindSyntax, src, tokens[5].Pos.Offset, "unsupported command %q; Kustard's policy commands are of the streamingingestion policy", fmt.Sprintf(".%s %s policy %s", verb, entity, kind))
+	}
+	return nil
 }
 
 // showDatabasesForms are the words Kusto accepts after `.show databases`.

@@ -121,6 +121,21 @@ func (f *finisher) pipeline(p *Pipeline) {
 		if n, count := len(s.Columns), len(s.Values)+len(s.Literals); count%n != 0 {
 			f.fail(s.Pos, "datatable has %d values for %d columns; the count must be a multiple of %d", count, n, n)
 		}
+	case *ExternalDataSource:
+		seen := map[string]bool{}
+		for _, col := range s.Columns {
+			f.columnDef(col)
+			if seen[col.Name.String()] {
+				f.fail(col.Pos, "column %q is declared twice", col.Name.String())
+			}
+			seen[col.Name.String()] = true
+		}
+		for _, a := range s.Sources {
+			f.stringArg(a)
+		}
+		if s.With != nil {
+			f.properties(s.With)
+		}
 	case *PrintSource:
 		f.namedExprs(s.Columns)
 	case *ParenSource:

@@ -19,10 +19,10 @@ import (
 // newDeterministicEngine returns an engine whose clock starts at 2024-01-01 and steps one second
 // per reading, with kustard --deterministic's ids and one ingest slot, so transcripts are
 // byte-for-byte stable.
-func newDeterministicEngine(t *testing.T) *engine.Engine {
+func newDeterministicEngine(t *testing.T, with ...func(*engine.Options)) *engine.Engine {
 	t.Helper()
 	ids, operationIDs := ops.DeterministicIDs() // as kustard --deterministic makes them
-	eng := engine.New(engine.Options{
+	opts := engine.Options{
 		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
 		IDs:   ids, OperationIDs: operationIDs,
 		QueryIDs: &ops.SequentialIDs{Prefix: 0x20}, // as kustard --deterministic makes them
@@ -34,7 +34,11 @@ func newDeterministicEngine(t *testing.T) *engine.Engine {
 		MaxIngestBytes: 64 << 20,
 		// .ingest into reads the files of testdata/ingest, and nothing outside them.
 		IngestFiles: engine.FileAccess{Root: "../testdata/ingest"},
-	})
+	}
+	for _, f := range with {
+		f(&opts)
+	}
+	eng := engine.New(opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -59,9 +63,13 @@ func TestScripts(t *testing.T) {
 			if strings.HasSuffix(name, "_json") {
 				format = render.JSON
 			}
+			var with []func(*engine.Options)
+			if strings.HasPrefix(name, "export") {
+				with = append(with, exportRoot(t))
+			}
 			var out bytes.Buffer
 			r := &script.Runner{
-				Session: newDeterministicEngine(t).NewSession(), Out: &out, Err: &out,
+				Session: newDeterministicEngine(t, with...).NewSession(), Out: &out, Err: &out,
 				Format: format, Echo: true, ContinueOnError: true,
 			}
 			in, err := os.Open(file)
@@ -74,5 +82,33 @@ func TestScripts(t *testing.T) {
 			}
 			golden.Check(t, strings.TrimSuffix(file, ".kql")+".golden", out.Bytes())
 		})
+	}
+}
+
+// exportRoot gives the export scripts one new directory to read and write: a copy of
+// testdata/ingest's files, with an empty out/ to export to.
+func exportRoot(t *testing.T) func(*engine.Options) {
+	dir := t.TempDir()
+	files, _ := filepath.Glob("../testdata/ingest/*")
+	for _, f := range files {
+		if st, err := os.Lstat(f); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sub := range []string{"out", "out2"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(o *engine.Options) {
+		o.IngestFiles = engine.FileAccess{Root: dir}
+		o.ExportFiles = engine.FileAccess{Root: dir}
 	}
 }

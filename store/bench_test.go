@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // The benchmarks of issue 12 (BENCHMARKS.md, "Stored data"): ingest with and without a data
@@ -22,6 +27,22 @@ const benchRows = 10_000_000
 // benchIngest is the ingest of the ingest and query benchmarks: ten million rows of a long, a
 // real, a datetime, a timespan and a string of a thousand distinct values.
 var benchIngest = fmt.Sprintf(".set-or-append T <| range x from 1 to %d step 1 | extend r = x * 0.5, d = datetime(2024-01-01) + x * 1s, t = x * 1ms, s = strcat(\"k\", x %% 1000)", benchRows)
+
+// cpuTime is the CPU time (user and system) the process has used. The benchmarks report it a
+// run as cpu-ms/op, beside the wall time: on a machine shared with other work the wall time
+// moves with the load, the CPU time much less.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// reportCPU reports the CPU time since start per run, excluding untimed; call it after the loop.
+func reportCPU(b *testing.B, start, untimed time.Duration) {
+	b.ReportMetric(float64((cpuTime()-start-untimed).Milliseconds())/float64(b.N), "cpu-ms/op")
+}
 
 // benchEngine opens an engine: in memory when dir is "", else on the data directory dir. The
 // returned function closes it (and its store).
@@ -89,16 +110,21 @@ func BenchmarkIngest(b *testing.B) {
 			defer done()
 			s := eng.NewSession()
 			b.ReportAllocs()
+			var untimed time.Duration
+			start := cpuTime()
 			for b.Loop() {
 				benchExec(b, s, benchIngest)
 				b.StopTimer()
+				u := cpuTime()
 				if n := count(b, s, "T | count"); n != benchRows {
 					b.Fatalf("T holds %d rows, want %d", n, benchRows)
 				}
 				benchExec(b, s, ".drop table T")
+				untimed += cpuTime() - u
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			reportCPU(b, start, untimed)
 		})
 	}
 }
@@ -194,6 +220,59 @@ func BenchmarkQueryStored(b *testing.B) {
 				done()
 				b.StartTimer()
 			}
+		})
+	}
+}
+
+// BenchmarkWriteExtent writes benchIngest's extent to a Parquet file (writeParquet: encoded,
+// compressed, synced), with each codec: the file's cost alone, without the query that computes
+// the rows. It reports the file's size.
+func BenchmarkWriteExtent(b *testing.B) {
+	mem, done := benchEngine(b, "")
+	defer done()
+	benchExec(b, mem.NewSession(), benchIngest)
+	t, ok := mem.Catalog().Snapshot().Table(engine.DefaultDatabase, "T")
+	if !ok || len(t.Extents) != 1 {
+		b.Fatalf("T: %v, %d extents", ok, len(t.Extents))
+	}
+	e := t.Extents[0]
+	rec := tableRec{Name: "T", Schema: schemaRec(t.Schema)}
+	codecs := []struct {
+		name  string
+		codec compress.Codec
+	}{
+		{"zstd-fastest", &zstd.Codec{Level: zstd.SpeedFastest}},
+		{"zstd-default", &zstd.Codec{Level: zstd.SpeedDefault}},
+		{"snappy", &snappy.Codec{}},
+		{"none", &uncompressed.Codec{}},
+	}
+	for _, c := range codecs {
+		b.Run(c.name, func(b *testing.B) {
+			defer func(old compress.Codec) { extentCodec = old }(extentCodec)
+			extentCodec = c.codec
+			dir := b.TempDir()
+			var size int64
+			var untimed time.Duration
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				path := filepath.Join(dir, "e.parquet")
+				if _, err := writeParquet(context.Background(), path, rec, e); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				u := cpuTime()
+				info, err := os.Stat(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = info.Size()
+				os.Remove(path)
+				untimed += cpuTime() - u
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(size), "file-bytes")
+			reportCPU(b, start, untimed)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,6 +79,8 @@ func changeDatabase(ch engine.Change) (string, bool) {
 		return ch.Database, true
 	case *engine.DropIngestionMapping:
 		return ch.Database, true
+	case *engine.SetStreamingIngestionPolicy:
+		return ch.Database, true
 	}
 	return "", false
 }
@@ -101,6 +104,10 @@ func (c *catalogStore) Detached(name string) (*engine.DetachedDatabase, error) {
 					return err
 				}
 				out = &engine.DetachedDatabase{Name: d.Name, ID: id, Paths: d.Paths}
+				if d.Streaming != nil {
+					// Applied after the AttachDatabase, with the tables.
+					out.Tables = append(out.Tables, &engine.SetStreamingIngestionPolicy{Database: d.Name, ID: id, Policy: d.Streaming.policy()})
+				}
 			}
 			return nil
 		})
@@ -144,6 +151,9 @@ func (c *catalogStore) tableChanges(k []byte, t tableRec) ([]engine.Change, erro
 		changes = append(changes, &engine.SetIngestionMapping{Database: t.Database, Table: t.Name, ID: id, Mapping: engine.IngestionMapping{
 			Name: m.Name, Kind: m.Kind, Mapping: m.Mapping, LastUpdatedOn: kusto.DateTime(m.LastUpdatedOn)}})
 	}
+	if t.Streaming != nil {
+		changes = append(changes, &engine.SetStreamingIngestionPolicy{Database: t.Database, Table: t.Name, ID: id, Policy: t.Streaming.policy()})
+	}
 	if len(t.Extents) == 0 {
 		return changes, nil
 	}
@@ -160,7 +170,7 @@ func (c *catalogStore) tableChanges(k []byte, t tableRec) ([]engine.Change, erro
 // taken (engine.Stager), so that ingests write in parallel; Commit records them, and discard
 // removes them when the commit does not happen. The column names come from the schema the
 // commit's own changes give the table, or else its stored record.
-func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error) {
+func (c *catalogStore) Stage(ctx context.Context, changes []engine.Change) (discard func(), err error) {
 	var mine []*engine.Extent
 	discard = func() {
 		c.mu.Lock()
@@ -232,10 +242,13 @@ func (c *catalogStore) Stage(changes []engine.Change) (discard func(), err error
 			if err != nil {
 				return discard, c.recordErr(err)
 			}
-			er, path, err := c.writeExtent(t, e)
+			er, path, err := c.writeExtent(ctx, t, e)
 			if err != nil {
 				if path != "" {
 					os.Remove(path)
+				}
+				if ctx.Err() != nil {
+					return discard, context.Cause(ctx) // canceled: the ingest says so, not the store
 				}
 				return discard, c.recordErr(err)
 			}
@@ -258,6 +271,28 @@ type databaseRec struct {
 	// Detached: the database is not loaded at open; its tables' records and files are kept
 	// (recovery removes none of them) for .attach database.
 	Detached bool `json:"detached,omitempty"`
+	// Streaming is the database's streaming ingestion policy, when one is set.
+	Streaming *policyRec `json:"streaming_ingestion,omitempty"`
+}
+
+// policyRec is a streaming ingestion policy.
+type policyRec struct {
+	IsEnabled         bool     `json:"is_enabled"`
+	HintAllocatedRate *float64 `json:"hint_allocated_rate,omitempty"`
+}
+
+func policyRecOf(p *engine.StreamingIngestionPolicy) *policyRec {
+	if p == nil {
+		return nil
+	}
+	return &policyRec{IsEnabled: p.IsEnabled, HintAllocatedRate: p.HintAllocatedRate}
+}
+
+func (r *policyRec) policy() *engine.StreamingIngestionPolicy {
+	if r == nil {
+		return nil
+	}
+	return &engine.StreamingIngestionPolicy{IsEnabled: r.IsEnabled, HintAllocatedRate: r.HintAllocatedRate}
 }
 
 type columnRec struct {
@@ -273,6 +308,7 @@ type tableRec struct {
 	DocString string       `json:"docstring,omitempty"`
 	Extents   []extentRec  `json:"extents"`
 	Mappings  []mappingRec `json:"mappings,omitempty"`
+	Streaming *policyRec   `json:"streaming_ingestion,omitempty"`
 }
 
 // mappingRec is an ingestion mapping of a table.
@@ -350,6 +386,9 @@ func (c *catalogStore) Load(replay func(*engine.Commit) error) error {
 				return nil
 			}
 			changes = append(changes, &engine.CreateDatabase{Name: d.Name, ID: id, Paths: d.Paths})
+			if d.Streaming != nil {
+				changes = append(changes, &engine.SetStreamingIngestionPolicy{Database: d.Name, ID: id, Policy: d.Streaming.policy()})
+			}
 			return nil
 		})
 		if err != nil {
@@ -412,6 +451,7 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	type recorded struct {
 		e  *engine.Extent
 		er extentRec
+		t  tableRec
 	}
 	var added []recorded
 	type listing struct {
@@ -469,13 +509,13 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 				if !ok {
 					var path string
 					var err error
-					if er, path, err = c.writeExtent(t, e); err != nil {
+					if er, path, err = c.writeExtent(context.Background(), t, e); err != nil {
 						return nil, err
 					}
 					written = append(written, path)
 				} // else written by Stage; on failure its discard removes it
 				out[i] = er
-				added = append(added, recorded{e, er})
+				added = append(added, recorded{e, er, t})
 			}
 			for _, er := range out {
 				list(true, er.File)
@@ -564,6 +604,25 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 				}); err != nil {
 					return err
 				}
+			case *engine.SetStreamingIngestionPolicy:
+				if ch.Table != "" {
+					if err := update(ch.ID, func(t *tableRec) error { t.Streaming = policyRecOf(ch.Policy); return nil }); err != nil {
+						return err
+					}
+					continue
+				}
+				v := dbs.Get(ch.ID[:])
+				if v == nil {
+					return fmt.Errorf("database %q is not in the store", ch.Database)
+				}
+				var d databaseRec
+				if err := json.Unmarshal(v, &d); err != nil {
+					return err
+				}
+				d.Streaming = policyRecOf(ch.Policy)
+				if err := putDB(ch.ID, d); err != nil {
+					return err
+				}
 			case *engine.DropTable:
 				// The dropped table's files go once no query can read them (lifetime.go).
 				files, err := dropTable(tables, ch.ID)
@@ -625,6 +684,9 @@ func (c *catalogStore) Commit(cm *engine.Commit) (err error) {
 	}
 	for _, a := range added {
 		c.track(a.e, a.er)
+		// Recorded, and not yet published: from now on the extent reads its file, and its
+		// memory goes back to the budget (engine.Extent.SetStored).
+		a.e.SetStored(&fileData{path: filepath.Join(c.s.dir, extentsDir, a.er.File), rec: a.er, types: a.e.Types, table: a.t.Name, database: a.t.Database})
 	}
 	for _, ch := range cm.Changes {
 		switch ch := ch.(type) {
@@ -664,11 +726,11 @@ func (c *catalogStore) recordErr(err error) error {
 }
 
 // writeExtent writes an extent's file under staging/, syncs it, and moves it into extents/.
-func (c *catalogStore) writeExtent(t tableRec, e *engine.Extent) (extentRec, string, error) {
+func (c *catalogStore) writeExtent(ctx context.Context, t tableRec, e *engine.Extent) (extentRec, string, error) {
 	name := e.ID.String() + extentExt
 	staged := filepath.Join(c.s.dir, stagingDir, name)
 	final := filepath.Join(c.s.dir, extentsDir, name)
-	er, err := writeParquet(staged, t, e)
+	er, err := writeParquet(ctx, staged, t, e)
 	if err != nil {
 		os.Remove(staged)
 		return er, "", fmt.Errorf("writing extent %s of table %q: %w", e.ID, t.Name, unwrapPath(err))

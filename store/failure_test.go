@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -8,11 +9,13 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/kusto"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -272,5 +275,45 @@ func TestOperationsLogCaughtUp(t *testing.T) {
 	got := run(t, eng, ".show operations | project State")
 	if lines := strings.Split(strings.TrimSpace(got), "\n"); !strings.Contains(lines[len(lines)-2], "Completed") {
 		t.Errorf("the log after the open:\n%s", got)
+	}
+}
+
+// An ingest canceled while its file's row groups are being encoded stops its encoders: the
+// ingest fails as canceled, none of the encoding goroutines is left when it returns, and
+// nothing of the extent stays, on disk or in the table.
+func TestCanceledWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	eng, st := open(t, dir, 1)
+	defer shut(t, eng, st)
+	run(t, eng, ".create table T (x:long)")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var started atomic.Int32
+	rowGroupStarted = func(g int) {
+		started.Add(1)
+		cancel()
+	}
+	defer func() { rowGroupStarted = nil }()
+	_, err := eng.NewSession().Execute(ctx, engine.Request{}, &kusto.Source{Text: ".append T <| range x from 1 to 3000000 step 1"})
+	if err == nil || !strings.Contains(err.Error(), "the command was canceled") {
+		t.Fatalf("the canceled ingest: %v", err)
+	}
+	// The 3 row groups are encoded up to GOMAXPROCS at a time, the next started once the first is
+	// written: a cancel seen by the encoders stops the first, and the third never starts.
+	if n := started.Load(); n == 0 || n == 3 {
+		t.Errorf("%d of the 3 row groups were started: the cancel came before the file, or did not stop it", n)
+	}
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "encodeRowGroup") {
+		t.Errorf("an encoder outlived the canceled ingest:\n%s", stacks)
+	}
+	if got := run(t, eng, "T | count"); !strings.Contains(got, "│ 0") {
+		t.Errorf("T after the canceled ingest:\n%s", got)
+	}
+	if s := entries(t, filepath.Join(dir, stagingDir)); len(s) != 0 {
+		t.Errorf("staged files left: %v", s)
+	}
+	if es := entries(t, filepath.Join(dir, extentsDir)); len(es) != 0 {
+		t.Errorf("extent files left: %v", es)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,13 +10,16 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding"
 )
@@ -154,8 +158,8 @@ func columnNames(t tableRec, n int) []string {
 var wrapExtentWriter func(io.Writer) io.Writer
 
 // writeParquet writes an extent's columns to path, syncs the file, and returns its record
-// (without File).
-func writeParquet(path string, t tableRec, e *engine.Extent) (extentRec, error) {
+// (without File). It stops, with ctx's cause, once ctx is done.
+func writeParquet(ctx context.Context, path string, t tableRec, e *engine.Extent) (extentRec, error) {
 	er := extentRec{ID: e.ID, Rows: e.Rows, CreatedOn: int64(e.CreatedOn), Tags: e.Tags, Size: e.Size}
 	cols := make([]engine.Column, len(e.Types))
 	for i := range cols {
@@ -208,7 +212,7 @@ func writeParquet(path string, t tableRec, e *engine.Extent) (extentRec, error) 
 		fw = wrapExtentWriter(fw)
 	}
 	bw := bufio.NewWriterSize(io.MultiWriter(fw, sum), 1<<20)
-	err = writeRows(bw, schema, cols, leaf, er.Ticks, nullable)
+	err = writeRows(ctx, bw, schema, cols, leaf, er.Ticks, nullable)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -224,58 +228,136 @@ func writeParquet(path string, t tableRec, e *engine.Extent) (extentRec, error) 
 }
 
 // rowGroupRows is the rows of a Parquet row group: a multiple of the engine's chunks, small
-// enough that the writer holds little (one row group's pages at a time) and that readers such as
-// DuckDB can split a large extent between threads.
+// enough that the writer holds little (a few row groups' pages at a time), that row groups can
+// be encoded in parallel, and that readers such as DuckDB can split a large extent between
+// threads.
 const rowGroupRows = 1 << 20
 
 // writeChunk is the rows converted to Parquet values at a time: the engine's chunk of a large
 // column, so that each slice of a column is a view of one chunk.
 const writeChunk = 1 << 13
 
+// extentCodec compresses the pages of extent files. zstd at its fastest level costs about what
+// Snappy does here and writes a file a quarter the size (BENCHMARKS.md, "Stored data").
+var extentCodec compress.Codec = &zstd.Codec{Level: zstd.SpeedFastest}
+
 // writeRows writes the columns one row group at a time, and within a row group one column at a
 // time, so that each column's values are converted in a typed loop over its vectors (no boxing).
 // A column without nulls is REQUIRED, so its values need no levels and the writer copies them in
-// one gather. Longs, ints, datetimes and timespans are delta-encoded, strings and dynamics
-// dictionary-encoded (plain past 1 MB of dictionary), pages compressed with zstd: the file is a
-// fraction of the data, and writing fewer bytes costs less than encoding them.
-func writeRows(out io.Writer, schema *parquet.Schema, cols []engine.Column, leaf []int, ticks, nullable []bool) error {
-	w := parquet.NewWriter(out, schema, parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+// one gather. Longs, ints, datetimes and timespans are delta-encoded, reals byte-stream-split,
+// strings and dynamics dictionary-encoded (plain past 1 MB of dictionary), pages compressed
+// (extentCodec): the file is a fraction of the data, and writing fewer bytes costs less than
+// encoding them.
+//
+// Row groups are encoded in parallel, as many at a time as there are cores (GOMAXPROCS), each on
+// its own goroutine into its own ConcurrentRowGroupWriter, and appended to the file in order by
+// this goroutine as each is done: the encoding is most of the write's cost. At most that many row
+// groups' encoded pages are held at once. Every goroutine has ended when writeRows returns: on an
+// error (the file's, or ctx done) the others stop at their next chunk and are waited for.
+func writeRows(ctx context.Context, out io.Writer, schema *parquet.Schema, cols []engine.Column, leaf []int, ticks, nullable []bool) error {
+	// Each page's min and max go to the column index and the row group's statistics; not also
+	// to the page's header (DataPageStatistics), which readers use less and costs as much again.
+	w := parquet.NewWriter(out, schema, parquet.Compression(extentCodec),
 		parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked),
 		parquet.DefaultEncodingFor(parquet.Int32, &parquet.DeltaBinaryPacked),
+		// Reals byte-stream-split, as Parquet means floating point to be: zstd compresses the
+		// streams of first bytes, second bytes, … faster than the values (BENCHMARKS.md).
+		parquet.DefaultEncodingFor(parquet.Double, &parquet.ByteStreamSplit),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary),
-		parquet.DictionaryMaxBytes(1<<20))
+		parquet.DictionaryMaxBytes(1<<20),
+		parquet.DataPageStatistics(false))
 	n := 0
 	if len(cols) > 0 {
 		n = cols[0].Len()
 	}
-	buf := make([]parquet.Value, 0, writeChunk)
+	groups := (n + rowGroupRows - 1) / rowGroupRows
+	workers := max(1, min(runtime.GOMAXPROCS(0), groups))
+	type pending struct {
+		rg   *parquet.ConcurrentRowGroupWriter
+		done chan error
+	}
+	inFlight := make([]pending, groups)
+	var stop atomic.Bool // set at the first error: the other encoders give up
+	start := func(g int) {
+		p := pending{rg: w.BeginRowGroup(), done: make(chan error, 1)}
+		inFlight[g] = p
+		lo, hi := g*rowGroupRows, min((g+1)*rowGroupRows, n)
+		go func() {
+			if rowGroupStarted != nil {
+				rowGroupStarted(g)
+			}
+			p.done <- encodeRowGroup(ctx, &stop, p.rg, cols, lo, hi, leaf, ticks, nullable)
+		}()
+	}
 	var err error
-	for lo := 0; lo < n && err == nil; lo += rowGroupRows {
-		hi := min(lo+rowGroupRows, n)
-		writers := w.ColumnWriters()
-		for i, c := range cols {
-			asTicks := ticks != nil && ticks[i]
-			chunks(c, lo, hi, func(s engine.Column) {
-				if err != nil {
-					return
-				}
-				if nullable[i] {
-					buf = appendOptional(buf[:0], s, asTicks, leaf[i])
-				} else {
-					buf = appendRequired(buf[:0], s, asTicks)
-				}
-				_, err = writers[leaf[i]].WriteRowValues(buf)
-			})
+	started := 0
+	for g := 0; g < groups; g++ {
+		for err == nil && started < min(groups, g+workers) {
+			start(started)
+			started++
+		}
+		if g == started {
+			break // an error stopped the starts, and every started one has been waited for
+		}
+		gerr := <-inFlight[g].done
+		if err == nil {
+			err = gerr
 		}
 		if err == nil {
-			err = w.Flush()
+			_, err = inFlight[g].rg.Commit()
 		}
+		if err != nil {
+			stop.Store(true)
+		}
+		inFlight[g] = pending{} // its pages are written: let them go
 	}
 	if err != nil {
 		return err
 	}
 	return w.Close()
 }
+
+// encodeRowGroup encodes rows lo..hi of the columns into rg, column after column, and flushes
+// its last pages; it stops early once stop is set or ctx is done.
+func encodeRowGroup(ctx context.Context, stop *atomic.Bool, rg *parquet.ConcurrentRowGroupWriter, cols []engine.Column, lo, hi int, leaf []int, ticks, nullable []bool) error {
+	writers := rg.ColumnWriters()
+	buf := make([]parquet.Value, 0, writeChunk)
+	var err error
+	for i, c := range cols {
+		asTicks := ticks != nil && ticks[i]
+		chunks(c, lo, hi, func(s engine.Column) {
+			if err != nil {
+				return
+			}
+			if stop.Load() {
+				err = errStopped
+				return
+			}
+			if err = ctx.Err(); err != nil {
+				err = context.Cause(ctx)
+				return
+			}
+			if nullable[i] {
+				buf = appendOptional(buf[:0], s, asTicks, leaf[i])
+			} else {
+				buf = appendRequired(buf[:0], s, asTicks)
+			}
+			_, err = writers[leaf[i]].WriteRowValues(buf)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return rg.Flush()
+}
+
+// rowGroupStarted, when set (by tests), is called as the encoding of row group g starts, on its
+// goroutine.
+var rowGroupStarted func(g int)
+
+// errStopped is what an encoder stopped by another's error returns; the first error is the one
+// reported.
+var errStopped = errors.New("stopped")
 
 // appendRequired appends the Parquet values of column c, which holds no null.
 func appendRequired(out []parquet.Value, c engine.Column, ticks bool) []parquet.Value {

@@ -27,6 +27,8 @@ type serveOptions struct {
 	grace    time.Duration
 	// ingestRoot is the directory whose files .ingest into may read; none when empty.
 	ingestRoot string
+	// exportRoot is the directory under which .export may write; none when empty.
+	exportRoot string
 	tls        tlsOptions
 	limits     serveLimits
 	lro        lroOptions
@@ -68,7 +70,8 @@ still running Abandoned (Canceled with --on-shutdown cancel) and exits 0.` + ser
 	cmd.Flags().StringVar(&o.database, "database", engine.DefaultDatabase, "the database of requests that name none; created if it does not exist")
 	cmd.Flags().BoolVar(&o.insecure, "insecure", false, "allow listening beyond loopback without --auth-token")
 	cmd.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long running requests may take to finish at shutdown")
-	cmd.Flags().StringVar(&o.ingestRoot, "ingest-root", "", "the directory whose files .ingest into may read (default: none; a server reads no local file unless told)")
+	cmd.Flags().StringVar(&o.ingestRoot, "ingest-root", "", "the directory whose files .ingest into and externaldata may read (default: none; a server reads no local file unless told)")
+	cmd.Flags().StringVar(&o.exportRoot, "export-root", "", "the directory under which .export may write files (default: none; a server writes no local file unless told)")
 	o.tls.addFlags(cmd)
 	o.limits.flags(cmd)
 	o.lro.addFlags(cmd)
@@ -91,17 +94,22 @@ func isLoopback(addr string) bool {
 }
 
 // ingestAccess is the file access of a server: none, or the files under --ingest-root.
-func ingestAccess(root string) (engine.FileAccess, error) {
+func ingestAccess(root string) (engine.FileAccess, error) { return rootAccess("--ingest-root", root) }
+
+// rootAccess is the file access a flag gives: none, or what is under its directory. Reading
+// (--ingest-root) and writing (--export-root) are separate grants: a server that may read
+// files may not therefore write them.
+func rootAccess(flag, root string) (engine.FileAccess, error) {
 	if root == "" {
 		return engine.FileAccess{Disabled: true}, nil
 	}
 	st, err := os.Stat(root)
 	if err != nil || !st.IsDir() {
-		return engine.FileAccess{}, fmt.Errorf("--ingest-root %s: not a directory", root)
+		return engine.FileAccess{}, fmt.Errorf("%s %s: not a directory", flag, root)
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return engine.FileAccess{}, fmt.Errorf("--ingest-root %s: %w", root, err)
+		return engine.FileAccess{}, fmt.Errorf("%s %s: %w", flag, root, err)
 	}
 	return engine.FileAccess{Root: abs}, nil
 }
@@ -150,7 +158,12 @@ func (c *cli) serve(ctx context.Context, o serveOptions) error {
 		ln.Close()
 		return err
 	}
-	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address, opts.IngestFiles = url, access }, o.fabric.engineOptions)
+	exports, err := rootAccess("--export-root", o.exportRoot)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	eng, err := c.newEngine(func(opts *engine.Options) { opts.Address, opts.IngestFiles, opts.ExportFiles = url, access, exports }, o.fabric.engineOptions)
 	if err != nil {
 		ln.Close()
 		return err

@@ -41,3 +41,35 @@ func TestServeIngestRoot(t *testing.T) {
 		t.Errorf("T | count: %s, want 4", body)
 	}
 }
+
+// TestServeExportRoot: a server writes no local file unless --export-root names a directory,
+// and then only under it; --ingest-root alone does not let it write.
+func TestServeExportRoot(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+
+	s := startServe(t, "--ingest-root", root)
+	if status, body := post(t, s.url, ".export to csv ('"+root+"') <| print 1"); status == 200 || !strings.Contains(body, "writes no local files") {
+		t.Errorf("without --export-root: %d %s", status, body)
+	}
+	s.wait()
+
+	s = startServe(t, "--export-root", root)
+	for _, c := range []struct{ target, want string }{
+		{".", `"NumRecords"`},
+		{root, `"NumRecords"`},
+		{outside, "is outside the export root"},
+		{"../" + filepath.Base(outside), "has a '..' element"},
+	} {
+		status, body := post(t, s.url, ".export to csv ('"+c.target+"') <| print 1")
+		if !strings.Contains(body, c.want) || (c.want == `"NumRecords"`) != (status == 200) {
+			t.Errorf("%s: %d %s, want %s", c.target, status, body, c.want)
+		}
+	}
+	if files, _ := os.ReadDir(root); len(files) != 2 {
+		t.Errorf("%d files under the export root, want 2", len(files))
+	}
+	if files, _ := os.ReadDir(outside); len(files) != 0 {
+		t.Errorf("%d files written outside the export root", len(files))
+	}
+}

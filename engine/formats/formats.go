@@ -1,5 +1,5 @@
 // Package formats reads the data formats Kusto ingests (the delimited family — CSV, TSV, PSV,
-// SCsv, SOHsv — TXT, RAW, JSON and MultiJSON) from a byte stream, one record at a time, never
+// SCsv, SOHsv — TXT, RAW, JSON, MultiJSON and Parquet) from a byte stream or, for Parquet, a file, one record at a time, never
 // the whole stream at once; and converts a field's text or a JSON value to a column's type as
 // Kusto's ingestion does. It knows nothing of tables or the engine: `.ingest` uses it today,
 // and externaldata and streaming ingestion are meant to use it too.
@@ -24,6 +24,7 @@ const (
 	Raw                   // RAW: the whole stream one record of one field
 	JSONLines             // JSON: one JSON object per line; malformed lines are skipped
 	MultiJSON             // MultiJSON: objects separated by whitespace, or an array of them
+	Parquet               // Parquet: a file, read by NewParquetReader (it needs random access)
 )
 
 // Format is one of the formats Kusto names in `with (format=…)`.
@@ -31,7 +32,7 @@ type Format struct {
 	Name      string // as Kusto spells it in the docs
 	Kind      Kind
 	Delimiter byte // for Delimited
-	// MappingKind is the kind of ingestion mapping the format takes: "Csv" or "Json".
+	// MappingKind is the kind of ingestion mapping the format takes: "Csv", "Json" or "Parquet".
 	MappingKind string
 }
 
@@ -45,10 +46,11 @@ var known = []Format{
 	{Name: "raw", Kind: Raw, MappingKind: "Csv"},
 	{Name: "json", Kind: JSONLines, MappingKind: "Json"},
 	{Name: "multijson", Kind: MultiJSON, MappingKind: "Json"},
+	{Name: "parquet", Kind: Parquet, MappingKind: "Parquet"},
 }
 
 // unsupported are formats Kusto ingests that Kustard does not read (yet): rejected by name.
-var unsupported = []string{"avro", "apacheavro", "orc", "parquet", "tsve", "w3clogfile", "azmonstream", "singlejson"}
+var unsupported = []string{"avro", "apacheavro", "orc", "tsve", "w3clogfile", "azmonstream", "singlejson"}
 
 // Lookup returns the format a `format` property names, in any case.
 func Lookup(name string) (Format, error) {
@@ -118,7 +120,7 @@ type Error struct {
 	Code   string // Kusto's: Stream_ClosingQuoteMissing, Stream_WrongNumberOfFields, BadRequest_InvalidBlob, …
 	Line   int    // 1-based; 0 when unknown
 	Column int    // 1-based byte column within the line; 0 when unknown
-	Offset int64  // byte offset in the stream, when Line is unknown
+	Offset int64  // byte offset in the stream, when Line is unknown; -1 when that is unknown too
 	Msg    string
 }
 
@@ -128,6 +130,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("line %d, column %d: %s (%s)", e.Line, e.Column, e.Msg, e.Code)
 	case e.Line > 0:
 		return fmt.Sprintf("line %d: %s (%s)", e.Line, e.Msg, e.Code)
+	case e.Offset < 0:
+		return fmt.Sprintf("%s (%s)", e.Msg, e.Code)
 	}
 	return fmt.Sprintf("byte %d: %s (%s)", e.Offset, e.Msg, e.Code)
 }

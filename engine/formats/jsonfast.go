@@ -34,11 +34,22 @@ func NewMemberReader(r io.Reader, opts Options, keys []string) *MemberReader {
 	if opts.MaxRecordBytes <= 0 {
 		opts.MaxRecordBytes = DefaultMaxRecordBytes
 	}
-	m := &MemberReader{j: newJSONLines(r, opts), keys: make(map[string]int, len(keys)), vals: make([][]byte, len(keys))}
+	m, _ := Members(newJSONLines(r, opts), keys)
+	return m
+}
+
+// Members returns a MemberReader for the members named keys that reads what r would, or false
+// when r is not a reader of format json. r must not have been read yet.
+func Members(r Reader, keys []string) (*MemberReader, bool) {
+	j, ok := r.(*jsonLines)
+	if !ok {
+		return nil, false
+	}
+	m := &MemberReader{j: j, keys: make(map[string]int, len(keys)), vals: make([][]byte, len(keys))}
 	for i, k := range keys {
 		m.keys[k] = i
 	}
-	return m
+	return m, true
 }
 
 func (m *MemberReader) Skipped() (int, *Error) { return m.j.Skipped() }

@@ -12,8 +12,8 @@ import (
 // MappingKinds are the ingestion mapping kinds Kustard takes, as Kusto spells them in
 // `.show … ingestion mappings`; UnsupportedMappingKinds are Kusto's others, rejected by name.
 var (
-	MappingKinds            = []string{"Csv", "Json"}
-	UnsupportedMappingKinds = []string{"Avro", "Parquet", "Orc", "W3CLogFile", "ApacheAvro", "SStream"}
+	MappingKinds            = []string{"Csv", "Json", "Parquet"}
+	UnsupportedMappingKinds = []string{"Avro", "Orc", "W3CLogFile", "ApacheAvro", "SStream"}
 )
 
 // ColumnMapping is one element of an ingestion mapping (mappings.md): the column it fills,
@@ -120,7 +120,11 @@ func ParseMapping(kind, text string) ([]ColumnMapping, error) {
 				}
 				m.Transform = text
 			case "field":
-				return nil, fmt.Errorf("column mapping %q: Field is a property of Avro, Parquet, Orc and W3CLogFile mappings, not %s", m.Column, kind)
+				if kind != "Parquet" {
+					return nil, fmt.Errorf("column mapping %q: Field is a property of Avro, Parquet, Orc and W3CLogFile mappings, not %s", m.Column, kind)
+				}
+				// parquet-mapping.md: Field "EventName" is Path "$.EventName".
+				m.Path, m.PathText = []PathStep{{Name: text}}, "$['"+text+"']"
 			default:
 				return nil, fmt.Errorf("column mapping %q: unknown property %q", m.Column, k)
 			}
@@ -136,11 +140,14 @@ func ParseMapping(kind, text string) ([]ColumnMapping, error) {
 			if m.Ordinal < 0 && m.Const == nil && m.Transform == "" {
 				return nil, fmt.Errorf("column mapping %q needs Ordinal or ConstValue", m.Column)
 			}
-		case "Json":
+		case "Json", "Parquet":
 			if m.Ordinal >= 0 {
-				return nil, fmt.Errorf("column mapping %q: Ordinal is a property of Csv mappings; a Json mapping takes Path", m.Column)
+				return nil, fmt.Errorf("column mapping %q: Ordinal is a property of Csv mappings; a %s mapping takes Path", m.Column, kind)
 			}
 			if m.Path == nil && m.Const == nil && m.Transform == "" {
+				if kind == "Parquet" {
+					return nil, fmt.Errorf("column mapping %q needs Path, Field or ConstValue", m.Column)
+				}
 				return nil, fmt.Errorf("column mapping %q needs Path or ConstValue", m.Column)
 			}
 		}

@@ -18,8 +18,6 @@ package azuresql
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"math"
 	"net/http"
@@ -31,6 +29,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/server/httpmw"
@@ -339,12 +338,10 @@ func (s *Service) authorize(header string) *armError {
 	if s.opts.AuthToken == "" {
 		return nil
 	}
-	scheme, token, ok := strings.Cut(header, " ")
-	if ok && strings.EqualFold(scheme, "Bearer") {
-		got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(s.opts.AuthToken))
-		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
-			return nil
-		}
+	switch httpmw.CheckBearer(header, s.opts.AuthToken) {
+	case httpmw.RightToken:
+		return nil
+	case httpmw.WrongToken:
 		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid: it is not this server's token.")
 	}
 	return newError(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing: give Authorization: Bearer <the server's token>.")

@@ -2,8 +2,6 @@ package fabric
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/server/httpmw"
@@ -172,9 +171,7 @@ func (s *Service) authorized(header string) bool {
 	if s.opts.AuthToken == "" {
 		return true
 	}
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	want, got := sha256.Sum256([]byte(s.opts.AuthToken)), sha256.Sum256([]byte(token))
-	return ok && subtle.ConstantTimeCompare(want[:], got[:]) == 1
+	return httpmw.CheckBearer(header, s.opts.AuthToken) == httpmw.RightToken
 }
 
 // checkAPIVersion applies the gateway's rule: api-version is required, a -preview suffix is

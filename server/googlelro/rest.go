@@ -2,8 +2,6 @@ package googlelro
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,10 +13,11 @@ import (
 	"strings"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
-	"github.com/kustard/kustard/server/httpmw"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/kustard/kustard/server/httpmw"
 )
 
 // maxCancelBody bounds a cancel request's body, which is at most {"name": "…"}.
@@ -260,12 +259,10 @@ func (s *Service) authorize(header string) *apiError {
 	if s.opts.AuthToken == "" {
 		return nil
 	}
-	scheme, token, ok := strings.Cut(header, " ")
-	if ok && strings.EqualFold(scheme, "Bearer") {
-		got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(s.opts.AuthToken))
-		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
-			return nil
-		}
+	switch httpmw.CheckBearer(header, s.opts.AuthToken) {
+	case httpmw.RightToken:
+		return nil
+	case httpmw.WrongToken:
 		return newError(codes.Unauthenticated, "INVALID_TOKEN", "The bearer token is not this server's.")
 	}
 	return newError(codes.Unauthenticated, "TOKEN_REQUIRED", "The request needs the server's bearer token (Authorization: Bearer <token>).")

@@ -1,11 +1,11 @@
 package kustohttp
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/kustard/kustard/server/httpmw"
 )
 
 // Access control: a bearer token that every endpoint but auth metadata and health requires, and
@@ -28,10 +28,6 @@ const corsExposeHeaders = "x-ms-activity-id, x-ms-client-request-id"
 // missing or wrong, beyond what WWW-Authenticate says, as is usual.
 var errUnauthorized = &badRequest{http.StatusUnauthorized, "Unauthorized",
 	"the request needs an Authorization header with the server's bearer token (Authorization: Bearer <token>)"}
-
-// tokenDigest is what a token is compared by: a digest, so that the comparison takes the same
-// time whatever the length of the guess.
-func tokenDigest(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
 // admit applies CORS and the token to r. It answers r itself, and returns false, for a
 // preflight and for a request the token refuses.
@@ -63,30 +59,18 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) bool {
 	if h.opts.AuthToken == "" || openPaths[r.URL.Path] {
 		return true
 	}
-	if token, ok := bearer(r.Header.Get("Authorization")); ok {
-		got, want := tokenDigest(token), tokenDigest(h.opts.AuthToken)
-		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
-			return true
-		}
+	switch httpmw.CheckBearer(r.Header.Get("Authorization"), h.opts.AuthToken) {
+	case httpmw.RightToken:
+		return true
+	case httpmw.WrongToken:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="Kustard", error="invalid_token"`)
-	} else {
+	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="Kustard"`)
 	}
 	act := h.newActivity(r, "KD.RestApi.Authenticate")
 	h.setHeaders(w, &act)
 	h.writeError(w, errUnauthorized, act)
 	return false
-}
-
-// bearer returns the token of an Authorization header of the Bearer scheme, whose name is
-// case-insensitive (RFC 7235).
-func bearer(header string) (string, bool) {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }
 
 func (h *Handler) originAllowed(origin string) bool {

@@ -135,17 +135,3 @@ func TestCORSAnyOrigin(t *testing.T) {
 		t.Errorf("without origins: %s, Allow-Origin %q", resp.Status, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
 }
-
-func TestBearer(t *testing.T) {
-	for _, c := range []struct {
-		header, token string
-		ok            bool
-	}{
-		{"Bearer abc", "abc", true}, {"BEARER  abc ", "abc", true}, {"Bearer", "", false},
-		{"Bearer ", "", false}, {"Basic abc", "", false}, {"", "", false}, {"Bearerabc", "", false},
-	} {
-		if token, ok := bearer(c.header); token != c.token || ok != c.ok {
-			t.Errorf("bearer(%q) = %q, %v; want %q, %v", c.header, token, ok, c.token, c.ok)
-		}
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/engine"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/render"
 	"github.com/kustard/kustard/server/httpmw"
@@ -64,7 +65,13 @@ func (h *Handler) oneAPIError(err error, act activity) (int, render.KustoError) 
 	var body render.KustoError
 	var status int
 	var bad *badRequest
-	if errors.As(err, &bad) {
+	var streaming *engine.StreamIngestError
+	if errors.As(err, &streaming) {
+		// A refusal the engine names Kusto's code for (BadRequest_StreamingIngestionPolicyNotEnabled).
+		status = render.Classify(streaming.Err).HTTPStatus
+		body = render.ErrorBody(streaming.Err)
+		body.Error.Code, body.Error.Permanent = streaming.Code, true
+	} else if errors.As(err, &bad) {
 		status = bad.status
 		typ, ok := requestTypes[bad.code]
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kustard/kustard/kusto"
@@ -48,6 +49,10 @@ func (h *Handler) throttle(w http.ResponseWriter, r *http.Request) {
 		kind = activityTypes[mgmt]
 	case "/v1/rest/query", "/v2/rest/query":
 		kind = activityTypes[queryV1]
+	default:
+		if strings.HasPrefix(r.URL.Path, "/v1/rest/ingest/") {
+			kind = streamingActivity
+		}
 	}
 	act := h.newActivity(r, kind)
 	h.setHeaders(w, &act)

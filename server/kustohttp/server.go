@@ -6,6 +6,7 @@
 //	POST /v1/rest/mgmt              management commands (and queries), v1 response
 //	GET|POST /v1/rest/query         queries and .show commands, v1 response
 //	GET|POST /v2/rest/query         queries, v2 frames, streamed as the plan produces batches
+//	POST /v1/rest/ingest/{db}/{t}   streaming ingestion of the body into table t (ingest.go)
 //	GET /v1/rest/auth/metadata      404 with an empty body: the SDKs then use their defaults
 //	GET /v1/rest/ping               200: the health check (api/rest/ping.md)
 //
@@ -26,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,6 +52,9 @@ type Options struct {
 	ProcessID   int
 	// MaxBodyBytes bounds a request's body; a larger one is refused with 413.
 	MaxBodyBytes int64
+	// MaxStreamingBytes bounds a streaming ingest's body, as sent (default
+	// DefaultMaxStreamingBytes, Kusto's 4 MB); a larger one is refused with 413.
+	MaxStreamingBytes int64
 	// AuthToken, when set, is the bearer token every endpoint but auth metadata and health
 	// requires (access.go).
 	AuthToken string
@@ -94,6 +99,9 @@ func New(eng *engine.Engine, opts Options) *Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.MaxStreamingBytes <= 0 {
+		opts.MaxStreamingBytes = DefaultMaxStreamingBytes
+	}
 	if opts.MaxConcurrentRequests <= 0 {
 		opts.MaxConcurrentRequests = DefaultMaxConcurrentRequests
 	}
@@ -110,6 +118,7 @@ func New(eng *engine.Engine, opts Options) *Handler {
 	h.mux.HandleFunc("POST /v1/rest/query", h.endpoint(queryV1))
 	h.mux.HandleFunc("GET /v2/rest/query", h.endpoint(queryV2))
 	h.mux.HandleFunc("POST /v2/rest/query", h.endpoint(queryV2))
+	h.mux.HandleFunc("POST /v1/rest/ingest/{db}/{table}", h.streamIngest)
 	h.mux.HandleFunc("GET /v1/rest/auth/metadata", func(w http.ResponseWriter, r *http.Request) {
 		// The SDKs ask before their first request, without credentials, and take a 404 as
 		// "no cloud metadata: use the defaults".
@@ -158,14 +167,18 @@ var endpoints = map[string]string{
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	act := h.newActivity(r, "KD.RestApi.Unknown")
 	h.setHeaders(w, &act)
-	if allow, ok := endpoints[r.URL.Path]; ok {
+	allow, ok := endpoints[r.URL.Path]
+	if strings.HasPrefix(r.URL.Path, "/v1/rest/ingest/") && strings.Count(r.URL.Path, "/") == 5 {
+		allow, ok = "POST", true
+	}
+	if ok {
 		w.Header().Set("Allow", allow)
 		h.writeError(w, &badRequest{http.StatusMethodNotAllowed, "MethodNotAllowed",
 			"method " + r.Method + " is not allowed on " + r.URL.Path + "; use " + allow}, act)
 		return
 	}
 	h.writeError(w, &badRequest{http.StatusNotFound, "NotFound", "no endpoint " + r.Method + " " + r.URL.Path +
-		"; Kustard serves POST /v1/rest/mgmt, GET or POST /v1/rest/query and /v2/rest/query, GET /v1/rest/auth/metadata and GET /v1/rest/ping"}, act)
+		"; Kustard serves POST /v1/rest/mgmt, GET or POST /v1/rest/query and /v2/rest/query, POST /v1/rest/ingest/{database}/{table}, GET /v1/rest/auth/metadata and GET /v1/rest/ping"}, act)
 }
 
 // newActivity starts a request's activity: its RootActivityId, new for every request, and the
