@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The "Loading data" comparison of BENCHMARKS.md: Kustard's .ingest against DuckDB's read_csv and
-# read_json (one thread, into a table) and SQLite's .import, on the same files, in one run.
+# The "Loading data" comparison of BENCHMARKS.md: Kustard's .ingest against DuckDB's read_csv,
+# read_json and read_parquet (one thread, into a table) and SQLite's .import, on the same files,
+# in one run.
 #
 #   bench/ingest.sh [ROWS]      (default 6,000,000 rows: a 384 MB CSV file)
 #
@@ -19,7 +20,9 @@ csv=$dir/ingest-$rows.csv json=$dir/ingest-$rows.json
 [[ -s $csv ]] || "$dir/gendata" -rows "$rows" >"$csv"
 [[ -s $csv.gz ]] || gzip -6 -k "$csv"
 [[ -s $json ]] || "$dir/gendata" -rows "$rows" -format json >"$json"
-ls -l "$csv" "$csv.gz" "$json"
+pq=$dir/ingest-$rows.parquet # DuckDB writes it from the CSV file
+[[ -s $pq ]] || node bench/duckdb.mjs --runs 1 "copy (select * from read_csv('$csv', header=false, columns={'a':'BIGINT','r':'DOUBLE','d':'TIMESTAMP','s':'VARCHAR','b':'BOOLEAN'})) to '$pq' (format parquet)" >/dev/null
+ls -l "$csv" "$csv.gz" "$json" "$pq"
 
 schema='(a:long, r:real, d:datetime, s:string, b:bool)'
 cols="columns={'a':'BIGINT','r':'DOUBLE','d':'TIMESTAMP','s':'VARCHAR','b':'BOOLEAN'}"
@@ -41,10 +44,12 @@ kustard() {
 kustard csv "$csv" ''
 kustard csv.gz "$csv.gz" ''
 kustard json "$json" " with (format='json')"
+kustard parquet "$pq" " with (format='parquet')"
 GOMAXPROCS=1 kustard csv-GOMAXPROCS=1 "$csv" ''
 echo "duckdb csv: $(node bench/duckdb.mjs --runs 3 "create or replace table t as select * from read_csv('$csv', header=false, $cols)")"
 echo "duckdb csv.gz: $(node bench/duckdb.mjs --runs 3 "create or replace table t as select * from read_csv('$csv.gz', header=false, $cols)")"
 echo "duckdb json: $(node bench/duckdb.mjs --runs 3 "create or replace table t as select * from read_json('$json', format='newline_delimited', $cols)")"
+echo "duckdb parquet: $(node bench/duckdb.mjs --runs 3 "create or replace table t as select * from read_parquet('$pq')")"
 times=()
 for _ in 1 2 3; do
 	/usr/bin/time -o "$dir/time" -f '%e %M' sqlite3 :memory: "create table t(a integer, r real, d text, s text, b text)" ".import --csv $csv t" "select count(*) from t" >"$dir/out"
