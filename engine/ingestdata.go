@@ -70,6 +70,9 @@ type dataIngest struct {
 	props    parser.NamedValues
 	sources  []*sourceFile
 	progress func(rows int64)
+	fields   []int    // the field each column takes, when the fast path can read them (ingesttext.go)
+	keys     []string // for format json: the members the columns take, when the fast path can
+	members  []int    // read them, and the member each column takes
 }
 
 // columnSource computes one table column's value from a record.
@@ -161,7 +164,7 @@ func prepareDataIngest(c *call, in *parser.IngestData) (*dataIngest, error) {
 	if err := j.settleTable(mapping); err != nil {
 		return nil, err
 	}
-	j.columns = j.columnSources(mapping)
+	j.plan(mapping)
 	for _, s := range in.Sources {
 		f, err := c.sess.eng.opts.IngestFiles.open(s.Value)
 		if err != nil {
@@ -537,25 +540,18 @@ func (j *dataIngest) readSource(ctx context.Context, name string, reader formats
 		chunks[i] = newChunkedBuilder(col.Type, math.MaxUint64)
 	}
 	var size int64
-	first := true
-	batch := make([]builder, len(j.schema))
-	newBatch := func() {
-		for i, col := range j.schema {
-			batch[i] = builderFor(newColumn(col.Type, ingestBatchRows))
-		}
-	}
-	flush := func() error {
-		if batch[0] == nil || batch[0].len() == 0 && len(j.schema) > 0 {
+	// flush adds a batch's columns to the extent, reserving their memory.
+	flush := func(cols []Column) error {
+		if len(cols) == 0 || cols[0].Len() == 0 {
 			return nil
 		}
 		var cost int64
-		for i, b := range batch {
-			col := b.column()
+		for i, col := range cols {
 			chunks[i].appendColumn(col)
 			size += columnBytes(col)
 			cost += memoryCost(col)
 		}
-		n := int64(batch[0].len())
+		n := int64(cols[0].Len())
 		out.rows += n
 		*total += n
 		if cost > *left {
@@ -570,37 +566,20 @@ func (j *dataIngest) readSource(ctx context.Context, name string, reader formats
 		if j.progress != nil {
 			j.progress(*total)
 		}
-		newBatch()
 		return ctx.Err()
 	}
-	newBatch()
-	records := 0
-	for {
-		rec, err := reader.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return out, j.dataError(name, err)
-		}
-		records++
-		if first {
-			first = false
-			if v, ok := j.props["ignoreFirstRecord"]; ok && v.Value.(bool) {
-				continue
-			}
-		}
-		for i, src := range j.columns {
-			batch[i].appendValue(src(name, rec))
-		}
-		if len(j.schema) > 0 && batch[0].len() >= ingestBatchRows {
-			if err := flush(); err != nil {
-				return out, err
-			}
-		}
+	var records int
+	var err error
+	if fr, ok := reader.(formats.FieldReader); ok && j.fields != nil {
+		records, err = j.readFields(fr, flush)
+	} else if mr, ok := formats.Members(reader, j.keys); ok && j.members != nil {
+		reader = mr
+		records, err = j.readMembers(mr, flush)
+	} else {
+		records, err = j.readRecords(name, reader, flush)
 	}
-	if err := flush(); err != nil {
-		return out, err
+	if err != nil {
+		return out, j.dataError(name, err)
 	}
 	if records == 0 {
 		return out, fileError(kusto.KindSemantic, name, "has no records in format %s (BadRequest_NoRecordsOrWrongFormat)", j.format.Name)
@@ -626,6 +605,54 @@ func (j *dataIngest) readSource(ctx context.Context, name string, reader formats
 		out.extent = e
 	}
 	return out, nil
+}
+
+// readRecords reads the records of a source through the columns' sources, value by value,
+// handing each batch of ingestBatchRows rows to flush. It returns how many records it read.
+func (j *dataIngest) readRecords(name string, reader formats.Reader, flush func([]Column) error) (int, error) {
+	batch := make([]builder, len(j.schema))
+	cols := make([]Column, len(j.schema))
+	newBatch := func() {
+		for i, col := range j.schema {
+			batch[i] = builderFor(newColumn(col.Type, ingestBatchRows))
+		}
+	}
+	take := func() error {
+		for i, b := range batch {
+			cols[i] = b.column()
+		}
+		newBatch()
+		return flush(cols)
+	}
+	newBatch()
+	records := 0
+	for {
+		rec, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return records, err
+		}
+		records++
+		if records == 1 && j.ignoreFirst() {
+			continue
+		}
+		for i, src := range j.columns {
+			batch[i].appendValue(src(name, rec))
+		}
+		if len(j.schema) > 0 && batch[0].len() >= ingestBatchRows {
+			if err := take(); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, take()
+}
+
+func (j *dataIngest) ignoreFirst() bool {
+	v, ok := j.props["ignoreFirstRecord"]
+	return ok && v.Value.(bool)
 }
 
 // dataError names the source of a malformed stream; an inline one is placed in the command's

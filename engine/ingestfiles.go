@@ -26,6 +26,9 @@ type FileAccess struct {
 	// element or an encoded dot or slash, a symbolic link that leads out, and anything but a
 	// regular file are refused, each by name. Relative paths are taken under it.
 	Root string
+	// testOpen, when set, opens every source instead of the file system: tests feed an ingest
+	// a generated stream of any size (its reader and size) without writing it to disk.
+	testOpen func(locator string) (io.ReadCloser, int64, error)
 }
 
 // sourceFile is a source of `.ingest into`, opened: its name as the command gave it (for
@@ -34,7 +37,7 @@ type sourceFile struct {
 	name string
 	path string
 	size int64
-	f    *os.File
+	f    io.ReadCloser
 }
 
 // fileError is an error about a source, which names it.
@@ -69,6 +72,13 @@ func localPath(locator string) (string, error) {
 
 // open opens a source by the policy: only a regular file, and under Root when set.
 func (a FileAccess) open(locator string) (*sourceFile, error) {
+	if a.testOpen != nil {
+		r, size, err := a.testOpen(locator)
+		if err != nil {
+			return nil, err
+		}
+		return &sourceFile{name: locator, path: locator, size: size, f: r}, nil
+	}
 	if a.Disabled {
 		return nil, fileError(kusto.KindSemantic, locator, "this server reads no local files (start it with --ingest-root DIR to ingest the files under DIR)")
 	}

@@ -117,7 +117,7 @@ func (e *Engine) StreamIngest(ctx context.Context, in StreamIngest) (StreamInges
 	c := &call{sess: e.NewSession(), req: &Request{}, db: db, block: &parser.Block{}}
 	j := &dataIngest{c: c, cmd: &parser.IngestData{}, table: t.Name,
 		tableID: t.ID, schema: t.Schema, format: format}
-	j.columns = j.columnSources(mapping)
+	j.plan(mapping)
 	stream, err := newSourceStream(ctx, "stream", in.Body, e.opts.MaxIngestBytes)
 	if err != nil {
 		return StreamIngestResult{}, err

@@ -23,7 +23,10 @@ type delimited struct {
 	done    bool
 	width   int // the first record's field count
 	rec     Record
-	field   []byte
+	recLine int      // the line the record being parsed starts on
+	fields  [][]byte // the record's fields, in the line or in buf
+	buf     []byte   // the fields of a record with quotes, unquoted
+	ends    []int    // where each field ends in buf
 }
 
 func newDelimited(f Format, r io.Reader, opts Options) *delimited {
@@ -85,47 +88,96 @@ func (d *delimited) Next() (*Record, error) {
 		d.rec.Line, d.rec.Fields = d.line, append(d.rec.Fields[:0], string(line))
 		return &d.rec, nil
 	}
+	line, fields, err := d.NextFields()
+	if err != nil {
+		return nil, err
+	}
+	d.rec.Line, d.rec.Fields = line, d.rec.Fields[:0]
+	for _, f := range fields {
+		d.rec.Fields = append(d.rec.Fields, string(f))
+	}
+	return &d.rec, nil
+}
+
+// FieldReader is a Reader of a delimited format that can give a record's fields as bytes, so
+// that a caller converting them to typed columns allocates nothing per field.
+type FieldReader interface {
+	Reader
+	// NextFields returns the next record's line and fields, or io.EOF after the last. The
+	// fields are valid until the next call.
+	NextFields() (line int, fields [][]byte, err error)
+}
+
+// NewFieldReader returns a FieldReader of format f over r, or false when f is not delimited.
+func NewFieldReader(f Format, r io.Reader, opts Options) (FieldReader, bool) {
+	if f.Kind != Delimited {
+		return nil, false
+	}
+	d, _ := NewReader(f, r, opts).(*delimited)
+	return d, true
+}
+
+func (d *delimited) NextFields() (int, [][]byte, error) {
 	for {
 		line, err := d.readLine()
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
-		if len(bytes.TrimSuffix(line, []byte("\r"))) == 0 {
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
 			continue
 		}
 		if err := d.parse(line); err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		if d.width == 0 {
-			d.width = len(d.rec.Fields)
-		} else if len(d.rec.Fields) != d.width {
-			return nil, &Error{Code: "Stream_WrongNumberOfFields", Line: d.rec.Line, Msg: fmt.Sprintf(
-				"the record has %d fields, but the first record has %d", len(d.rec.Fields), d.width)}
+			d.width = len(d.fields)
+		} else if len(d.fields) != d.width {
+			return 0, nil, &Error{Code: "Stream_WrongNumberOfFields", Line: d.recLine, Msg: fmt.Sprintf(
+				"the record has %d fields, but the first record has %d", len(d.fields), d.width)}
 		}
-		return &d.rec, nil
+		return d.recLine, d.fields, nil
 	}
 }
 
-// parse splits the record that starts on line into fields, reading more lines while a quoted
-// field is open.
+// parse splits the record that starts on line into d.fields. A line without a quote, the
+// common case, is split in place; otherwise the fields are copied into d.buf, reading more
+// lines while a quoted field is open (which reuses the reader's buffer under line).
 func (d *delimited) parse(line []byte) error {
-	d.rec.Line, d.rec.Fields = d.line, d.rec.Fields[:0]
+	d.recLine, d.fields = d.line, d.fields[:0]
 	delim := d.f.Delimiter
+	if bytes.IndexByte(line, '"') < 0 {
+		for {
+			j := bytes.IndexByte(line, delim)
+			if j < 0 {
+				d.fields = append(d.fields, bytes.TrimSuffix(line, []byte("\r")))
+				return nil
+			}
+			d.fields = append(d.fields, line[:j:j])
+			line = line[j+1:]
+		}
+	}
+	d.buf, d.ends = d.buf[:0], d.ends[:0]
+	defer func() {
+		start := 0
+		for _, end := range d.ends {
+			d.fields = append(d.fields, d.buf[start:end:end])
+			start = end
+		}
+	}()
 	size := 0
 	i := 0
 	for {
 		// One field, starting at line[i].
-		d.field = d.field[:0]
 		if i < len(line) && line[i] == '"' {
 			i++
 			startLine := d.line
 			for {
 				j := bytes.IndexByte(line[i:], '"')
 				if j < 0 {
-					d.field = append(d.field, line[i:]...)
+					d.buf = append(d.buf, line[i:]...)
 					size += len(line) + 1
 					if size > d.opts.MaxRecordBytes {
-						return &Error{Code: "Stream_InputStreamTooLarge", Line: d.rec.Line, Msg: fmt.Sprintf("a record is larger than %d bytes", d.opts.MaxRecordBytes)}
+						return &Error{Code: "Stream_InputStreamTooLarge", Line: d.recLine, Msg: fmt.Sprintf("a record is larger than %d bytes", d.opts.MaxRecordBytes)}
 					}
 					next, err := d.readLine()
 					if errors.Is(err, io.EOF) {
@@ -135,14 +187,14 @@ func (d *delimited) parse(line []byte) error {
 					if err != nil {
 						return err
 					}
-					d.field = append(d.field, '\n')
+					d.buf = append(d.buf, '\n')
 					line, i = next, 0
 					continue
 				}
-				d.field = append(d.field, line[i:i+j]...)
+				d.buf = append(d.buf, line[i:i+j]...)
 				i += j + 1
 				if i < len(line) && line[i] == '"' { // "" is one quote
-					d.field = append(d.field, '"')
+					d.buf = append(d.buf, '"')
 					i++
 					continue
 				}
@@ -153,7 +205,7 @@ func (d *delimited) parse(line []byte) error {
 				return &Error{Code: "BadRequest_InvalidBlob", Line: d.line, Column: i + 1,
 					Msg: fmt.Sprintf("unexpected %q after the closing quote of a field (a quote inside a quoted field is written \"\")", rune(line[i]))}
 			}
-			d.rec.Fields = append(d.rec.Fields, string(d.field))
+			d.ends = append(d.ends, len(d.buf))
 			if atEnd {
 				return nil
 			}
@@ -162,10 +214,12 @@ func (d *delimited) parse(line []byte) error {
 		}
 		j := bytes.IndexByte(line[i:], delim)
 		if j < 0 {
-			d.rec.Fields = append(d.rec.Fields, string(bytes.TrimSuffix(line[i:], []byte("\r"))))
+			d.buf = append(d.buf, bytes.TrimSuffix(line[i:], []byte("\r"))...)
+			d.ends = append(d.ends, len(d.buf))
 			return nil
 		}
-		d.rec.Fields = append(d.rec.Fields, string(line[i:i+j]))
+		d.buf = append(d.buf, line[i:i+j]...)
+		d.ends = append(d.ends, len(d.buf))
 		i += j + 1
 	}
 }
