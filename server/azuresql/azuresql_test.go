@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
+	"github.com/kustard/kustard/internal/servertest"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 	"github.com/kustard/kustard/server/httpmw"
@@ -61,12 +62,12 @@ func parsePage(t *testing.T, body string) page {
 // TestSurface drives both calls through every state and every refusal, into a golden file.
 func TestSurface(t *testing.T) {
 	eng := newEngine(t)
-	release1 := slowStream(t, eng, "Slow1")
-	slowStream(t, eng, "Slow2")
+	release1 := servertest.SlowStream(t, eng, "Slow1")
+	servertest.SlowStream(t, eng, "Slow2")
 	createDatabase(t, eng, "Other")
-	run(t, eng, ".create table T (x:long)")                                                         // 1: TableCreate
-	run(t, eng, ".set-or-append T <| range x from 1 to 10 step 1")                                  // 2: Succeeded
-	if _, err := exec(eng, engine.DefaultDatabase, `.set-or-append T <| print y="a"`); err == nil { // 3: BadInput
+	servertest.Run(t, eng, ".create table T (x:long)")                                                         // 1: TableCreate
+	servertest.Run(t, eng, ".set-or-append T <| range x from 1 to 10 step 1")                                  // 2: Succeeded
+	if _, err := servertest.Exec(eng, engine.DefaultDatabase, `.set-or-append T <| print y="a"`); err == nil { // 3: BadInput
 		t.Fatal("a schema mismatch was accepted")
 	}
 	elsewhere := startAsync(t, eng, "Other", ".set-or-append U <| print x=1")               // 4: another database
@@ -105,7 +106,7 @@ func TestSurface(t *testing.T) {
 	tr.do("list another database: only its own", "GET", listPath("Other"))
 
 	tr.do("cancel a Scheduled ingest", "POST", cancelPath(db, queued))
-	if s := waitDone(t, eng, queued); s.State != ops.Canceled {
+	if s := servertest.WaitDone(t, eng, queued); s.State != ops.Canceled {
 		t.Fatalf("the canceled Scheduled ingest ended %v", s.State)
 	}
 	tr.do("cancel a running ingest", "POST", cancelPath(db, long))
@@ -115,10 +116,10 @@ func TestSurface(t *testing.T) {
 	}
 	tr.do("cancel again while it is cancelling: 409", "POST", cancelPath(db, long))
 	release1()
-	if s := waitDone(t, eng, long); s.State != ops.Canceled {
+	if s := servertest.WaitDone(t, eng, long); s.State != ops.Canceled {
 		t.Fatalf("the canceled ingest ended %v", s.State)
 	}
-	if state, status := kustoState(t, eng, long); state != "Canceled" || status != CancelReason {
+	if state, status := servertest.KustoState(t, eng, long); state != "Canceled" || status != CancelReason {
 		t.Errorf(".show operations shows %s %q; want Canceled with the reason", state, status)
 	}
 	_, body = tr.do("stopped: Cancelled, Kusto's Canceled", "GET", base+db+"/operations?api-version=2025-01-01&$skipToken="+secondPage(t, eng))
@@ -321,7 +322,7 @@ func TestLogRecord(t *testing.T) {
 // others are 409, whatever their order; the ingest then ends Cancelled.
 func TestConcurrentCancels(t *testing.T) {
 	eng := newEngine(t)
-	release := slowStream(t, eng, "Slow")
+	release := servertest.SlowStream(t, eng, "Slow")
 	long := startAsync(t, eng, engine.DefaultDatabase, ".set-or-append async T <| Slow")
 	srv := httptest.NewServer(New(eng, Options{}).Handler())
 	t.Cleanup(srv.Close)
@@ -349,7 +350,7 @@ func TestConcurrentCancels(t *testing.T) {
 		t.Errorf("statuses %v; want one 200 and %d 409", count, n-1)
 	}
 	release()
-	if s := waitDone(t, eng, long); s.State != ops.Canceled || len(s.Cancels) != 1 {
+	if s := servertest.WaitDone(t, eng, long); s.State != ops.Canceled || len(s.Cancels) != 1 {
 		t.Errorf("ended %v with %d cancel requests; want Canceled with one", s.State, len(s.Cancels))
 	}
 }

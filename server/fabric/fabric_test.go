@@ -2,10 +2,8 @@ package fabric
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,11 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kustard/kustard/engine"
+	goldenfile "github.com/kustard/kustard/internal/golden"
+	"github.com/kustard/kustard/internal/servertest"
 	"github.com/kustard/kustard/kusto"
 	"github.com/kustard/kustard/ops"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fixture is a deterministic engine whose fault timers the test fires, and the service on it.
 type fixture struct {
@@ -30,18 +28,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
-	ids, opIDs := ops.DeterministicIDs()
 	f := &fixture{t: t, timers: make(chan chan time.Time, 16)}
-	f.eng = engine.New(engine.Options{
-		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
-		IDs:   ids, OperationIDs: opIDs, User: "kustard", MaxMemory: 1 << 30,
-		After: func(time.Duration) <-chan time.Time {
-			c := make(chan time.Time, 1)
-			f.timers <- c
-			return c
-		},
-	})
-	t.Cleanup(func() { f.eng.Close(context.Background()) })
+	eopts := servertest.Options()
+	eopts.After = func(time.Duration) <-chan time.Time {
+		c := make(chan time.Time, 1)
+		f.timers <- c
+		return c
+	}
+	f.eng = servertest.NewEngine(t, eopts)
 	f.svc = New(f.eng, opts)
 	return f
 }
@@ -78,13 +72,7 @@ func (f *fixture) must(text string) *engine.Result {
 
 func (f *fixture) wait(id string) ops.Snapshot {
 	f.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := f.eng.Ops().Wait(ctx, uuid.MustParse(id))
-	if err != nil {
-		f.t.Fatalf("waiting for %s: %v", id, err)
-	}
-	return s
+	return servertest.WaitDone(f.t, f.eng, uuid.MustParse(id))
 }
 
 // tableT makes table T with extents of 1, 2 and 4 rows and returns its id.
@@ -98,23 +86,7 @@ func (f *fixture) tableT() string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "fabric", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./server/fabric -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./server/fabric -update rewrites it; review the diff):\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("..", "..", "testdata", "fabric", name+".golden"), []byte(got))
 }
 
 const (

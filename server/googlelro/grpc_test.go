@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"github.com/kustard/kustard/internal/servertest"
 	"github.com/kustard/kustard/ops"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -42,10 +43,10 @@ func wantCode(t *testing.T, what string, err error, want codes.Code) {
 
 func TestGRPC(t *testing.T) {
 	eng := newEngine(t)
-	release := slowStream(t, eng, "Slow")
+	release := servertest.SlowStream(t, eng, "Slow")
 	ctx := context.Background()
 	client := dialBufconn(t, New(eng, Options{}))
-	run(t, eng, ".set-or-append T <| print x=1")
+	servertest.Run(t, eng, ".set-or-append T <| print x=1")
 	long := startAsync(t, eng, ".set-or-append async T <| Slow")
 	name := "operations/" + long.String()
 
@@ -80,7 +81,7 @@ func TestGRPC(t *testing.T) {
 		}
 		waited <- op
 	}()
-	run(t, eng, `.cancel operation `+long.String()+` with (reason="enough")`)
+	servertest.Run(t, eng, `.cancel operation `+long.String()+` with (reason="enough")`)
 	release()
 	op = <-waited
 	if !op.Done || op.GetError().GetCode() != int32(codes.Canceled) || op.GetError().GetMessage() != "enough" {

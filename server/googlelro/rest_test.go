@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/kustard/kustard/internal/servertest"
 	"github.com/kustard/kustard/ops"
 )
 
@@ -25,19 +25,8 @@ type restTranscript struct {
 
 func (tr *restTranscript) do(title, method, path, body string, header ...string) (int, string) {
 	tr.t.Helper()
-	req, err := http.NewRequest(method, tr.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		tr.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := tr.srv.Client().Do(req)
-	if err != nil {
-		tr.t.Fatal(err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, text := servertest.Send(tr.t, tr.srv, method, path, body, header...)
+	data := []byte(text)
 	fmt.Fprintf(&tr.out, "### %s\n%s %s\n", title, method, path)
 	for i := 0; i+1 < len(header); i += 2 {
 		fmt.Fprintf(&tr.out, "%s: %s\n", header[i], header[i+1])
@@ -69,10 +58,10 @@ func (tr *restTranscript) do(title, method, path, body string, header ...string)
 
 func TestRESTSurface(t *testing.T) {
 	eng := newEngine(t)
-	release1 := slowStream(t, eng, "Slow1")
-	release2 := slowStream(t, eng, "Slow2")
-	run(t, eng, ".create table T (x:long)")                        // operation 1: TableCreate
-	run(t, eng, ".set-or-append T <| print x=1")                   // 2: succeeds
+	release1 := servertest.SlowStream(t, eng, "Slow1")
+	release2 := servertest.SlowStream(t, eng, "Slow2")
+	servertest.Run(t, eng, ".create table T (x:long)")             // operation 1: TableCreate
+	servertest.Run(t, eng, ".set-or-append T <| print x=1")        // 2: succeeds
 	long := startAsync(t, eng, ".set-or-append async T <| Slow1")  // 3: running
 	other := startAsync(t, eng, ".set-or-append async T <| Slow2") // 4: running
 	created, done := uuid.MustParse("00000000-0000-0000-0000-000000000001"), uuid.MustParse("00000000-0000-0000-0000-000000000002")
@@ -103,10 +92,10 @@ func TestRESTSurface(t *testing.T) {
 	tr.do("cancel again while it is pending: accepted", "POST", project+"/"+long.String()+":cancel", "")
 	tr.do("cancel requested, not yet done", "GET", "/v1/operations/"+long.String(), "")
 	release1()
-	if s := waitDone(t, eng, long); s.State != ops.Canceled {
+	if s := servertest.WaitDone(t, eng, long); s.State != ops.Canceled {
 		t.Fatalf("the canceled ingest ended %v", s.State)
 	}
-	if state, status := kustoState(t, eng, long); state != "Canceled" || status != CancelReason {
+	if state, status := servertest.KustoState(t, eng, long); state != "Canceled" || status != CancelReason {
 		t.Errorf(".show operations shows %s %q; want Canceled with the reason", state, status)
 	}
 	tr.do("canceled: error code 1 with the reason", "GET", "/v1/operations/"+long.String(), "")
@@ -116,7 +105,7 @@ func TestRESTSurface(t *testing.T) {
 	tr.do("delete a finished one", "DELETE", "/v1/operations/"+long.String(), "")
 	tr.do("deleted: gone from this surface", "GET", "/v1/operations/"+long.String(), "")
 	tr.do("deleted: not listed", "GET", "/v1/operations?filter="+url.QueryEscape("done = true"), "")
-	if state, _ := kustoState(t, eng, long); state != "Canceled" {
+	if state, _ := servertest.KustoState(t, eng, long); state != "Canceled" {
 		t.Errorf("after a Google delete, .show operations shows %s; want it still there, Canceled", state)
 	}
 	if s, _ := eng.Ops().Get(other); s.State != ops.Running || len(s.Cancels) != 0 {
@@ -150,9 +139,9 @@ func TestRESTSurface(t *testing.T) {
 	tr.do("an unknown query parameter", "GET", "/v1/operations/"+other.String()+"?view=full", "")
 	tr.do("WaitOperation over REST, as Google's REST client tries it", "GET", "/?name=operations%2F"+other.String()+"&timeout=1s", "")
 	release2()
-	waitDone(t, eng, other)
-	run(t, eng, `.set-or-append T with (tags = '["ingest-by:a"]') <| print x=2`)    // 5
-	run(t, eng, `.set-or-append T with (ingestIfNotExists = '["a"]') <| print x=3`) // 6: Skipped
+	servertest.WaitDone(t, eng, other)
+	servertest.Run(t, eng, `.set-or-append T with (tags = '["ingest-by:a"]') <| print x=2`)    // 5
+	servertest.Run(t, eng, `.set-or-append T with (ingestIfNotExists = '["a"]') <| print x=3`) // 6: Skipped
 	tr.do("get a skipped ingest: a success with no extents", "GET", "/v1/operations/00000000-0000-0000-0000-000000000006", "")
 	tr.do("the server is unharmed", "GET", "/v1/operations?filter="+url.QueryEscape("done = false"), "")
 	golden(t, "rest", tr.out.String())

@@ -2,23 +2,17 @@ package kustohttp
 
 import (
 	"bytes"
-	"context"
-	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/ops"
+	goldenfile "github.com/kustard/kustard/internal/golden"
+	"github.com/kustard/kustard/internal/servertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // newTestServer serves a deterministic engine: a step clock from 2024-01-01 and sequential ids,
 // so that every response body is the same on every run.
@@ -30,17 +24,10 @@ func newTestServer(t *testing.T) (*httptest.Server, *engine.Engine) {
 // newTestServerWith is newTestServer with options; the machine name and process id are fixed.
 func newTestServerWith(t *testing.T, opts Options) (*httptest.Server, *engine.Engine) {
 	t.Helper()
-	ids, opIDs := ops.DeterministicIDs()
-	eng := engine.New(engine.Options{
-		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
-		IDs:   ids, OperationIDs: opIDs, User: "kustard", MaxMemory: 1 << 30,
-	})
+	eng := servertest.NewEngine(t, servertest.Options())
 	opts.MachineName, opts.ProcessID = "kustard-test", 1
 	srv := httptest.NewServer(New(eng, opts))
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close(context.Background())
-	})
+	t.Cleanup(srv.Close) // before the engine closes: cleanups run last first
 	return srv, eng
 }
 
@@ -57,30 +44,18 @@ func do(t *testing.T, srv *httptest.Server, x exchange) (*http.Response, string)
 	if method == "" {
 		method = http.MethodPost
 	}
-	req, err := http.NewRequest(method, srv.URL+x.path, strings.NewReader(x.body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var header []string
 	ct := x.contentType
 	if ct == "" && x.body != "" {
 		ct = "application/json; charset=utf-8"
 	}
 	if ct != "-" && ct != "" {
-		req.Header.Set("Content-Type", ct)
+		header = append(header, "Content-Type", ct)
 	}
 	for k, v := range x.headers {
-		req.Header.Set(k, v)
+		header = append(header, k, v)
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(data)
+	return servertest.Send(t, srv, method, x.path, x.body, header...)
 }
 
 // transcript runs exchanges and compares what they showed with testdata/server/NAME.golden. After
@@ -119,23 +94,7 @@ func transcript(t *testing.T, srv *httptest.Server, name string, xs []exchange) 
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "server", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./server/... -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./server/... -update rewrites it; review the diff):\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("..", "..", "testdata", "server", name+".golden"), []byte(got))
 }
 
 // TestEndpoints: each endpoint's response, v1 and v2, in Kusto's shapes.
