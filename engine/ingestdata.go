@@ -625,11 +625,34 @@ func (j *dataIngest) readRecords(name string, reader formats.Reader, flush func(
 		return flush(cols)
 	}
 	newBatch()
+	var rec *formats.Record
+	next := func() (err error) {
+		rec, err = reader.Next()
+		return err
+	}
+	records, err := j.eachRecord(next, func() error {
+		for i, src := range j.columns {
+			batch[i].appendValue(src(name, rec))
+		}
+		if len(j.schema) > 0 && batch[0].len() >= ingestBatchRows {
+			return take()
+		}
+		return nil
+	})
+	if err != nil {
+		return records, err
+	}
+	return records, take()
+}
+
+// eachRecord calls next until io.EOF, counting the records, and hands each to add but a first
+// one that ignoreFirstRecord skips. It returns how many records it read.
+func (j *dataIngest) eachRecord(next, add func() error) (int, error) {
 	records := 0
 	for {
-		rec, err := reader.Next()
+		err := next()
 		if errors.Is(err, io.EOF) {
-			break
+			return records, nil
 		}
 		if err != nil {
 			return records, err
@@ -638,16 +661,10 @@ func (j *dataIngest) readRecords(name string, reader formats.Reader, flush func(
 		if records == 1 && j.ignoreFirst() {
 			continue
 		}
-		for i, src := range j.columns {
-			batch[i].appendValue(src(name, rec))
-		}
-		if len(j.schema) > 0 && batch[0].len() >= ingestBatchRows {
-			if err := take(); err != nil {
-				return records, err
-			}
+		if err := add(); err != nil {
+			return records, err
 		}
 	}
-	return records, take()
 }
 
 func (j *dataIngest) ignoreFirst() bool {

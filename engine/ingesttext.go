@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"errors"
-	"io"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -53,89 +51,85 @@ func (j *dataIngest) fieldPlan(mapping []formats.ColumnMapping) ([]int, bool) {
 // readFields reads the records of a delimited source by the field plan, converting each field
 // into its column's typed vector.
 func (j *dataIngest) readFields(reader formats.FieldReader, flush func([]Column) error) (int, error) {
-	sinks := make([]textSink, len(j.schema))
-	for i, col := range j.schema {
-		sinks[i] = newTextSink(col.Type, ingestBatchRows)
+	b := j.newTextBatch(flush)
+	var fields [][]byte
+	next := func() (err error) {
+		_, fields, err = reader.NextFields()
+		return err
 	}
-	cols := make([]Column, len(j.schema))
-	take := func() error {
-		for i, s := range sinks {
-			cols[i] = s.take(ingestBatchRows)
-		}
-		return flush(cols)
-	}
-	records, rows := 0, 0
-	for {
-		_, fields, err := reader.NextFields()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return records, err
-		}
-		records++
-		if records == 1 && j.ignoreFirst() {
-			continue
-		}
+	return b.read(j, next, func() error {
 		for i, k := range j.fields {
 			if k >= 0 && k < len(fields) {
-				sinks[i].appendText(fields[k])
+				b.sinks[i].appendText(fields[k])
 			} else {
-				sinks[i].appendNull()
+				b.sinks[i].appendNull()
 			}
 		}
-		if rows++; rows == ingestBatchRows {
-			rows = 0
-			if err := take(); err != nil {
-				return records, err
-			}
-		}
-	}
-	return records, take()
+		return b.row()
+	})
 }
 
 // readMembers reads the records of a json source by the member plan, converting each member's
 // text into its column's typed vector.
 func (j *dataIngest) readMembers(reader *formats.MemberReader, flush func([]Column) error) (int, error) {
-	sinks := make([]textSink, len(j.schema))
-	for i, col := range j.schema {
-		sinks[i] = newTextSink(col.Type, ingestBatchRows)
+	b := j.newTextBatch(flush)
+	var vals [][]byte
+	next := func() (err error) {
+		_, vals, err = reader.NextMembers()
+		return err
 	}
-	cols := make([]Column, len(j.schema))
-	take := func() error {
-		for i, s := range sinks {
-			cols[i] = s.take(ingestBatchRows)
-		}
-		return flush(cols)
-	}
-	records, rows := 0, 0
-	for {
-		_, vals, err := reader.NextMembers()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return records, err
-		}
-		records++
-		if records == 1 && j.ignoreFirst() {
-			continue
-		}
+	return b.read(j, next, func() error {
 		for i, k := range j.members {
 			if k >= 0 {
-				appendJSON(sinks[i], j.schema[i].Type, vals[k])
+				appendJSON(b.sinks[i], j.schema[i].Type, vals[k])
 			} else {
-				sinks[i].appendNull()
+				b.sinks[i].appendNull()
 			}
 		}
-		if rows++; rows == ingestBatchRows {
-			rows = 0
-			if err := take(); err != nil {
-				return records, err
-			}
-		}
+		return b.row()
+	})
+}
+
+// textBatch gathers records' text into the columns' typed vectors, handing each batch of
+// ingestBatchRows rows to flush.
+type textBatch struct {
+	sinks []textSink
+	cols  []Column
+	rows  int
+	flush func([]Column) error
+}
+
+func (j *dataIngest) newTextBatch(flush func([]Column) error) *textBatch {
+	b := &textBatch{sinks: make([]textSink, len(j.schema)), cols: make([]Column, len(j.schema)), flush: flush}
+	for i, col := range j.schema {
+		b.sinks[i] = newTextSink(col.Type, ingestBatchRows)
 	}
-	return records, take()
+	return b
+}
+
+// row counts a record appended to the sinks, flushing the batch when it is full.
+func (b *textBatch) row() error {
+	if b.rows++; b.rows < ingestBatchRows {
+		return nil
+	}
+	b.rows = 0
+	return b.take()
+}
+
+func (b *textBatch) take() error {
+	for i, s := range b.sinks {
+		b.cols[i] = s.take(ingestBatchRows)
+	}
+	return b.flush(b.cols)
+}
+
+// read reads every record and flushes the last batch; it returns how many records it read.
+func (b *textBatch) read(j *dataIngest, next, add func() error) (int, error) {
+	records, err := j.eachRecord(next, add)
+	if err != nil {
+		return records, err
+	}
+	return records, b.take()
 }
 
 // textSink builds one column of a batch from fields' text.
