@@ -114,16 +114,7 @@ func runExport(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 		return nil, err
 	}
 	if in.Async {
-		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (_ any, err error) {
-			defer recoverInternal(&err)
-			return job.run(ctx, true)
-		})
-		if err != nil {
-			return nil, err
-		}
-		fb := newFrame(operationIDSchema)
-		fb.row(op.ID)
-		return fb.frame(), nil
+		return c.goAsync(spec, func(ctx context.Context) (any, error) { return job.run(ctx, true) })
 	}
 	var result *Frame
 	_, _, err = c.sess.eng.ops.Run(ctx, spec, func(ctx context.Context) (any, error) {

@@ -49,16 +49,7 @@ func runIngest(ctx context.Context, c *call, cmd parser.Command) (*Frame, error)
 		return nil, err
 	}
 	if in.Async {
-		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (_ any, err error) {
-			defer recoverInternal(&err)
-			return job.run(ctx)
-		})
-		if err != nil {
-			return nil, err
-		}
-		fb := newFrame(operationIDSchema)
-		fb.row(op.ID)
-		return fb.frame(), nil
+		return c.goAsync(spec, func(ctx context.Context) (any, error) { return job.run(ctx) })
 	}
 	job.progress = c.req.Progress
 	var result *Frame

@@ -91,19 +91,15 @@ func runIngestData(ctx context.Context, c *call, cmd parser.Command) (*Frame, er
 		return nil, err
 	}
 	if in.Async {
-		op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (_ any, err error) {
+		f, err := c.goAsync(spec, func(ctx context.Context) (any, error) {
 			defer job.close()
-			defer recoverInternal(&err)
 			out, _, err := job.runAndRecord(ctx)
 			return out, err
 		})
 		if err != nil {
-			job.close()
-			return nil, err
+			job.close() // the operation never started
 		}
-		fb := newFrame(operationIDSchema)
-		fb.row(op.ID)
-		return fb.frame(), nil
+		return f, err
 	}
 	defer job.close()
 	job.progress = c.req.Progress

@@ -98,6 +98,21 @@ func (c *call) spec(kind string, cancellable bool) ops.Spec {
 	}
 }
 
+// goAsync starts an async command's operation and answers what such a command answers at once,
+// the operation's id. A panic in run fails the operation as an internal error.
+func (c *call) goAsync(spec ops.Spec, run func(ctx context.Context) (any, error)) (*Frame, error) {
+	op, err := c.sess.eng.ops.Go(spec, func(ctx context.Context) (_ any, err error) {
+		defer recoverInternal(&err)
+		return run(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	fb := newFrame(operationIDSchema)
+	fb.row(op.ID)
+	return fb.frame(), nil
+}
+
 // cancellation is the CancellationState and ReasonPhrase of a cancel's outcome.
 func cancellation(out ops.CancelOutcome, reason string, wait time.Duration) (string, string) {
 	switch {
