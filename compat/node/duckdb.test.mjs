@@ -4,13 +4,11 @@
 // same table, through the README's type mapping (datetime a TIMESTAMP_NS, timespan INT64 ticks,
 // guid a UUID, dynamic JSON text, a null a null).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { duckdb, kustardRows } from "./helpers.mjs";
 import { buildBinary } from "./server.mjs";
 
 const timeout = 120_000;
@@ -40,22 +38,7 @@ after(async () => {
 
 /** kustard runs `kustard exec --data dir -f json text` and returns its first table. */
 async function kustard(text) {
-  const { stdout } = await promisify(execFile)(bin, ["exec", "--data", dir, "--format", "json", text], { timeout: 60_000 });
-  const [table] = JSON.parse(stdout).Tables;
-  return table.Rows.map((row) => Object.fromEntries(table.Columns.map((c, i) => [c.ColumnName, row[i]])));
-}
-
-/** duckdb runs a query on one in-memory DuckDB and returns its rows as objects. */
-async function duckdb(sql) {
-  const db = await DuckDBInstance.create(":memory:", { threads: "1" });
-  try {
-    const c = await db.connect();
-    const r = await c.runAndReadAll(sql);
-    const names = r.columnNames();
-    return r.getRows().map((row) => Object.fromEntries(names.map((n, i) => [n, row[i]])));
-  } finally {
-    db.closeSync();
-  }
+  return kustardRows(bin, ["exec", "--data", dir, "--format", "json", text]);
 }
 
 /** isoNanos turns a datetime as kustard prints it (2024-01-02T03:04:05.1234567Z) into nanoseconds from the Unix epoch. */
@@ -93,7 +76,7 @@ describe("DuckDB reads the Parquet extents of kustard --data", { timeout }, () =
     const want = await kustard("T | order by n asc | extend ls = tostring(l)");
     assert.equal(want.length, 4);
     const file = join(dir, "extents", `${extentT}.parquet`);
-    const got = await duckdb(`
+    const { rows: got } = await duckdb(`
       select n, b, i, l::varchar as l, r, s, epoch_ns(d)::varchar as d, t::varchar as t, g::varchar as g, y::varchar as y,
              typeof(b) || ' ' || typeof(i) || ' ' || typeof(l) || ' ' || typeof(r) || ' ' || typeof(s) || ' ' ||
              typeof(d) || ' ' || typeof(t) || ' ' || typeof(g) || ' ' || typeof(y) as types
@@ -124,7 +107,7 @@ describe("DuckDB reads the Parquet extents of kustard --data", { timeout }, () =
 
   test("a datetime column outside the nanosecond range reads as INT64 ticks from 0001-01-01", async () => {
     const want = await kustard("U | order by n asc");
-    const got = await duckdb(`select n, d::varchar as d, typeof(d) as type from read_parquet('${join(dir, "extents", `${extentU}.parquet`)}') order by n`);
+    const { rows: got } = await duckdb(`select n, d::varchar as d, typeof(d) as type from read_parquet('${join(dir, "extents", `${extentU}.parquet`)}') order by n`);
     assert.equal(got.length, 3);
     for (const [k, w] of want.entries()) {
       assert.equal(got[k].type, "BIGINT");
@@ -133,7 +116,7 @@ describe("DuckDB reads the Parquet extents of kustard --data", { timeout }, () =
   });
 
   test("DIR/extents/*.parquet reads as one table where the columns agree", async () => {
-    const [{ rows, total }] = await duckdb(`select count(*)::int as rows, sum(n)::int as total from read_parquet('${join(dir, "extents", "*.parquet")}', union_by_name = true)`);
-    assert.deepEqual([rows, total], [7, 1 + 2 + 3 + 4 + 1 + 2 + 3]);
+    const { rows: [got] } = await duckdb(`select count(*)::int as rows, sum(n)::int as total from read_parquet('${join(dir, "extents", "*.parquet")}', union_by_name = true)`);
+    assert.deepEqual([got.rows, got.total], [7, 1 + 2 + 3 + 4 + 1 + 2 + 3]);
   });
 });

@@ -4,13 +4,11 @@
 // to the microsecond), or INT64 TIMESTAMP_MICROS with useNativeParquetWriter; timespan INT64
 // ticks; guid and dynamic UTF-8 text; the columns in the query's order.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { duckdb, kustardRows } from "./helpers.mjs";
 import { buildBinary } from "./server.mjs";
 
 const timeout = 120_000;
@@ -34,21 +32,7 @@ after(async () => {
 
 /** kustard runs `kustard exec -f json text` and returns its first table's rows as objects. */
 async function kustard(text) {
-  const { stdout } = await promisify(execFile)(bin, ["exec", "--format", "json", text], { timeout: 60_000 });
-  const [t] = JSON.parse(stdout).Tables;
-  return t.Rows.map((row) => Object.fromEntries(t.Columns.map((c, i) => [c.ColumnName, row[i]])));
-}
-
-async function duckdb(sql) {
-  const db = await DuckDBInstance.create(":memory:", { threads: "1" });
-  try {
-    const c = await db.connect();
-    const r = await c.runAndReadAll(sql);
-    const names = r.columnNames();
-    return { names, rows: r.getRows().map((row) => Object.fromEntries(names.map((n, i) => [n, row[i]]))) };
-  } finally {
-    db.closeSync();
-  }
+  return kustardRows(bin, ["exec", "--format", "json", text]);
 }
 
 describe("DuckDB reads what .export to parquet writes", { timeout }, () => {
