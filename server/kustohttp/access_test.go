@@ -1,31 +1,17 @@
 package kustohttp
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/kustard/kustard/engine"
-	"github.com/kustard/kustard/ops"
 )
 
 // newGuardedServer serves a deterministic engine with a token and CORS origins.
 func newGuardedServer(t *testing.T, token string, origins ...string) *httptest.Server {
 	t.Helper()
-	ids, opIDs := ops.DeterministicIDs()
-	eng := engine.New(engine.Options{
-		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second),
-		IDs:   ids, OperationIDs: opIDs, User: "kustard", MaxMemory: 1 << 30,
-	})
-	srv := httptest.NewServer(New(eng, Options{MachineName: "kustard-test", ProcessID: 1, AuthToken: token, CORSOrigins: origins}))
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close(context.Background())
-	})
+	srv, _ := newTestServerWith(t, Options{AuthToken: token, CORSOrigins: origins})
 	return srv
 }
 
