@@ -100,6 +100,8 @@ func typedLeaf(l ParquetLeaf, n parquet.Node) ParquetLeaf {
 		l.Real = func(v parquet.Value) float64 { return float64(v.Float()) }
 	case parquet.Double:
 		l.Real = parquet.Value.Double
+	case parquet.Int96:
+		l.DateTime = func(v parquet.Value) (kusto.DateTime, bool) { return int96Time(v.Int96()), true }
 	}
 	return l
 }
