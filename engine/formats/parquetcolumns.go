@@ -117,6 +117,7 @@ func longOf(kind parquet.Kind) func(parquet.Value) int64 {
 // good until the next read: their bytes may be the page's.
 type ParquetColumn struct {
 	file   *parquet.File
+	name   string
 	column int
 	group  int
 	pages  parquet.Pages
@@ -126,7 +127,7 @@ type ParquetColumn struct {
 
 // Column starts reading leaf's values from the first row.
 func (p *ParquetReader) Column(l ParquetLeaf) *ParquetColumn {
-	return &ParquetColumn{file: p.file, column: l.column}
+	return &ParquetColumn{file: p.file, name: l.Name, column: l.column}
 }
 
 // Read reads up to len(buf) values, at most to the end of a page; at the end of the column it
@@ -144,12 +145,12 @@ func (c *ParquetColumn) Read(buf []parquet.Value) (n int, err error) {
 			if errors.Is(err, io.EOF) {
 				c.values = nil // the page's values stay good until the next read releases it
 			} else if err != nil {
-				return 0, parquetError("column %d: %v", c.column, err)
+				return 0, parquetError("column %q: %v", c.name, err)
 			}
 			return n, nil
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return 0, parquetError("column %d: %v", c.column, err)
+			return 0, parquetError("column %q: %v", c.name, err)
 		}
 		c.values = nil
 	}
@@ -177,7 +178,7 @@ func (c *ParquetColumn) nextPage() error {
 			continue
 		}
 		if err != nil {
-			return parquetError("column %d: %v", c.column, err)
+			return parquetError("column %q: %v", c.name, err)
 		}
 		c.page, c.values = p, p.Values()
 		return nil
