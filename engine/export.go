@@ -248,6 +248,7 @@ func (j *exportJob) run(ctx context.Context, async bool) (_ *exportOutcome, err 
 	var cur *exportFile
 	defer func() {
 		if cur != nil {
+			cur.w.abandon()
 			cur.f.Close()
 		}
 		if err != nil {
@@ -301,6 +302,10 @@ func (j *exportJob) run(ctx context.Context, async bool) (_ *exportOutcome, err 
 			}
 		}
 		if err := cur.w.write(b); err != nil {
+			var ke *kusto.Error
+			if errors.As(err, &ke) { // the budget's: not the file's
+				return nil, err
+			}
 			return nil, exportWriteError(cur.path, err)
 		}
 		cur.rows += int64(b.Len)
@@ -364,7 +369,7 @@ func (j *exportJob) create(n int, schema Schema, id string) (*exportFile, error)
 		if v, ok := j.props["useNativeParquetWriter"]; ok {
 			native = v.Value.(bool)
 		}
-		out.w = newParquetWriter(w, schema, native, codec, group)
+		out.w = newParquetWriter(w, schema, native, codec, group, j.c.sess.eng.budget)
 	default:
 		bom := false
 		if v, ok := j.props["encoding"]; ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kustard/kustard/kusto"
@@ -128,5 +129,54 @@ func TestExportDisabled(t *testing.T) {
 	var ke *kusto.Error
 	if !errors.As(err, &ke) || ke.Offset != len(".export to csv (") {
 		t.Fatalf("got %v, want a refusal placed at the target", err)
+	}
+}
+
+// TestExportParquetRowGroupInBudget: the row group the Parquet writer buffers is charged to
+// the memory budget as it fills and given back when it is flushed, so a row group larger than
+// the budget fails with the low-memory error (leaving no file and nothing reserved), and
+// smaller ones under the same budget succeed.
+func TestExportParquetRowGroupInBudget(t *testing.T) {
+	const query = `range i from 1 to 200000 step 1 | extend s = strcat("name ", i)` // about 25 bytes a row
+	eng := newBudgetEngine(2<<20, 1<<30, 0)
+	defer closeEngine(t, eng)
+	s := eng.NewSession()
+	dir := t.TempDir()
+	err := execText(t, s, Request{}, ".export to parquet ('"+dir+"') with (namePrefix='big') <| "+query)
+	var kerr *kusto.Error
+	if !errors.As(err, &kerr) || kerr.Kind != kusto.KindLimits || !strings.Contains(kerr.Msg, LowMemoryCode) {
+		t.Fatalf("a 100,000-row group under a 2 MiB budget: got %v, want the low-memory error", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 0 {
+		t.Errorf("the failed export left %v", files)
+	}
+	if used := eng.Memory().Used(); used != 0 {
+		t.Errorf("%d bytes still reserved after the export failed", used)
+	}
+	base := eng.Memory().Peak()
+	if err := execText(t, s, Request{}, ".export to parquet ('"+dir+"') with (namePrefix='small', parquetRowGroupSize=10000) <| "+query); err != nil {
+		t.Fatalf("10,000-row groups under a 2 MiB budget: %v", err)
+	}
+	if used := eng.Memory().Used(); used != 0 {
+		t.Errorf("%d bytes still reserved after the export", used)
+	}
+	if peak := eng.Memory().Peak(); peak < 10_000*20 && base < 10_000*20 {
+		t.Errorf("peak %d bytes: a row group of 10,000 rows was not charged", peak)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "small_*.parquet"))
+	if len(files) != 1 {
+		t.Fatalf("exported %v", files)
+	}
+	big := newBudgetEngine(1<<30, 1<<30, 0) // the table takes more than the export's budget
+	defer closeEngine(t, big)
+	s = big.NewSession()
+	if err := execText(t, s, Request{}, ".create table T (i:long, s:string)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := execText(t, s, Request{}, ".ingest into table T ('"+files[0]+"') with (format='parquet')"); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryScalar(t, s, "T | where s == strcat('name ', i) | count"); n != int64(200000) {
+		t.Errorf("read back %v rows", n)
 	}
 }

@@ -24,6 +24,8 @@ type exportWriter interface {
 	written() int64
 	// close flushes what is buffered; the file itself is closed by its owner.
 	close() error
+	// abandon gives back what a writer that will not be closed holds of the memory budget.
+	abandon()
 }
 
 type countWriter struct {
@@ -149,6 +151,8 @@ func appendJSONValue(b []byte, v any) []byte {
 
 func (w *textWriter) written() int64 { return w.count.n }
 
+func (w *textWriter) abandon() {}
+
 func (w *textWriter) close() error {
 	if err := w.buf.Flush(); err != nil {
 		return err
@@ -179,8 +183,15 @@ type parquetWriter struct {
 	count    *countWriter
 	w        *parquet.Writer
 	rows     []parquet.Row
+	costs    []int64 // each row's share of held
 	groupMax int64
 	inGroup  int64
+	// The library buffers a row group's values until it is flushed: up to groupMax rows
+	// (100,000 by default), charged to the budget as they are buffered. held is what the
+	// values of the group so far take in the library's column buffers: their fixed size or
+	// bytes, and a definition level each.
+	budget *Budget
+	held   int64
 }
 
 func parquetExportNode(t kusto.Type, native bool) parquet.Node {
@@ -202,7 +213,7 @@ func parquetExportNode(t kusto.Type, native bool) parquet.Node {
 	return parquet.String()
 }
 
-func newParquetWriter(out io.Writer, schema Schema, native bool, codec compress.Codec, rowGroup int64) *parquetWriter {
+func newParquetWriter(out io.Writer, schema Schema, native bool, codec compress.Codec, rowGroup int64, budget *Budget) *parquetWriter {
 	group := parquet.Group{}
 	for _, col := range schema {
 		group[col.Name] = parquet.Optional(parquetExportNode(col.Type, native))
@@ -216,7 +227,7 @@ func newParquetWriter(out io.Writer, schema Schema, native bool, codec compress.
 		fields[i] = byName[col.Name]
 	}
 	ps := parquet.NewSchema("kustard_export", orderedGroup{Node: group, fields: fields})
-	w := &parquetWriter{schema: schema, native: native, count: &countWriter{w: out}, groupMax: rowGroup}
+	w := &parquetWriter{schema: schema, native: native, count: &countWriter{w: out}, groupMax: rowGroup, budget: budget}
 	opts := []parquet.WriterOption{ps, parquet.CreatedBy("kustard", "", "")}
 	if codec != nil {
 		opts = append(opts, parquet.Compression(codec))
@@ -229,31 +240,68 @@ func (w *parquetWriter) write(b *Batch) error {
 	if cap(w.rows) < b.Len {
 		w.rows = make([]parquet.Row, b.Len)
 	}
-	rows := w.rows[:b.Len]
+	if cap(w.costs) < b.Len {
+		w.costs = make([]int64, b.Len)
+	}
+	rows, costs := w.rows[:b.Len], w.costs[:b.Len]
 	for r := range rows {
 		row := rows[r][:0]
+		var cost int64
 		for i, col := range w.schema {
-			row = append(row, w.value(col.Type, b.Cols[i].Value(r)).Level(0, 1, i))
+			v := w.value(col.Type, b.Cols[i].Value(r))
 			if b.Cols[i].IsNull(r) && col.Type != kusto.TypeString {
-				row[len(row)-1] = parquet.NullValue().Level(0, 0, i)
+				v = parquet.NullValue()
+			}
+			cost += 1 + parquetValueBytes(v)
+			if v.IsNull() {
+				row = append(row, v.Level(0, 0, i))
+			} else {
+				row = append(row, v.Level(0, 1, i))
 			}
 		}
-		rows[r] = row
+		rows[r], costs[r] = row, cost
 	}
 	for len(rows) > 0 {
 		n := min(int64(len(rows)), w.groupMax-w.inGroup)
+		var cost int64
+		for _, c := range costs[:n] {
+			cost += c
+		}
+		if err := w.budget.reserve(cost); err != nil {
+			return err
+		}
+		w.held += cost
 		if _, err := w.w.WriteRows(rows[:n]); err != nil {
 			return err
 		}
-		rows, w.inGroup = rows[n:], w.inGroup+n
+		rows, costs, w.inGroup = rows[n:], costs[n:], w.inGroup+n
 		if w.inGroup >= w.groupMax {
-			if err := w.w.Flush(); err != nil {
+			err := w.w.Flush()
+			w.abandon()
+			if err != nil {
 				return err
 			}
 			w.inGroup = 0
 		}
 	}
 	return nil
+}
+
+// parquetValueBytes is what a value takes in the library's column buffer.
+func parquetValueBytes(v parquet.Value) int64 {
+	switch v.Kind() {
+	case parquet.Boolean:
+		return 1
+	case parquet.Int32, parquet.Float:
+		return 4
+	case parquet.Int64, parquet.Double:
+		return 8
+	case parquet.Int96:
+		return 12
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		return 4 + int64(len(v.ByteArray())) // an offset and the bytes
+	}
+	return 0
 }
 
 func (w *parquetWriter) value(t kusto.Type, v any) parquet.Value {
@@ -297,4 +345,12 @@ const (
 
 func (w *parquetWriter) written() int64 { return w.count.n }
 
-func (w *parquetWriter) close() error { return w.w.Close() }
+func (w *parquetWriter) close() error {
+	defer w.abandon()
+	return w.w.Close()
+}
+
+func (w *parquetWriter) abandon() {
+	w.budget.release(w.held)
+	w.held = 0
+}

@@ -60,19 +60,20 @@ func checkFormat(v kusto.Literal) (kusto.Literal, error) {
 
 // dataIngest is an `.ingest` that has been checked and is ready to run.
 type dataIngest struct {
-	c        *call
-	cmd      *parser.IngestData
-	table    string
-	tableID  uuid.UUID
-	schema   Schema // the table's, as the ingest fills it
-	format   formats.Format
-	columns  []columnSource
-	props    parser.NamedValues
-	sources  []*sourceFile
-	progress func(rows int64)
-	fields   []int    // the field each column takes, when the fast path can read them (ingesttext.go)
-	keys     []string // for format json: the members the columns take, when the fast path can
-	members  []int    // read them, and the member each column takes
+	c          *call
+	cmd        *parser.IngestData
+	table      string
+	tableID    uuid.UUID
+	schema     Schema // the table's, as the ingest fills it
+	format     formats.Format
+	columns    []columnSource
+	props      parser.NamedValues
+	sources    []*sourceFile
+	progress   func(rows int64)
+	fields     []int    // the field each column takes, when the fast path can read them (ingesttext.go)
+	keys       []string // for format json: the members the columns take, when the fast path can
+	members    []int    // read them, and the member each column takes
+	hasMapping bool     // for format parquet: a mapping sends it down the record path
 }
 
 // columnSource computes one table column's value from a record.
@@ -566,7 +567,15 @@ func (j *dataIngest) readSource(ctx context.Context, name string, reader formats
 	}
 	var records int
 	var err error
-	if fr, ok := reader.(formats.FieldReader); ok && j.fields != nil {
+	var leaves []formats.ParquetLeaf
+	var has []bool
+	ps, flat := reader.(*parquetSource)
+	if flat {
+		leaves, has, flat = j.parquetColumns(ps)
+	}
+	if flat {
+		records, err = j.readParquet(ps, leaves, has, flush)
+	} else if fr, ok := reader.(formats.FieldReader); ok && j.fields != nil {
 		records, err = j.readFields(fr, flush)
 	} else if mr, ok := formats.Members(reader, j.keys); ok && j.members != nil {
 		reader = mr

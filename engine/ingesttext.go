@@ -19,6 +19,7 @@ import (
 // and, where the fast paths can, as a field or a member.
 func (j *dataIngest) plan(mapping []formats.ColumnMapping) {
 	j.columns = j.columnSources(mapping)
+	j.hasMapping = mapping != nil
 	j.fields, _ = j.fieldPlan(mapping)
 	j.keys, j.members, _ = j.memberPlan(mapping)
 }
@@ -190,6 +191,13 @@ func (s *parsedSink[T]) appendText(b []byte) {
 		s.appendNull()
 		return
 	}
+	s.data = append(s.data, v)
+	if s.nulls != nil {
+		s.nulls = append(s.nulls, false)
+	}
+}
+
+func (s *parsedSink[T]) add(v T) {
 	s.data = append(s.data, v)
 	if s.nulls != nil {
 		s.nulls = append(s.nulls, false)

@@ -378,18 +378,26 @@ func int64Of(v parquet.Value) int64 {
 }
 
 func timestampDecoder(per int64) func(parquet.Value) any {
+	ticks := timestampTicks(per)
 	return func(v parquet.Value) any {
+		if d, ok := ticks(v); ok {
+			return d
+		}
+		return nil
+	}
+}
+
+// timestampTicks decodes a timestamp of per nanoseconds a unit; false outside Kusto's range
+// (0001..9999), where the value is null, as an unparsable one is.
+func timestampTicks(per int64) func(parquet.Value) (kusto.DateTime, bool) {
+	return func(v parquet.Value) (kusto.DateTime, bool) {
 		x := int64Of(v)
-		// Outside Kusto's range (0001..9999) the value is null, as an unparsable one is.
 		const maxMillis = (kusto.MaxDateTime - unixEpoch) / kusto.TicksPerMillisecond
 		if per == 1e6 && (x > maxMillis || x < -unixEpoch/kusto.TicksPerMillisecond) {
-			return nil
+			return 0, false
 		}
 		d := kusto.DateTime(scaleTicks(x, per) + unixEpoch)
-		if !d.Valid() {
-			return nil
-		}
-		return d
+		return d, d.Valid()
 	}
 }
 
