@@ -68,7 +68,7 @@ func genEngine(maxMemory, maxIngest int64, g *genSource) *Engine {
 	return New(Options{
 		Clock: ops.NewStepClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Second), IDs: &ops.SequentialIDs{},
 		User: "kustard", MaxMemory: maxMemory, MaxIngestBytes: maxIngest,
-		IngestFiles: FileAccess{testOpen: func(string) (io.ReadCloser, int64, error) { return g, g.size, nil }},
+		IngestFiles: FileAccess{Open: func(string) (io.ReadCloser, int64, error) { return g, g.size, nil }},
 	})
 }
 

@@ -26,9 +26,10 @@ type FileAccess struct {
 	// element or an encoded dot or slash, a symbolic link that leads out, and anything but a
 	// regular file are refused, each by name. Relative paths are taken under it.
 	Root string
-	// testOpen, when set, opens every source instead of the file system: tests feed an ingest
-	// a generated stream of any size (its reader and size) without writing it to disk.
-	testOpen func(locator string) (io.ReadCloser, int64, error)
+	// Open, when set, opens every source instead of the file system, and the rules above do not
+	// apply: an embedder serves sources from elsewhere, and tests feed an ingest a generated
+	// stream of any size (its reader and size) without writing it to disk.
+	Open func(locator string) (io.ReadCloser, int64, error)
 }
 
 // sourceFile is a source of `.ingest into`, opened: its name as the command gave it (for
@@ -72,8 +73,8 @@ func localPath(locator string) (string, error) {
 
 // open opens a source by the policy: only a regular file, and under Root when set.
 func (a FileAccess) open(locator string) (*sourceFile, error) {
-	if a.testOpen != nil {
-		r, size, err := a.testOpen(locator)
+	if a.Open != nil {
+		r, size, err := a.Open(locator)
 		if err != nil {
 			return nil, err
 		}
